@@ -1,0 +1,306 @@
+// Package diff turns unified diffs into the lines a change adds, with their
+// new-file line numbers. Only added lines ever become findings.
+package diff
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Line is one line of the new file: its 1-based number and its text without the newline.
+type Line struct {
+	No   int
+	Text string
+}
+
+// File is one file of a diff.
+type File struct {
+	Path    string // new path ("" when deleted: then OldPath)
+	OldPath string
+	Status  string // added, modified, removed, renamed
+	Binary  bool
+	Added   []Line
+	// Removed holds removed lines with their old-file numbers; a suppression on a
+	// removed line that comes back added was already on the base branch.
+	Removed []Line
+}
+
+// MaxLineBytes bounds one diff line; longer lines (minified or generated files) are cut
+// there so a single line cannot exhaust memory. Secrets beyond the cut are not seen.
+const MaxLineBytes = 1 << 20
+
+// ParsePatch parses the hunks of one file as GitHub returns them in a pull request
+// file's `patch` field (no file headers).
+func ParsePatch(patch string) (added, removed []Line, err error) {
+	f := &File{}
+	p := hunkParser{file: f}
+	for i, raw := range strings.Split(patch, "\n") {
+		if err := p.line(raw); err != nil {
+			return nil, nil, fmt.Errorf("patch line %d: %w", i+1, err)
+		}
+	}
+	return f.Added, f.Removed, nil
+}
+
+// Parse reads a git-style unified diff (as `git diff` or `git format-patch` writes it,
+// or a plain `diff -u`) and returns its files in order.
+func Parse(r io.Reader) ([]File, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), MaxLineBytes+1)
+	var files []File
+	var cur *File
+	var p hunkParser
+	flush := func() {
+		if cur != nil {
+			files = append(files, *cur)
+		}
+		cur = nil
+	}
+	n := 0
+	for {
+		ok := sc.Scan()
+		if !ok {
+			if err := sc.Err(); err != nil {
+				if err == bufio.ErrTooLong {
+					return nil, fmt.Errorf("diff line %d is longer than %d bytes", n+1, MaxLineBytes)
+				}
+				return nil, fmt.Errorf("reading diff: %w", err)
+			}
+			break
+		}
+		n++
+		raw := strings.TrimSuffix(sc.Text(), "\r")
+		switch {
+		case strings.HasPrefix(raw, "diff --git "):
+			flush()
+			cur = &File{Status: "modified"}
+			a, b := splitGitHeader(raw[len("diff --git "):])
+			cur.OldPath, cur.Path = a, b
+			p = hunkParser{file: cur}
+			continue
+		case p.inHunk():
+			// inside a hunk every line belongs to it until the counts run out
+		case strings.HasPrefix(raw, "--- "):
+			if cur == nil || p.started {
+				flush()
+				cur = &File{Status: "modified"}
+				p = hunkParser{file: cur}
+			}
+			if name := headerPath(raw[4:]); name == "" {
+				cur.Status = "added"
+			} else {
+				cur.OldPath = name
+			}
+			continue
+		case strings.HasPrefix(raw, "+++ ") && cur != nil:
+			if name := headerPath(raw[4:]); name == "" {
+				cur.Status, cur.Path = "removed", ""
+			} else {
+				cur.Path = name
+			}
+			continue
+		case cur != nil && !p.started:
+			switch {
+			case strings.HasPrefix(raw, "new file mode"):
+				cur.Status = "added"
+			case strings.HasPrefix(raw, "deleted file mode"):
+				cur.Status = "removed"
+			case strings.HasPrefix(raw, "rename from "):
+				cur.Status, cur.OldPath = "renamed", raw[len("rename from "):]
+			case strings.HasPrefix(raw, "rename to "):
+				cur.Path = raw[len("rename to "):]
+			case strings.HasPrefix(raw, "Binary files ") || strings.HasPrefix(raw, "GIT binary patch"):
+				cur.Binary = true
+			}
+		}
+		if cur == nil {
+			continue // preamble (commit message, email headers)
+		}
+		if err := p.line(raw); err != nil {
+			return nil, fmt.Errorf("diff line %d: %w", n, err)
+		}
+	}
+	flush()
+	for i := range files {
+		if files[i].Status == "removed" {
+			files[i].Path = ""
+		}
+	}
+	return files, nil
+}
+
+// hunkParser follows @@ headers and counts lines so that a removed line starting
+// with "--" or an added "++" is never mistaken for a file header.
+type hunkParser struct {
+	file             *File
+	started          bool
+	oldLeft, newLeft int
+	oldNo, newNo     int
+}
+
+func (p *hunkParser) inHunk() bool { return p.oldLeft > 0 || p.newLeft > 0 }
+
+func (p *hunkParser) line(raw string) error {
+	if strings.HasPrefix(raw, "@@") && !p.inHunk() {
+		o, oc, nw, nc, err := parseHunkHeader(raw)
+		if err != nil {
+			return err
+		}
+		p.started = true
+		p.oldNo, p.oldLeft, p.newNo, p.newLeft = o, oc, nw, nc
+		return nil
+	}
+	if !p.inHunk() {
+		return nil // trailing text, "\ No newline at end of file", blank separator
+	}
+	if raw == "" {
+		raw = " " // some tools strip the space of an empty context line
+	}
+	switch raw[0] {
+	case '+':
+		p.file.Added = append(p.file.Added, Line{No: p.newNo, Text: raw[1:]})
+		p.newNo++
+		p.newLeft--
+	case '-':
+		p.file.Removed = append(p.file.Removed, Line{No: p.oldNo, Text: raw[1:]})
+		p.oldNo++
+		p.oldLeft--
+	case ' ':
+		p.newNo++
+		p.oldNo++
+		p.newLeft--
+		p.oldLeft--
+	case '\\':
+		// "\ No newline at end of file"
+	default:
+		return fmt.Errorf("unexpected line in hunk: %q", truncate(raw, 40))
+	}
+	if p.newLeft < 0 || p.oldLeft < 0 {
+		return fmt.Errorf("hunk has more lines than its header says")
+	}
+	return nil
+}
+
+// parseHunkHeader reads "@@ -a,b +c,d @@ optional section".
+func parseHunkHeader(h string) (oldStart, oldCount, newStart, newCount int, err error) {
+	rest := strings.TrimPrefix(h, "@@")
+	end := strings.Index(rest, "@@")
+	if end < 0 {
+		return 0, 0, 0, 0, fmt.Errorf("malformed hunk header %q", truncate(h, 60))
+	}
+	fields := strings.Fields(rest[:end])
+	if len(fields) != 2 || !strings.HasPrefix(fields[0], "-") || !strings.HasPrefix(fields[1], "+") {
+		return 0, 0, 0, 0, fmt.Errorf("malformed hunk header %q", truncate(h, 60))
+	}
+	if oldStart, oldCount, err = parseRange(fields[0][1:]); err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("hunk header %q: %w", truncate(h, 60), err)
+	}
+	if newStart, newCount, err = parseRange(fields[1][1:]); err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("hunk header %q: %w", truncate(h, 60), err)
+	}
+	return oldStart, oldCount, newStart, newCount, nil
+}
+
+func parseRange(s string) (start, count int, err error) {
+	count = 1
+	a, b, hasCount := strings.Cut(s, ",")
+	if start, err = strconv.Atoi(a); err != nil || start < 0 {
+		return 0, 0, fmt.Errorf("bad line number %q", a)
+	}
+	if hasCount {
+		if count, err = strconv.Atoi(b); err != nil || count < 0 {
+			return 0, 0, fmt.Errorf("bad line count %q", b)
+		}
+	}
+	if count > 0 && start == 0 {
+		return 0, 0, fmt.Errorf("line count %d from line 0", count)
+	}
+	return start, count, nil
+}
+
+// headerPath reads the path of a ---/+++ line: "a/x.go", "b/x.go", "/dev/null", with an optional tab and timestamp.
+func headerPath(s string) string {
+	if i := strings.IndexByte(s, '\t'); i >= 0 {
+		s = s[:i]
+	}
+	s = unquote(strings.TrimSpace(s))
+	if s == "/dev/null" {
+		return ""
+	}
+	if strings.HasPrefix(s, "a/") || strings.HasPrefix(s, "b/") {
+		return s[2:]
+	}
+	return s
+}
+
+// splitGitHeader splits "a/x b/x" (paths may be quoted or hold spaces).
+func splitGitHeader(s string) (string, string) {
+	if strings.HasPrefix(s, `"`) {
+		if a, rest, ok := cutQuoted(s); ok {
+			return strings.TrimPrefix(a, "a/"), strings.TrimPrefix(unquote(strings.TrimSpace(rest)), "b/")
+		}
+	}
+	// Unquoted: the header is "a/P b/P"; with equal paths the midpoint splits it.
+	if i := strings.Index(s, " b/"); i >= 0 && len(s) == 2*i+1 {
+		return strings.TrimPrefix(s[:i], "a/"), s[i+3:]
+	}
+	if i := strings.LastIndex(s, " b/"); i >= 0 {
+		return strings.TrimPrefix(s[:i], "a/"), s[i+3:]
+	}
+	return s, s
+}
+
+func cutQuoted(s string) (string, string, bool) {
+	for i := 1; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == '"' {
+			return unquote(s[:i+1]), s[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		if u, err := strconv.Unquote(s); err == nil {
+			return u
+		}
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// IsBinary reports whether content looks binary (a NUL byte in its first 8000 bytes, as git decides).
+func IsBinary(content []byte) bool {
+	if len(content) > 8000 {
+		content = content[:8000]
+	}
+	return bytes.IndexByte(content, 0) >= 0
+}
+
+// Lines splits whole-file content into numbered lines, for scanning plain files as if all were added.
+func Lines(content []byte) []Line {
+	s := strings.ReplaceAll(string(content), "\r\n", "\n")
+	parts := strings.Split(s, "\n")
+	if len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	out := make([]Line, len(parts))
+	for i, t := range parts {
+		out[i] = Line{No: i + 1, Text: t}
+	}
+	return out
+}

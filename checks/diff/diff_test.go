@@ -1,0 +1,157 @@
+package diff
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParsePatch(t *testing.T) {
+	tests := []struct {
+		name    string
+		patch   string
+		added   []Line
+		removed []Line
+		wantErr bool
+	}{
+		{
+			name:  "added, removed and context",
+			patch: "@@ -1,3 +1,4 @@\n line1\n-old\n+new\n+new2\n line3",
+			added: []Line{{2, "new"}, {3, "new2"}}, removed: []Line{{2, "old"}},
+		},
+		{
+			name:  "two hunks",
+			patch: "@@ -1,1 +1,1 @@\n-a\n+b\n@@ -10,2 +10,3 @@ func x() {\n ctx\n+add\n ctx2",
+			added: []Line{{1, "b"}, {11, "add"}}, removed: []Line{{1, "a"}},
+		},
+		{
+			name:  "lines that look like headers",
+			patch: "@@ -1,2 +1,2 @@\n--- removed dashes\n+++ added pluses\n ctx",
+			added: []Line{{1, "++ added pluses"}}, removed: []Line{{1, "-- removed dashes"}},
+		},
+		{
+			name:  "new file, no newline marker",
+			patch: "@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file",
+			added: []Line{{1, "a"}, {2, "b"}},
+		},
+		{name: "bad header", patch: "@@ -x +1 @@\n+a", wantErr: true},
+		{name: "garbage in hunk", patch: "@@ -1,1 +1,1 @@\n?", wantErr: true},
+		{name: "too many lines", patch: "@@ -1,1 +1,1 @@\n+a\n+b", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, r, err := ParsePatch(tc.patch)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				return
+			}
+			if !reflect.DeepEqual(a, tc.added) || !reflect.DeepEqual(r, tc.removed) {
+				t.Errorf("added %v removed %v, want %v %v", a, r, tc.added, tc.removed)
+			}
+		})
+	}
+}
+
+func TestParseGitDiff(t *testing.T) {
+	in := `From 1234 Mon Sep 17 00:00:00 2001
+Subject: [PATCH] x
+
+diff --git a/config/app.env b/config/app.env
+index 1111111..2222222 100644
+--- a/config/app.env
++++ b/config/app.env
+@@ -1,2 +1,3 @@
+ A=1
++AWS_KEY=AKIAZ3MSJV4WWNKWW5FG
+-B=2
++B=3
+diff --git a/new file.txt b/new file.txt
+new file mode 100644
+index 0000000..3333333
+--- /dev/null
++++ b/new file.txt
+@@ -0,0 +1 @@
++hello
+diff --git a/gone.txt b/gone.txt
+deleted file mode 100644
+--- a/gone.txt
++++ /dev/null
+@@ -1 +0,0 @@
+-bye
+diff --git a/img.png b/img.png
+Binary files a/img.png and b/img.png differ
+diff --git a/old.go b/new.go
+similarity index 90%
+rename from old.go
+rename to new.go
+`
+	files, err := Parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		path, status string
+		binary       bool
+		added        []Line
+	}{
+		{"config/app.env", "modified", false, []Line{{2, "AWS_KEY=AKIAZ3MSJV4WWNKWW5FG"}, {3, "B=3"}}},
+		{"new file.txt", "added", false, []Line{{1, "hello"}}},
+		{"", "removed", false, nil},
+		{"img.png", "modified", true, nil},
+		{"new.go", "renamed", false, nil},
+	}
+	if len(files) != len(want) {
+		t.Fatalf("got %d files: %+v", len(files), files)
+	}
+	for i, w := range want {
+		f := files[i]
+		if f.Path != w.path || f.Status != w.status || f.Binary != w.binary || !reflect.DeepEqual(f.Added, w.added) {
+			t.Errorf("file %d = %+v, want %+v", i, f, w)
+		}
+	}
+}
+
+func TestParsePlainDiffU(t *testing.T) {
+	in := "--- a.txt\t2024-01-01\n+++ b.txt\t2024-01-02\n@@ -1 +1 @@\n-x\n+y\n--- c.txt\n+++ c.txt\n@@ -1 +1,2 @@\n z\n+w\n"
+	files, err := Parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Path != "b.txt" || files[1].Path != "c.txt" || files[1].Added[0].No != 2 {
+		t.Fatalf("got %+v", files)
+	}
+}
+
+func TestParseRejectsBadHunk(t *testing.T) {
+	if _, err := Parse(strings.NewReader("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ nonsense\n")); err == nil {
+		t.Fatal("want error")
+	}
+}
+
+func TestLinesAndBinary(t *testing.T) {
+	if got := Lines([]byte("a\r\nb\n")); !reflect.DeepEqual(got, []Line{{1, "a"}, {2, "b"}}) {
+		t.Errorf("Lines = %v", got)
+	}
+	if !IsBinary([]byte("ab\x00c")) || IsBinary([]byte("abc")) {
+		t.Error("IsBinary wrong")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		files, err := Parse(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, fl := range files {
+			for _, l := range fl.Added {
+				if l.No < 1 {
+					t.Fatalf("line number %d", l.No)
+				}
+			}
+		}
+	})
+}
