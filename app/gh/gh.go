@@ -1,0 +1,144 @@
+// Package gh is the small interface through which escapegate's domain code talks
+// to GitHub (as policy-bot's pull.Context does), with a go-github v62 implementation.
+// Domain code never sees go-github types, so unit tests can use a plain fake and
+// integration tests the fake GitHub server.
+package gh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned (wrapped) when GitHub answers 404.
+var ErrNotFound = errors.New("github: not found")
+
+// MaxPullFiles is the most files GitHub lists for one pull request.
+const MaxPullFiles = 3000
+
+// ErrTooManyFiles is returned when a pull request or comparison has more files than GitHub lists.
+var ErrTooManyFiles = fmt.Errorf("github: more than %d changed files", MaxPullFiles)
+
+// Repo names a repository.
+type Repo struct{ Owner, Name string }
+
+// ParseRepo reads "owner/name".
+func ParseRepo(full string) (Repo, error) {
+	o, n, ok := strings.Cut(full, "/")
+	if !ok || o == "" || n == "" || strings.Contains(n, "/") {
+		return Repo{}, fmt.Errorf("repository %q is not of the form owner/name", full)
+	}
+	return Repo{Owner: o, Name: n}, nil
+}
+
+func (r Repo) String() string { return r.Owner + "/" + r.Name }
+
+// File is a changed file of a pull request or a comparison.
+type File struct {
+	Filename         string
+	PreviousFilename string
+	Status           string // added, removed, modified, renamed, copied, changed, unchanged
+	Patch            string // "" when GitHub sends none (binary or too large)
+	Additions        int
+	Changes          int
+}
+
+// PullRequest is what the domain needs of a pull request.
+type PullRequest struct {
+	Number  int
+	Title   string
+	State   string
+	Author  string
+	HeadSHA string
+	HeadRef string
+	BaseRef string
+	BaseSHA string
+	Labels  []string
+	Merged  bool
+}
+
+// Annotation is one check-run annotation.
+type Annotation struct {
+	Path       string
+	StartLine  int
+	EndLine    int
+	Level      string // notice, warning, failure
+	Title      string
+	Message    string
+	RawDetails string
+}
+
+// CheckRun is a check run to create or update. Annotations beyond 50 are sent
+// by the implementation in further updates, 50 per call, as GitHub requires.
+type CheckRun struct {
+	Name        string
+	HeadSHA     string
+	ExternalID  string
+	DetailsURL  string
+	Status      string // queued, in_progress, completed
+	Conclusion  string // success, failure, neutral, ... (with completed)
+	StartedAt   time.Time
+	CompletedAt time.Time
+	Title       string
+	Summary     string
+	Text        string
+	Annotations []Annotation
+}
+
+// Content is a file's content at a ref, fetched conditionally.
+type Content struct {
+	Data        []byte
+	ETag        string
+	NotModified bool // If-None-Match matched: Data is empty, use the cached copy
+}
+
+// Comment is an issue or pull request comment.
+type Comment struct {
+	ID     int64
+	Body   string
+	Author string
+}
+
+// Issue is what the monthly summary needs of an issue.
+type Issue struct {
+	Number int
+	Title  string
+	State  string
+}
+
+// Client is everything escapegate asks of GitHub for one installation.
+type Client interface {
+	GetRepository(ctx context.Context, r Repo) (defaultBranch string, err error)
+	GetPullRequest(ctx context.Context, r Repo, number int) (PullRequest, error)
+	ListOpenPullRequests(ctx context.Context, r Repo) ([]PullRequest, error)
+	// ListPullRequestFiles lists all pages, at most MaxPullFiles; more yields ErrTooManyFiles.
+	ListPullRequestFiles(ctx context.Context, r Repo, number int) ([]File, error)
+	// CompareCommits lists the files changed between base and head (base...head).
+	CompareCommits(ctx context.Context, r Repo, base, head string) ([]File, error)
+
+	CreateCheckRun(ctx context.Context, r Repo, c CheckRun) (id int64, err error)
+	UpdateCheckRun(ctx context.Context, r Repo, id int64, c CheckRun) error
+
+	// GetContent fetches a file at ref; a non-empty etag makes it conditional.
+	// A missing file yields ErrNotFound.
+	GetContent(ctx context.Context, r Repo, path, ref, etag string) (Content, error)
+
+	// TeamMembershipState returns "active", "pending" or "" (not a member).
+	TeamMembershipState(ctx context.Context, org, teamSlug, user string) (string, error)
+	// Permission returns admin, maintain, write, triage, read or none.
+	Permission(ctx context.Context, r Repo, user string) (string, error)
+
+	RemoveLabel(ctx context.Context, r Repo, number int, label string) error
+	CreateComment(ctx context.Context, r Repo, number int, body string) (int64, error)
+	ListComments(ctx context.Context, r Repo, number int) ([]Comment, error)
+	EditComment(ctx context.Context, r Repo, id int64, body string) error
+
+	CreateIssue(ctx context.Context, r Repo, title, body string) (Issue, error)
+	// FindIssueByTitle finds an issue (open or closed) with exactly this title.
+	FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error)
+}
+
+// Factory returns a client acting as one installation.
+type Factory func(installationID int64) (Client, error)
