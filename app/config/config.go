@@ -1,0 +1,240 @@
+// Package config reads the server configuration (DESIGN §5): a YAML file whose
+// every key can also come from an ESCAPEGATE_* environment variable, the
+// environment winning over the file. The github block is go-githubapp's own Config.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	Listen    string           `yaml:"listen"`
+	PublicURL string           `yaml:"public_url"`
+	GitHub    githubapp.Config `yaml:"github"`
+	// PrivateKeyPath is github.app.private_key_path: a PEM file read when private_key is empty.
+	PrivateKeyPath string `yaml:"-"`
+	Store          string `yaml:"store"`
+	FingerprintKey string `yaml:"fingerprint_key"`
+	LogLevel       string `yaml:"log_level"`
+	Queue          Queue  `yaml:"queue"`
+	// PolicyTTL is how long an org or repository policy is used before it is re-validated
+	// with a conditional request; pushes to a default branch that touch it invalidate it sooner.
+	PolicyTTL time.Duration `yaml:"policy_ttl"`
+}
+
+// Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
+type Queue struct {
+	Size    int `yaml:"size"`
+	Workers int `yaml:"workers"`
+}
+
+// Default returns the configuration used for keys that neither file nor environment set.
+func Default() Config {
+	c := Config{
+		Listen:    "127.0.0.1:8080",
+		Store:     "bolt:escapegate.db",
+		LogLevel:  "info",
+		Queue:     Queue{Size: 1000, Workers: 8},
+		PolicyTTL: 5 * time.Minute,
+	}
+	c.GitHub.WebURL = "https://github.com"
+	c.GitHub.V3APIURL = "https://api.github.com/"
+	return c
+}
+
+// keys lists every settable key with a pointer getter, so file, environment and
+// validation share one table. The environment name is derived from the key path.
+func (c *Config) keys() map[string]any {
+	return map[string]any{
+		"listen":                      &c.Listen,
+		"public_url":                  &c.PublicURL,
+		"github.web_url":              &c.GitHub.WebURL,
+		"github.v3_api_url":           &c.GitHub.V3APIURL,
+		"github.v4_api_url":           &c.GitHub.V4APIURL,
+		"github.app.integration_id":   &c.GitHub.App.IntegrationID,
+		"github.app.private_key":      &c.GitHub.App.PrivateKey,
+		"github.app.private_key_path": &c.PrivateKeyPath,
+		"github.app.webhook_secret":   &c.GitHub.App.WebhookSecret,
+		"github.oauth.client_id":      &c.GitHub.OAuth.ClientID,
+		"github.oauth.client_secret":  &c.GitHub.OAuth.ClientSecret,
+		"store":                       &c.Store,
+		"fingerprint_key":             &c.FingerprintKey,
+		"log_level":                   &c.LogLevel,
+		"queue.size":                  &c.Queue.Size,
+		"queue.workers":               &c.Queue.Workers,
+		"policy_ttl":                  &c.PolicyTTL,
+	}
+}
+
+// EnvName is the environment variable of a key path: github.app.webhook_secret → ESCAPEGATE_GITHUB_APP_WEBHOOK_SECRET.
+func EnvName(key string) string {
+	return "ESCAPEGATE_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// Load reads path (may be "" for environment only) and applies the environment.
+func Load(path string, environ func(string) (string, bool)) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("reading config: %w", err)
+		}
+		if err := c.parseYAML(path, data); err != nil {
+			return Config{}, err
+		}
+	}
+	if environ == nil {
+		environ = os.LookupEnv
+	}
+	keys := c.keys()
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v, ok := environ(EnvName(k))
+		if !ok {
+			continue
+		}
+		if err := set(keys[k], v); err != nil {
+			return Config{}, fmt.Errorf("environment %s: %w", EnvName(k), err)
+		}
+	}
+	if c.GitHub.App.PrivateKey == "" && c.PrivateKeyPath != "" {
+		pem, err := os.ReadFile(c.PrivateKeyPath)
+		if err != nil {
+			return Config{}, fmt.Errorf("reading github.app.private_key_path: %w", err)
+		}
+		c.GitHub.App.PrivateKey = string(pem)
+	}
+	return c, nil
+}
+
+// parseYAML walks the document so that an unknown key is an error with its line.
+func (c *Config) parseYAML(path string, data []byte) error {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, errEOF(err)) {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	keys := c.keys()
+	var walk func(prefix string, n *yaml.Node) error
+	walk = func(prefix string, n *yaml.Node) error {
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("%s line %d: %s must be a mapping", path, n.Line, strings.TrimSuffix(prefix, "."))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			full := prefix + k.Value
+			if ptr, ok := keys[full]; ok {
+				if v.Kind != yaml.ScalarNode {
+					return fmt.Errorf("%s line %d: %s must be a single value", path, v.Line, full)
+				}
+				if err := set(ptr, v.Value); err != nil {
+					return fmt.Errorf("%s line %d: %s: %w", path, v.Line, full, err)
+				}
+				continue
+			}
+			if v.Kind == yaml.MappingNode && hasPrefix(keys, full+".") {
+				if err := walk(full+".", v); err != nil {
+					return err
+				}
+				continue
+			}
+			return fmt.Errorf("%s line %d: unknown key %q", path, k.Line, full)
+		}
+		return nil
+	}
+	return walk("", doc.Content[0])
+}
+
+func errEOF(err error) error {
+	if err != nil && err.Error() == "EOF" {
+		return err
+	}
+	return errors.New("not eof")
+}
+
+func hasPrefix(keys map[string]any, p string) bool {
+	for k := range keys {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func set(ptr any, v string) error {
+	switch p := ptr.(type) {
+	case *string:
+		*p = v
+	case *int:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		*p = n
+	case *int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		*p = n
+	case *time.Duration:
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a duration such as 5m, got %q", v)
+		}
+		*p = d
+	default:
+		return fmt.Errorf("unsupported setting type %v", reflect.TypeOf(ptr))
+	}
+	return nil
+}
+
+// ValidateServe checks what serve needs before it starts, naming every missing key.
+func (c Config) ValidateServe() error {
+	var missing []string
+	if c.GitHub.App.IntegrationID == 0 {
+		missing = append(missing, "github.app.integration_id")
+	}
+	if c.GitHub.App.PrivateKey == "" {
+		missing = append(missing, "github.app.private_key (or github.app.private_key_path)")
+	}
+	if c.GitHub.App.WebhookSecret == "" {
+		missing = append(missing, "github.app.webhook_secret")
+	}
+	if c.Store == "" {
+		missing = append(missing, "store")
+	}
+	if len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, m := range missing {
+			names[i] = m + " (" + EnvName(strings.Fields(m)[0]) + ")"
+		}
+		return fmt.Errorf("configuration is missing: %s", strings.Join(names, ", "))
+	}
+	if c.Queue.Size < 1 || c.Queue.Workers < 1 {
+		return fmt.Errorf("queue.size and queue.workers must be at least 1")
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "c.yml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		env     map[string]string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{
+			name: "file values",
+			file: "listen: 0.0.0.0:9000\ngithub:\n  v3_api_url: http://fake/\n  app:\n    integration_id: 42\n    webhook_secret: s3\nstore: bolt:/tmp/x.db\npolicy_ttl: 1m\n",
+			check: func(t *testing.T, c Config) {
+				if c.Listen != "0.0.0.0:9000" || c.GitHub.V3APIURL != "http://fake/" || c.GitHub.App.IntegrationID != 42 ||
+					c.GitHub.App.WebhookSecret != "s3" || c.Store != "bolt:/tmp/x.db" || c.PolicyTTL != time.Minute {
+					t.Errorf("got %+v", c)
+				}
+				if c.LogLevel != "info" {
+					t.Errorf("default log level lost: %q", c.LogLevel)
+				}
+			},
+		},
+		{
+			name: "environment wins",
+			file: "github:\n  app:\n    webhook_secret: fromfile\n",
+			env:  map[string]string{"ESCAPEGATE_GITHUB_APP_WEBHOOK_SECRET": "fromenv", "ESCAPEGATE_QUEUE_SIZE": "7"},
+			check: func(t *testing.T, c Config) {
+				if c.GitHub.App.WebhookSecret != "fromenv" || c.Queue.Size != 7 {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{name: "unknown key has its line", file: "listen: x\ngithub:\n  app:\n    integraton_id: 1\n", wantErr: "line 4: unknown key \"github.app.integraton_id\""},
+		{name: "bad number", file: "queue:\n  size: lots\n", wantErr: "line 2"},
+		{name: "bad env", env: map[string]string{"ESCAPEGATE_QUEUE_WORKERS": "x"}, wantErr: "ESCAPEGATE_QUEUE_WORKERS"},
+		{name: "empty file", file: "", check: func(t *testing.T, c Config) {
+			if c.Listen != Default().Listen {
+				t.Errorf("got %+v", c)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.file != "" || tc.check != nil {
+				path = writeFile(t, tc.file)
+			}
+			env := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+			c, err := Load(path, env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestPrivateKeyPathAndValidate(t *testing.T) {
+	pem := filepath.Join(t.TempDir(), "k.pem")
+	if err := os.WriteFile(pem, []byte("PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := writeFile(t, "github:\n  app:\n    private_key_path: "+pem+"\n")
+	c, err := Load(p, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GitHub.App.PrivateKey != "PEM" {
+		t.Fatalf("private key not read from path")
+	}
+	err = c.ValidateServe()
+	if err == nil || !strings.Contains(err.Error(), "ESCAPEGATE_GITHUB_APP_INTEGRATION_ID") || !strings.Contains(err.Error(), "webhook_secret") {
+		t.Fatalf("ValidateServe = %v", err)
+	}
+}
