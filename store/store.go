@@ -150,6 +150,9 @@ func (w Window) Contains(t time.Time) bool { return !t.Before(w.From) && t.Befor
 type Store interface {
 	// Deliveries: MarkDelivery returns true the first time an id is seen.
 	MarkDelivery(ctx context.Context, id string, at time.Time) (first bool, err error)
+	// ForgetDelivery drops a mark (the event failed), so a redelivery of the same id runs again.
+	// Forgetting an unknown id is not an error.
+	ForgetDelivery(ctx context.Context, id string) error
 
 	PutInstallation(ctx context.Context, in Installation) error
 	GetInstallation(ctx context.Context, id int64) (Installation, error)
