@@ -1,0 +1,338 @@
+// Package fakegithub is an in-memory GitHub REST server on httptest. It serves
+// the endpoints escapegate calls, answering as GitHub does (status codes, JSON
+// field names, Link pagination, ETag and 304, 404 and 422 shapes), keeps state
+// that tests set up and read back, records every request, and can inject rate
+// limits and server errors. It is used by tests and by `escapegate demo`.
+package fakegithub
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// maxBody bounds a request body; GitHub refuses far smaller ones too.
+const maxBody = 32 << 20
+
+// Request is one recorded request: the path as sent (escaped, with its query) and the body as JSON.
+type Request struct {
+	Method string          `json:"method"`
+	Path   string          `json:"path"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// FaultKind says how an injected fault answers.
+type FaultKind int
+
+const (
+	// PrimaryRateLimit answers 403 with x-ratelimit-remaining: 0 and x-ratelimit-reset.
+	PrimaryRateLimit FaultKind = iota + 1
+	// SecondaryRateLimit answers 429 with retry-after.
+	SecondaryRateLimit
+	// ServerError answers 500.
+	ServerError
+)
+
+// Fault makes matching requests fail the next Times times.
+type Fault struct {
+	Method string // "" matches any method
+	Path   string // prefix of the unescaped path (without /api/v3); "" matches any
+	Kind   FaultKind
+	Times  int
+	// Wait is the reset (primary) or retry-after (secondary) delay; whole seconds are sent.
+	Wait time.Duration
+}
+
+// App describes the GitHub App that the fake hosts.
+type App struct {
+	ID   int64
+	Slug string
+	Name string
+	// Owner is the login of the account that owns the app.
+	Owner string
+}
+
+// Server is the fake GitHub. Its methods are safe for concurrent use.
+type Server struct {
+	ts  *httptest.Server
+	now func() time.Time
+
+	mu            sync.Mutex
+	lastID        int64
+	repos         map[string]*repoState
+	teams         map[string]map[string]string
+	requests      []Request
+	faults        []*Fault
+	app           App
+	appKey        *rsa.PublicKey
+	installations map[int64][]string // installation id -> repositories
+	tokens        map[string]int64   // installation token -> installation id
+}
+
+// New starts a fake GitHub; Close stops it.
+func New() *Server {
+	f := &Server{
+		now:           time.Now,
+		repos:         map[string]*repoState{},
+		teams:         map[string]map[string]string{},
+		app:           App{ID: 1, Slug: "escapegate", Name: "escapegate", Owner: "escapegate"},
+		installations: map[int64][]string{},
+		tokens:        map[string]int64{},
+	}
+	f.ts = httptest.NewServer(http.HandlerFunc(f.serve))
+	return f
+}
+
+// Close shuts the server down.
+func (f *Server) Close() { f.ts.Close() }
+
+// URL is the REST API's base URL, with a trailing slash (serve it as github.v3_api_url).
+// Paths under /api/v3/ are served too, as GitHub Enterprise Server does.
+func (f *Server) URL() string { return f.ts.URL + "/" }
+
+// HTTPClient returns an HTTP client for the server.
+func (f *Server) HTTPClient() *http.Client { return f.ts.Client() }
+
+// GitHubClient returns a go-github client that talks to the fake.
+func (f *Server) GitHubClient() *github.Client {
+	c := github.NewClient(f.ts.Client())
+	c, err := c.WithEnterpriseURLs(f.URL(), f.URL())
+	if err != nil { // cannot happen: URL() is a valid httptest URL
+		return github.NewClient(f.ts.Client())
+	}
+	return c
+}
+
+// SetApp sets the app that GET /app describes.
+func (f *Server) SetApp(a App) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.app = a
+}
+
+// SetAppKey makes POST /app/installations/{id}/access_tokens and GET /app verify
+// the JWT (RS256, iss = the app id) against key; without a key any Bearer token is accepted.
+func (f *Server) SetAppKey(key *rsa.PublicKey) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.appKey = key
+}
+
+// AddInstallation makes repositories ("owner/name") visible to installation id.
+func (f *Server) AddInstallation(id int64, repos ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range repos {
+		f.repo(r)
+	}
+	f.installations[id] = append(f.installations[id], repos...)
+}
+
+// InjectFault makes the next ft.Times matching requests fail as ft.Kind says.
+func (f *Server) InjectFault(ft Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ft.Times <= 0 {
+		ft.Times = 1
+	}
+	f.faults = append(f.faults, &ft)
+}
+
+// Requests returns every request received so far, in order.
+func (f *Server) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.requests...)
+}
+
+// ResetRequests forgets the recorded requests.
+func (f *Server) ResetRequests() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = nil
+}
+
+// WriteTranscript writes the recorded requests as JSON lines {"method","path","body"}.
+func (f *Server) WriteTranscript(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	for _, r := range f.Requests() {
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("write transcript: %w", err)
+		}
+	}
+	return nil
+}
+
+// bodyJSON is the body as a JSON value: itself when it is JSON, a JSON string otherwise, null when empty.
+func bodyJSON(b []byte) json.RawMessage {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 {
+		return json.RawMessage("null")
+	}
+	if json.Valid(t) {
+		var buf bytes.Buffer
+		if json.Compact(&buf, t) == nil {
+			return buf.Bytes()
+		}
+	}
+	s, _ := json.Marshal(string(b))
+	return s
+}
+
+// serve records the request, applies faults, and routes it.
+func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// Never let a bad request take the server down.
+		if v := recover(); v != nil {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("fake github: internal error: %v", v), "")
+		}
+	}()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "Request body too large", "")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.RequestURI(), Body: bodyJSON(body)})
+
+	escaped := strings.TrimPrefix(r.URL.EscapedPath(), "/api/v3")
+	segs, ok := splitPath(escaped)
+	if !ok {
+		writeNotFound(w, "")
+		return
+	}
+	f.rateHeaders(w)
+	if f.fault(w, r.Method, "/"+strings.Join(segs, "/")) {
+		return
+	}
+	c := &call{w: w, r: r, segs: segs, body: body, f: f}
+	f.route(c)
+}
+
+// splitPath unescapes each segment, so that an escaped '/' stays inside its segment.
+func splitPath(escaped string) ([]string, bool) {
+	raw := strings.Split(strings.Trim(escaped, "/"), "/")
+	out := make([]string, 0, len(raw))
+	for _, s := range raw {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, u)
+	}
+	return out, true
+}
+
+func (f *Server) rateHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", "5000")
+	h.Set("X-RateLimit-Remaining", "4999")
+	h.Set("X-RateLimit-Used", "1")
+	h.Set("X-RateLimit-Reset", fmt.Sprint(f.now().Add(time.Hour).Unix()))
+	h.Set("X-RateLimit-Resource", "core")
+	h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
+}
+
+// fault answers with the first matching injected fault; the caller holds f.mu.
+func (f *Server) fault(w http.ResponseWriter, method, path string) bool {
+	for i, ft := range f.faults {
+		if (ft.Method != "" && !strings.EqualFold(ft.Method, method)) || !strings.HasPrefix(path, ft.Path) {
+			continue
+		}
+		ft.Times--
+		if ft.Times <= 0 {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+		}
+		secs := int64((ft.Wait + time.Second - 1) / time.Second)
+		switch ft.Kind {
+		case PrimaryRateLimit:
+			h := w.Header()
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Used", "5000")
+			h.Set("X-RateLimit-Reset", fmt.Sprint(f.now().Unix()+secs))
+			writeError(w, http.StatusForbidden, "API rate limit exceeded for installation.",
+				"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting")
+		case SecondaryRateLimit:
+			w.Header().Set("Retry-After", fmt.Sprint(secs))
+			writeError(w, http.StatusTooManyRequests, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+				"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits")
+		default:
+			writeError(w, http.StatusInternalServerError, "Server Error", "")
+		}
+		return true
+	}
+	return false
+}
+
+// call is one request being answered.
+type call struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	segs []string
+	body []byte
+	f    *Server
+}
+
+// is reports whether the method matches and the path has the given shape ("*" matches any one segment).
+func (c *call) is(method string, shape ...string) bool {
+	if c.r.Method != method || len(c.segs) != len(shape) {
+		return false
+	}
+	for i, s := range shape {
+		if s != "*" && s != c.segs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "fake github: encode response: "+err.Error(), "")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, status int, msg, doc string) {
+	if doc == "" {
+		doc = "https://docs.github.com/rest"
+	}
+	b, _ := json.Marshal(map[string]any{"message": msg, "documentation_url": doc})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeNotFound(w http.ResponseWriter, doc string) {
+	writeError(w, http.StatusNotFound, "Not Found", doc)
+}
+
+// fieldError is one entry of a 422 "Validation Failed" answer.
+type fieldError struct {
+	Resource string `json:"resource"`
+	Field    string `json:"field"`
+	Code     string `json:"code"`
+	Message  string `json:"message,omitempty"`
+}
+
+func writeValidation(w http.ResponseWriter, doc string, errs []fieldError) {
+	b, _ := json.Marshal(map[string]any{"message": "Validation Failed", "errors": errs, "documentation_url": doc})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	_, _ = w.Write(b)
+}

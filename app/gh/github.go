@@ -1,0 +1,565 @@
+package gh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// MaxAnnotationsPerRequest is how many annotations GitHub accepts in one check-run request.
+const MaxAnnotationsPerRequest = 50
+
+// MaxOutputChars is GitHub's limit on a check run's output summary and text.
+const MaxOutputChars = 65535
+
+// perPage is the largest page GitHub serves for the list endpoints used here.
+const perPage = 100
+
+// Option configures the client that New returns.
+type Option func(*RetryPolicy)
+
+// WithRetryPolicy replaces the whole rate-limit retry policy.
+func WithRetryPolicy(p RetryPolicy) Option { return func(r *RetryPolicy) { *r = p } }
+
+// WithMaxRetryWait sets the longest rate-limit wait that is slept through rather than returned as an error.
+func WithMaxRetryWait(d time.Duration) Option { return func(r *RetryPolicy) { r.MaxWait = d } }
+
+// WithSleep replaces the sleep between rate-limit retries (tests use it to avoid real waiting).
+func WithSleep(sleep func(context.Context, time.Duration) error) Option {
+	return func(r *RetryPolicy) { r.Sleep = sleep }
+}
+
+type client struct {
+	gh *github.Client
+}
+
+// New returns a Client backed by go-github v62. The returned client sends its
+// requests through c's HTTP client (so its authentication is kept), wrapped in a
+// RetryTransport that waits out short rate limits.
+func New(c *github.Client, opts ...Option) Client {
+	p := DefaultRetryPolicy()
+	for _, o := range opts {
+		o(&p)
+	}
+	hc := c.Client() // a copy: c itself is left unchanged
+	hc.Transport = NewRetryTransport(hc.Transport, p)
+	g := github.NewClient(hc)
+	g.BaseURL, g.UploadURL, g.UserAgent = c.BaseURL, c.UploadURL, c.UserAgent
+	return &client{gh: g}
+}
+
+// wrap gives an error its context and maps GitHub's answers onto this package's errors.
+func wrap(err error, op string, r Repo) error {
+	if err == nil {
+		return nil
+	}
+	where := op
+	if r != (Repo{}) {
+		where = op + " " + r.String()
+	}
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	var er *github.ErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		return fmt.Errorf("%s: primary rate limit exhausted until %s: %w", where, rl.Rate.Reset.Time.UTC().Format(time.RFC3339), err)
+	case errors.As(err, &ab):
+		return fmt.Errorf("%s: secondary rate limit (retry after %s): %w", where, retryAfterText(ab.RetryAfter), err)
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusTooManyRequests:
+		// go-github reports a 429 as a plain ErrorResponse; give callers the rate-limit type.
+		ab := &github.AbuseRateLimitError{Response: er.Response, Message: er.Message, RetryAfter: parseRetryAfter(er.Response.Header)}
+		return fmt.Errorf("%s: secondary rate limit (retry after %s): %w", where, retryAfterText(ab.RetryAfter), ab)
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%s: %w (%v)", where, ErrNotFound, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+func retryAfterText(d *time.Duration) string {
+	if d == nil {
+		return "unknown"
+	}
+	return d.String()
+}
+
+func parseRetryAfter(h http.Header) *time.Duration {
+	d, ok := retryAfter(h)
+	if !ok {
+		return nil
+	}
+	return &d
+}
+
+func statusOf(err error) int {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	return 0
+}
+
+func (c *client) GetRepository(ctx context.Context, r Repo) (string, error) {
+	repo, _, err := c.gh.Repositories.Get(ctx, r.Owner, r.Name)
+	if err != nil {
+		return "", wrap(err, "get repository", r)
+	}
+	return repo.GetDefaultBranch(), nil
+}
+
+func pullFrom(p *github.PullRequest) PullRequest {
+	out := PullRequest{
+		Number:  p.GetNumber(),
+		Title:   p.GetTitle(),
+		State:   p.GetState(),
+		Author:  p.GetUser().GetLogin(),
+		HeadSHA: p.GetHead().GetSHA(),
+		HeadRef: p.GetHead().GetRef(),
+		BaseRef: p.GetBase().GetRef(),
+		BaseSHA: p.GetBase().GetSHA(),
+		Merged:  p.GetMerged(),
+	}
+	for _, l := range p.Labels {
+		out.Labels = append(out.Labels, l.GetName())
+	}
+	return out
+}
+
+func (c *client) GetPullRequest(ctx context.Context, r Repo, number int) (PullRequest, error) {
+	p, _, err := c.gh.PullRequests.Get(ctx, r.Owner, r.Name, number)
+	if err != nil {
+		return PullRequest{}, wrap(err, fmt.Sprintf("get pull request #%d", number), r)
+	}
+	return pullFrom(p), nil
+}
+
+func (c *client) ListOpenPullRequests(ctx context.Context, r Repo) ([]PullRequest, error) {
+	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: perPage}}
+	var out []PullRequest
+	for {
+		ps, resp, err := c.gh.PullRequests.List(ctx, r.Owner, r.Name, opts)
+		if err != nil {
+			return nil, wrap(err, "list open pull requests", r)
+		}
+		for _, p := range ps {
+			out = append(out, pullFrom(p))
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func fileFrom(f *github.CommitFile) File {
+	return File{
+		Filename:         f.GetFilename(),
+		PreviousFilename: f.GetPreviousFilename(),
+		Status:           f.GetStatus(),
+		Patch:            f.GetPatch(),
+		Additions:        f.GetAdditions(),
+		Changes:          f.GetChanges(),
+	}
+}
+
+func (c *client) ListPullRequestFiles(ctx context.Context, r Repo, number int) ([]File, error) {
+	op := fmt.Sprintf("list files of pull request #%d", number)
+	// The pull request's changed_files says whether GitHub's 3,000-file listing is complete.
+	p, _, err := c.gh.PullRequests.Get(ctx, r.Owner, r.Name, number)
+	if err != nil {
+		return nil, wrap(err, op, r)
+	}
+	if p.GetChangedFiles() > MaxPullFiles {
+		return nil, fmt.Errorf("%s %s: %d files: %w", op, r, p.GetChangedFiles(), ErrTooManyFiles)
+	}
+	opts := &github.ListOptions{PerPage: perPage}
+	var out []File
+	for {
+		fs, resp, err := c.gh.PullRequests.ListFiles(ctx, r.Owner, r.Name, number, opts)
+		if err != nil {
+			return nil, wrap(err, op, r)
+		}
+		for _, f := range fs {
+			out = append(out, fileFrom(f))
+		}
+		if len(out) > MaxPullFiles {
+			return nil, fmt.Errorf("%s %s: %w", op, r, ErrTooManyFiles)
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func (c *client) CompareCommits(ctx context.Context, r Repo, base, head string) ([]File, error) {
+	op := fmt.Sprintf("compare %s...%s", base, head)
+	opts := &github.ListOptions{PerPage: perPage}
+	var out []File
+	for {
+		cmp, resp, err := c.gh.Repositories.CompareCommits(ctx, r.Owner, r.Name, base, head, opts)
+		if err != nil {
+			return nil, wrap(err, op, r)
+		}
+		for _, f := range cmp.Files {
+			out = append(out, fileFrom(f))
+		}
+		if len(out) > MaxPullFiles {
+			return nil, fmt.Errorf("%s %s: %w", op, r, ErrTooManyFiles)
+		}
+		if resp.NextPage == 0 || len(cmp.Files) == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// truncateOutput keeps s within GitHub's limit, cutting at a line break and saying so.
+// It counts bytes, which is never fewer than GitHub's characters.
+func truncateOutput(s string) string {
+	if len(s) <= MaxOutputChars {
+		return s
+	}
+	const note = "\n\n… (truncated: GitHub allows 65,535 characters here)\n"
+	cut := s[:MaxOutputChars-len(note)]
+	if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+		cut = cut[:i]
+	} else {
+		// No line break: back off to a rune boundary.
+		for len(cut) > 0 && !utf8Start(cut[len(cut)-1]) {
+			cut = cut[:len(cut)-1]
+		}
+		if len(cut) > 0 {
+			cut = cut[:len(cut)-1]
+		}
+	}
+	return cut + note
+}
+
+// utf8Start reports whether b begins a UTF-8 sequence (so cutting before it is safe).
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+func annotationsFrom(as []Annotation) []*github.CheckRunAnnotation {
+	out := make([]*github.CheckRunAnnotation, 0, len(as))
+	for _, a := range as {
+		end := a.EndLine
+		if end < a.StartLine {
+			end = a.StartLine
+		}
+		ga := &github.CheckRunAnnotation{
+			Path:            github.String(a.Path),
+			StartLine:       github.Int(a.StartLine),
+			EndLine:         github.Int(end),
+			AnnotationLevel: github.String(a.Level),
+			Message:         github.String(a.Message),
+		}
+		if a.Title != "" {
+			ga.Title = github.String(a.Title)
+		}
+		if a.RawDetails != "" {
+			ga.RawDetails = github.String(a.RawDetails)
+		}
+		out = append(out, ga)
+	}
+	return out
+}
+
+// output builds the check run's output with at most one batch of annotations; nil when there is no title.
+func output(c CheckRun, batch []*github.CheckRunAnnotation) *github.CheckRunOutput {
+	if c.Title == "" && c.Summary == "" && len(batch) == 0 {
+		return nil
+	}
+	o := &github.CheckRunOutput{
+		Title:       github.String(c.Title),
+		Summary:     github.String(truncateOutput(c.Summary)),
+		Annotations: batch,
+	}
+	if c.Text != "" {
+		o.Text = github.String(truncateOutput(c.Text))
+	}
+	return o
+}
+
+func batches(as []*github.CheckRunAnnotation) [][]*github.CheckRunAnnotation {
+	var out [][]*github.CheckRunAnnotation
+	for len(as) > MaxAnnotationsPerRequest {
+		out = append(out, as[:MaxAnnotationsPerRequest])
+		as = as[MaxAnnotationsPerRequest:]
+	}
+	return append(out, as)
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optTime(t time.Time) *github.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return &github.Timestamp{Time: t}
+}
+
+func (c *client) CreateCheckRun(ctx context.Context, r Repo, cr CheckRun) (int64, error) {
+	bs := batches(annotationsFrom(cr.Annotations))
+	opts := github.CreateCheckRunOptions{
+		Name:        cr.Name,
+		HeadSHA:     cr.HeadSHA,
+		DetailsURL:  optString(cr.DetailsURL),
+		ExternalID:  optString(cr.ExternalID),
+		Status:      optString(cr.Status),
+		Conclusion:  optString(cr.Conclusion),
+		StartedAt:   optTime(cr.StartedAt),
+		CompletedAt: optTime(cr.CompletedAt),
+		Output:      output(cr, bs[0]),
+	}
+	run, _, err := c.gh.Checks.CreateCheckRun(ctx, r.Owner, r.Name, opts)
+	if err != nil {
+		return 0, wrap(err, "create check run "+cr.Name, r)
+	}
+	if err := c.appendAnnotations(ctx, r, run.GetID(), cr, bs[1:]); err != nil {
+		return run.GetID(), err
+	}
+	return run.GetID(), nil
+}
+
+func (c *client) UpdateCheckRun(ctx context.Context, r Repo, id int64, cr CheckRun) error {
+	bs := batches(annotationsFrom(cr.Annotations))
+	opts := github.UpdateCheckRunOptions{
+		Name:        cr.Name,
+		DetailsURL:  optString(cr.DetailsURL),
+		ExternalID:  optString(cr.ExternalID),
+		Status:      optString(cr.Status),
+		Conclusion:  optString(cr.Conclusion),
+		CompletedAt: optTime(cr.CompletedAt),
+		Output:      output(cr, bs[0]),
+	}
+	if _, _, err := c.gh.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, opts); err != nil {
+		return wrap(err, fmt.Sprintf("update check run %d", id), r)
+	}
+	return c.appendAnnotations(ctx, r, id, cr, bs[1:])
+}
+
+// appendAnnotations sends the remaining batches; GitHub appends each update's annotations to the run's.
+func (c *client) appendAnnotations(ctx context.Context, r Repo, id int64, cr CheckRun, rest [][]*github.CheckRunAnnotation) error {
+	for i, b := range rest {
+		opts := github.UpdateCheckRunOptions{Name: cr.Name, Output: output(cr, b)}
+		if _, _, err := c.gh.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, opts); err != nil {
+			return wrap(err, fmt.Sprintf("add annotation batch %d of %d to check run %d", i+2, len(rest)+1, id), r)
+		}
+	}
+	return nil
+}
+
+// escapePath escapes each segment of a repository file path, keeping its slashes.
+func escapePath(p string) string {
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+func (c *client) GetContent(ctx context.Context, r Repo, path, ref, etag string) (Content, error) {
+	op := fmt.Sprintf("get content %s@%s", path, ref)
+	u := fmt.Sprintf("repos/%s/%s/contents/%s", url.PathEscape(r.Owner), url.PathEscape(r.Name), escapePath(path))
+	if ref != "" {
+		u += "?ref=" + url.QueryEscape(ref)
+	}
+	req, err := c.gh.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return Content{}, wrap(err, op, r)
+	}
+	// The raw media type returns the bytes themselves, for files up to 100 MB.
+	req.Header.Set("Accept", "application/vnd.github.raw+json")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	resp, err := c.gh.BareDo(ctx, req)
+	if resp != nil && resp.StatusCode == http.StatusNotModified {
+		// go-github reports a 304 as an ErrorResponse: it is the cache hit asked for.
+		e := resp.Header.Get("ETag")
+		if e == "" {
+			e = etag
+		}
+		return Content{ETag: e, NotModified: true}, nil
+	}
+	if err != nil {
+		return Content{}, wrap(err, op, r)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return Content{}, wrap(fmt.Errorf("read body: %w", err), op, r)
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && len(data) > 0 && data[0] == '[' {
+		return Content{}, wrap(errors.New("path is a directory"), op, r)
+	}
+	return Content{Data: data, ETag: resp.Header.Get("ETag")}, nil
+}
+
+func (c *client) TeamMembershipState(ctx context.Context, org, teamSlug, user string) (string, error) {
+	m, _, err := c.gh.Teams.GetTeamMembershipBySlug(ctx, url.PathEscape(org), url.PathEscape(teamSlug), url.PathEscape(user))
+	if statusOf(err) == http.StatusNotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", wrap(err, fmt.Sprintf("team membership of %s in %s/%s", user, org, teamSlug), Repo{})
+	}
+	return m.GetState(), nil
+}
+
+// permissionLevel is the collaborator-permission answer, with role_name, which go-github v62 does not decode.
+type permissionLevel struct {
+	Permission string `json:"permission"`
+	RoleName   string `json:"role_name"`
+}
+
+func (c *client) Permission(ctx context.Context, r Repo, user string) (string, error) {
+	op := "permission of " + user
+	u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", url.PathEscape(r.Owner), url.PathEscape(r.Name), url.PathEscape(user))
+	req, err := c.gh.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return "", wrap(err, op, r)
+	}
+	var pl permissionLevel
+	if _, err := c.gh.Do(ctx, req, &pl); err != nil {
+		return "", wrap(err, op, r)
+	}
+	// "permission" folds maintain into write and triage into read; role_name keeps them.
+	switch pl.RoleName {
+	case "maintain", "triage":
+		return pl.RoleName, nil
+	}
+	if pl.Permission == "" {
+		return "none", nil
+	}
+	return pl.Permission, nil
+}
+
+func (c *client) RemoveLabel(ctx context.Context, r Repo, number int, label string) error {
+	// go-github v62 puts the label into the path unescaped; a '/' in it would then name another resource.
+	u := fmt.Sprintf("repos/%s/%s/issues/%d/labels/%s", url.PathEscape(r.Owner), url.PathEscape(r.Name), number, url.PathEscape(label))
+	req, err := c.gh.NewRequest(http.MethodDelete, u, nil)
+	op := fmt.Sprintf("remove label %q from #%d", label, number)
+	if err != nil {
+		return wrap(err, op, r)
+	}
+	_, err = c.gh.Do(ctx, req, nil)
+	if statusOf(err) == http.StatusNotFound {
+		return nil // already gone
+	}
+	return wrap(err, op, r)
+}
+
+func (c *client) CreateComment(ctx context.Context, r Repo, number int, body string) (int64, error) {
+	cm, _, err := c.gh.Issues.CreateComment(ctx, r.Owner, r.Name, number, &github.IssueComment{Body: github.String(body)})
+	if err != nil {
+		return 0, wrap(err, fmt.Sprintf("comment on #%d", number), r)
+	}
+	return cm.GetID(), nil
+}
+
+func (c *client) ListComments(ctx context.Context, r Repo, number int) ([]Comment, error) {
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+	var out []Comment
+	for {
+		cs, resp, err := c.gh.Issues.ListComments(ctx, r.Owner, r.Name, number, opts)
+		if err != nil {
+			return nil, wrap(err, fmt.Sprintf("list comments of #%d", number), r)
+		}
+		for _, cm := range cs {
+			out = append(out, Comment{ID: cm.GetID(), Body: cm.GetBody(), Author: cm.GetUser().GetLogin()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func (c *client) EditComment(ctx context.Context, r Repo, id int64, body string) error {
+	_, _, err := c.gh.Issues.EditComment(ctx, r.Owner, r.Name, id, &github.IssueComment{Body: github.String(body)})
+	return wrap(err, fmt.Sprintf("edit comment %d", id), r)
+}
+
+func issueFrom(i *github.Issue) Issue {
+	return Issue{Number: i.GetNumber(), Title: i.GetTitle(), State: i.GetState()}
+}
+
+func (c *client) CreateIssue(ctx context.Context, r Repo, title, body string) (Issue, error) {
+	i, _, err := c.gh.Issues.Create(ctx, r.Owner, r.Name, &github.IssueRequest{Title: github.String(title), Body: github.String(body)})
+	if err != nil {
+		return Issue{}, wrap(err, "create issue", r)
+	}
+	return issueFrom(i), nil
+}
+
+func (c *client) FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
+	iss, found, err := c.searchIssueByTitle(ctx, r, title)
+	if err == nil {
+		return iss, found, nil
+	}
+	// Search has its own, smaller rate limit and is eventually consistent: listing is the fallback.
+	iss, found, lerr := c.listIssueByTitle(ctx, r, title)
+	if lerr != nil {
+		return Issue{}, false, fmt.Errorf("find issue by title: %w", errors.Join(err, lerr))
+	}
+	return iss, found, nil
+}
+
+func (c *client) searchIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
+	q := fmt.Sprintf("repo:%s/%s in:title %s type:issue", r.Owner, r.Name, quoteSearch(title))
+	opts := &github.SearchOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+	for {
+		res, resp, err := c.gh.Search.Issues(ctx, q, opts)
+		if err != nil {
+			return Issue{}, false, wrap(err, "search issues", r)
+		}
+		for _, i := range res.Issues {
+			if i.GetTitle() == title && !i.IsPullRequest() {
+				return issueFrom(i), true, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return Issue{}, false, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// quoteSearch makes title one search phrase; search syntax has no escape for '"', so it is dropped.
+func quoteSearch(title string) string {
+	return `"` + strings.ReplaceAll(title, `"`, " ") + `"`
+}
+
+func (c *client) listIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
+	opts := &github.IssueListByRepoOptions{State: "all", ListOptions: github.ListOptions{PerPage: perPage}}
+	for {
+		is, resp, err := c.gh.Issues.ListByRepo(ctx, r.Owner, r.Name, opts)
+		if err != nil {
+			return Issue{}, false, wrap(err, "list issues", r)
+		}
+		for _, i := range is {
+			if i.GetTitle() == title && !i.IsPullRequest() {
+				return issueFrom(i), true, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return Issue{}, false, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// compile-time check
+var _ Client = (*client)(nil)
