@@ -1,0 +1,804 @@
+// Package checkrun turns the findings of one pull request head, with the policy
+// and exception that apply to it, into the check run escapegate posts: its
+// conclusion, title, Markdown summary and text, and line annotations. It is pure:
+// no GitHub, no store, no clock. It only ever sees redacted secret values.
+package checkrun
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/checks"
+)
+
+// Conclusions a completed check run can have here.
+const (
+	ConclusionSuccess = "success"
+	ConclusionFailure = "failure"
+	ConclusionNeutral = "neutral"
+)
+
+// Annotation levels GitHub accepts.
+const (
+	LevelFailure = "failure"
+	LevelWarning = "warning"
+	LevelNotice  = "notice"
+)
+
+const (
+	// MaxOutputChars is GitHub's limit for a check run's summary and for its text.
+	MaxOutputChars = 65535
+	// MaxAnnotations caps the annotations of one check run; the rest are counted in the summary.
+	MaxAnnotations = 500
+	// DefaultLabel is the override label when policy names none.
+	DefaultLabel = "escapegate/accept-risk"
+
+	maxTitle          = 255  // GitHub shows titles on one line; keep them short
+	maxAnnotationMsg  = 4000 // GitHub allows 64 KB; a line annotation needs far less
+	maxAnnotationHead = 255
+	sectionCap        = 8000 // bytes for each list that can grow with input (fixes, errors, files)
+	tailReserve       = 400  // bytes kept free for "…and N more" lines
+)
+
+// Exception is the active override on a pull request.
+type Exception struct {
+	ID           int64
+	Approver     string
+	Reason       string // false_positive, used_in_tests, fix_later or "" (from the reason label)
+	ExpiresAt    time.Time
+	Fingerprints []string // the findings it covers
+}
+
+// OverrideHelp says who may override and how, for the "accepting the risk" text.
+type OverrideHelp struct {
+	Label            string   // the override label; DefaultLabel when empty
+	ReasonLabels     []string // reason labels applied together with it
+	Teams            []string // "org/team-slug"
+	Permission       string   // repository permission that also qualifies: admin, maintain or ""
+	AllowAuthor      bool     // may a pull request's author approve their own pull request
+	ExpiresAfterDays int      // 0: not said
+}
+
+// NotScanned is a changed file that was skipped, with the reason.
+type NotScanned struct{ Path, Why string }
+
+// Input is everything a check run says about one pull request head.
+type Input struct {
+	Repo    string
+	PR      int
+	HeadSHA string
+	// Findings are all findings at head, secrets and agent permissions, Existing ones included.
+	Findings []checks.Finding
+	// FailOn is policy fail_on; empty means the built-in default, high.
+	FailOn checks.Severity
+	// CriticalAt is policy escape_rate.severity; empty means critical.
+	CriticalAt checks.Severity
+	// AllowInlineSuppressions is policy secrets.allow_inline_suppressions.
+	AllowInlineSuppressions bool
+	// Exception is the active exception on this pull request, if any.
+	Exception *Exception
+	// Override says how to override.
+	Override OverrideHelp
+	// NotScanned lists files GitHub sent no patch for (binary, too large).
+	NotScanned []NotScanned
+	// TooManyFiles: the pull request has more files than GitHub lists; the check fails closed.
+	TooManyFiles bool
+	// PolicyErrors report an invalid policy file on the default branch; the last valid policy applies.
+	PolicyErrors []string
+	// PolicyNotes report what policy did, such as a refused loosening by the repository file.
+	PolicyNotes []string
+	// ChangedPolicyErrors: the pull request changes a policy file that does not validate.
+	ChangedPolicyErrors []string
+}
+
+// Result is what the check run is completed with.
+type Result struct {
+	Conclusion  string
+	Title       string
+	Summary     string
+	Text        string
+	Annotations []gh.Annotation
+}
+
+// Failing returns the findings that fail the check, with critical meaning the
+// default escape_rate.severity (critical). See FailingAt.
+func Failing(findings []checks.Finding, failOn checks.Severity, allowInline bool) []checks.Finding {
+	return FailingAt(findings, failOn, checks.SeverityCritical, allowInline)
+}
+
+// FailingAt returns the findings that fail the check: at or above failOn, not
+// already on the base branch, and not silenced by an inline suppression. A
+// suppression silences a finding only when it was already on the base branch,
+// when the finding is below criticalAt, or when policy allows inline
+// suppressions: a pull request cannot switch off a critical risk by itself.
+func FailingAt(findings []checks.Finding, failOn, criticalAt checks.Severity, allowInline bool) []checks.Finding {
+	failOn, criticalAt = defaults(failOn, criticalAt)
+	var out []checks.Finding
+	for _, f := range findings {
+		if classify(f, failOn, criticalAt, allowInline) == stateFailing {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func defaults(failOn, criticalAt checks.Severity) (checks.Severity, checks.Severity) {
+	if failOn.Rank() == 0 {
+		failOn = checks.SeverityHigh
+	}
+	if criticalAt.Rank() == 0 {
+		criticalAt = checks.SeverityCritical
+	}
+	return failOn, criticalAt
+}
+
+// state is where one finding lands on the check run.
+type state int
+
+const (
+	stateFailing    state = iota // fails unless the exception covers it
+	stateExisting                // already on the base branch
+	stateSuppressed              // silenced by an inline suppression
+	stateBelow                   // below fail_on
+)
+
+func classify(f checks.Finding, failOn, criticalAt checks.Severity, allowInline bool) state {
+	switch {
+	case f.Existing:
+		return stateExisting
+	case f.Suppressed && (f.SuppressedOnBase || !f.Severity.AtLeast(criticalAt) || allowInline):
+		return stateSuppressed
+	case !f.Severity.AtLeast(failOn):
+		return stateBelow
+	}
+	return stateFailing
+}
+
+// row is one finding with its place on the check run.
+type row struct {
+	f       checks.Finding
+	state   state
+	covered bool // failing, and the exception covers its fingerprint
+}
+
+// rows is the classified input in display order.
+type rows struct {
+	uncovered, covered, existing, suppressed, below []row
+}
+
+func classifyAll(in Input, failOn, criticalAt checks.Severity) rows {
+	fs := slices.Clone(in.Findings)
+	slices.SortStableFunc(fs, func(a, b checks.Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Fingerprint, b.Fingerprint),
+		)
+	})
+	covers := map[string]bool{}
+	if in.Exception != nil {
+		for _, fp := range in.Exception.Fingerprints {
+			covers[fp] = true
+		}
+	}
+	var rs rows
+	for _, f := range fs {
+		r := row{f: f, state: classify(f, failOn, criticalAt, in.AllowInlineSuppressions)}
+		switch r.state {
+		case stateFailing:
+			r.covered = f.Fingerprint != "" && covers[f.Fingerprint]
+			if r.covered {
+				rs.covered = append(rs.covered, r)
+			} else {
+				rs.uncovered = append(rs.uncovered, r)
+			}
+		case stateExisting:
+			rs.existing = append(rs.existing, r)
+		case stateSuppressed:
+			rs.suppressed = append(rs.suppressed, r)
+		case stateBelow:
+			rs.below = append(rs.below, r)
+		}
+	}
+	return rs
+}
+
+// Render builds the completed check run for in.
+func Render(in Input) Result {
+	failOn, criticalAt := defaults(in.FailOn, in.CriticalAt)
+	in.Override.Label = cmp.Or(in.Override.Label, DefaultLabel)
+	rs := classifyAll(in, failOn, criticalAt)
+	r := renderer{in: in, failOn: failOn, criticalAt: criticalAt, rs: rs}
+
+	res := Result{Conclusion: r.conclusion()}
+	res.Title = clip(oneLine(r.title(res.Conclusion)), maxTitle)
+	res.Annotations, r.annotated = r.annotations()
+	res.Summary = r.summary(res.Conclusion)
+	res.Text = r.text()
+	return res
+}
+
+type renderer struct {
+	in                 Input
+	failOn, criticalAt checks.Severity
+	rs                 rows
+	annotated          int
+}
+
+func (r *renderer) total() int { return len(r.in.Findings) }
+
+func (r *renderer) conclusion() string {
+	switch {
+	case r.in.TooManyFiles, len(r.in.ChangedPolicyErrors) > 0, len(r.rs.uncovered) > 0:
+		return ConclusionFailure
+	case len(r.rs.covered) > 0:
+		return ConclusionNeutral
+	}
+	return ConclusionSuccess
+}
+
+// riskCount says "2 critical risks" when all share a severity, else "3 risks (2 critical, 1 high)".
+func riskCount(rs []row) string {
+	bySev := map[checks.Severity]int{}
+	var order []checks.Severity
+	for _, r := range rs {
+		if bySev[r.f.Severity] == 0 {
+			order = append(order, r.f.Severity)
+		}
+		bySev[r.f.Severity]++
+	}
+	if len(order) == 1 {
+		return plural(len(rs), string(order[0])+" risk", string(order[0])+" risks")
+	}
+	parts := make([]string, len(order))
+	for i, s := range order {
+		parts[i] = fmt.Sprintf("%d %s", bySev[s], s)
+	}
+	return fmt.Sprintf("%s (%s)", plural(len(rs), "risk", "risks"), strings.Join(parts, ", "))
+}
+
+// categoryCount says "1 secret, 1 agent permission".
+func categoryCount(rs []row) string {
+	var secrets, agents, other int
+	for _, r := range rs {
+		switch r.f.Category {
+		case checks.CategorySecret:
+			secrets++
+		case checks.CategoryAgentPermission:
+			agents++
+		default:
+			other++
+		}
+	}
+	var parts []string
+	if secrets > 0 {
+		parts = append(parts, plural(secrets, "secret", "secrets"))
+	}
+	if agents > 0 {
+		parts = append(parts, plural(agents, "agent permission", "agent permissions"))
+	}
+	if other > 0 {
+		parts = append(parts, plural(other, "other finding", "other findings"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// exceptionTerms says "exception #14, fix later, expires 2026-12-28".
+func exceptionTerms(e *Exception) string {
+	parts := []string{fmt.Sprintf("exception #%d", e.ID)}
+	if e.Reason != "" {
+		parts = append(parts, strings.ReplaceAll(e.Reason, "_", " "))
+	}
+	if !e.ExpiresAt.IsZero() {
+		parts = append(parts, "expires "+e.ExpiresAt.UTC().Format(time.DateOnly))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func approver(e *Exception) string {
+	if e.Approver == "" {
+		return "an approver"
+	}
+	return "@" + strings.TrimPrefix(e.Approver, "@")
+}
+
+func (r *renderer) title(conclusion string) string {
+	rs, in := r.rs, r.in
+	switch {
+	case len(rs.uncovered) > 0:
+		t := riskCount(rs.uncovered) + ": " + categoryCount(rs.uncovered)
+		if len(rs.covered) > 0 && in.Exception != nil {
+			t += fmt.Sprintf(" (%d more accepted in exception #%d)", len(rs.covered), in.Exception.ID)
+		}
+		if in.TooManyFiles {
+			t += "; more than 3,000 files not scanned"
+		}
+		if len(in.ChangedPolicyErrors) > 0 {
+			t += "; invalid policy file"
+		}
+		return t
+	case in.TooManyFiles:
+		return fmt.Sprintf("Not scanned: more than %s changed files", commaNumber(gh.MaxPullFiles))
+	case len(in.ChangedPolicyErrors) > 0:
+		return "Invalid policy file in this pull request"
+	case conclusion == ConclusionNeutral:
+		return fmt.Sprintf("%s accepted by %s (%s)", riskCount(rs.covered), approver(in.Exception), exceptionTerms(in.Exception))
+	}
+	t := "No secrets or overbroad agent permissions added"
+	if n := r.total(); n > 0 {
+		t += fmt.Sprintf(" (%s listed, not failing)", plural(n, "finding", "findings"))
+	}
+	return t
+}
+
+func severityBadge(s checks.Severity) string {
+	switch s {
+	case checks.SeverityCritical:
+		return "🔴 critical"
+	case checks.SeverityHigh:
+		return "🟠 high"
+	case checks.SeverityMedium:
+		return "🟡 medium"
+	case checks.SeverityLow:
+		return "⚪ low"
+	}
+	return "⚪ " + cell(string(s))
+}
+
+// risk is the finding in words with its redacted value; it never holds more of a secret than Redacted.
+func risk(f checks.Finding) string {
+	s := cmp.Or(f.Message, f.Rule)
+	if f.Redacted != "" {
+		s += " " + codeSpan(f.Redacted)
+	}
+	return s
+}
+
+func where(f checks.Finding) string {
+	line := max(f.Line, 1)
+	if f.EndLine > line {
+		return fmt.Sprintf("%s:%d-%d", f.Path, line, f.EndLine)
+	}
+	return fmt.Sprintf("%s:%d", f.Path, line)
+}
+
+func ruleCell(f checks.Finding) string {
+	s := codeSpan(f.Rule)
+	if len(f.OWASP) > 0 {
+		s += " · OWASP " + cell(strings.Join(f.OWASP, ", "))
+	}
+	return s
+}
+
+// table writes rows as a Markdown table within w's budget, keeping reserve
+// bytes free, and says how many rows did not fit.
+func (r *renderer) table(w *budget, rs []row, extra string, extraCell func(row) string, reserve int) {
+	head := "| | risk | where | rule |"
+	sep := "|---|---|---|---|"
+	if extra != "" {
+		head += " " + extra + " |"
+		sep += "---|"
+	}
+	w.add(head+"\n"+sep, reserve)
+	for i, x := range rs {
+		line := fmt.Sprintf("| %s | %s | %s | %s |", severityBadge(x.f.Severity), r.riskCell(x), codeSpan(where(x.f)), ruleCell(x.f))
+		if extra != "" {
+			line += " " + extraCell(x) + " |"
+		}
+		if !w.add("\n"+line, reserve) {
+			w.force(fmt.Sprintf("\n\n…and %s more not shown here: GitHub limits this text to %s characters. %s",
+				commaNumber(len(rs)-i), commaNumber(MaxOutputChars), r.annotationNote()))
+			return
+		}
+	}
+}
+
+func (r *renderer) riskCell(x row) string {
+	s := cell(risk(x.f))
+	if x.state == stateFailing && x.f.Suppressed {
+		s += " — inline suppression ignored"
+	}
+	return s
+}
+
+func (r *renderer) annotationNote() string {
+	if r.annotated < r.total() {
+		return fmt.Sprintf("The first %s of %s findings are annotated on their lines.", commaNumber(r.annotated), commaNumber(r.total()))
+	}
+	return "Every finding is annotated on its line."
+}
+
+// verdict is the first paragraph: what this check decided, in plain words, and what to do.
+func (r *renderer) verdict(conclusion string) string {
+	rs, in := r.rs, r.in
+	var paras []string
+	if n := len(rs.uncovered); n > 0 {
+		them := "them"
+		if n == 1 {
+			them = "it"
+		}
+		if len(rs.covered) > 0 && in.Exception != nil {
+			paras = append(paras, fmt.Sprintf("**This pull request adds %s that %s not accepted.** Exception #%d by %s covers %s, but only the risks open when `%s` was applied: remove the new %s, or ask an approver to remove and re-apply the label to accept %s too.",
+				riskCount(rs.uncovered), isAre(n), in.Exception.ID, approver(in.Exception), plural(len(rs.covered), "other", "others"),
+				in.Override.Label, pronoun(n, "one", "ones"), them))
+		} else {
+			paras = append(paras, fmt.Sprintf("**This pull request adds %s.** Remove %s, or ask an approver to accept the risk.", riskCount(rs.uncovered), them))
+		}
+	}
+	if in.TooManyFiles {
+		paras = append(paras, fmt.Sprintf("**This pull request changes more than %s files, more than GitHub lists, so escapegate could not scan all of it and fails closed.** Split it into smaller pull requests.", commaNumber(gh.MaxPullFiles)))
+	}
+	if len(in.ChangedPolicyErrors) > 0 {
+		paras = append(paras, "**This pull request changes a policy file that is not valid.** Fix the errors below; until it is merged valid, the policy on the default branch stays in force.\n\n"+
+			bullets(in.ChangedPolicyErrors, "more errors"))
+	}
+	switch conclusion {
+	case ConclusionNeutral:
+		crit := 0
+		for _, x := range rs.covered {
+			if x.f.Severity.AtLeast(r.criticalAt) {
+				crit++
+			}
+		}
+		p := fmt.Sprintf("**%s in this pull request %s accepted by %s** (%s).", capitalize(riskCount(rs.covered)), wasWere(len(rs.covered)), approver(in.Exception), exceptionTerms(in.Exception))
+		if crit > 0 {
+			p += fmt.Sprintf(" If this merges, %s production and count as escaped.", plural(crit, "critical risk reaches", "critical risks reach"))
+		} else {
+			p += fmt.Sprintf(" None of them is at or above `%s`, so none counts as an escape.", r.criticalAt)
+		}
+		p += fmt.Sprintf(" Removing `%s` revokes the exception and fails this check again.", in.Override.Label)
+		paras = append(paras, p)
+	case ConclusionSuccess:
+		p := "**No secrets or overbroad agent permissions added.**"
+		if n := r.total(); n > 0 {
+			p = fmt.Sprintf("**No secrets or overbroad agent permissions at or above `%s` added.**", r.failOn)
+		}
+		if len(in.NotScanned) > 0 {
+			p += fmt.Sprintf(" But %s not scanned: review %s by hand (listed below).",
+				plural(len(in.NotScanned), "file was", "files were"), pronoun(len(in.NotScanned), "it", "them"))
+		} else {
+			p += " Nothing to do."
+		}
+		if n := r.total(); n > 0 {
+			p += fmt.Sprintf(" The %s listed below %s this check.", plural(n, "finding", "findings"), failVerb(n))
+		}
+		paras = append(paras, p)
+	}
+	return strings.Join(paras, "\n\n")
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+func failVerb(n int) string {
+	if n == 1 {
+		return "does not fail"
+	}
+	return "do not fail"
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// bullets lists items as a Markdown list within sectionCap bytes.
+func bullets(items []string, more string) string {
+	w := newBudget(sectionCap)
+	for i, it := range items {
+		if !w.add("- "+cell(it)+"\n", tailReserve) {
+			w.force(fmt.Sprintf("- …and %d %s\n", len(items)-i, more))
+			break
+		}
+	}
+	return strings.TrimSuffix(w.String(), "\n")
+}
+
+// fixes lists the distinct Fix texts of rs, naming the rules each one is for.
+func fixes(rs []row) string {
+	type fix struct {
+		text  string
+		rules []string
+	}
+	var list []*fix
+	byText := map[string]*fix{}
+	for _, x := range rs {
+		t := strings.TrimSpace(x.f.Fix)
+		if t == "" {
+			continue
+		}
+		fx := byText[t]
+		if fx == nil {
+			fx = &fix{text: t}
+			byText[t] = fx
+			list = append(list, fx)
+		}
+		if !slices.Contains(fx.rules, x.f.Rule) {
+			fx.rules = append(fx.rules, x.f.Rule)
+		}
+	}
+	switch len(list) {
+	case 0:
+		return ""
+	case 1:
+		return "**How to fix.** " + cell(list[0].text)
+	}
+	w := newBudget(sectionCap)
+	w.add("**How to fix.**\n", 0)
+	for i, fx := range list {
+		names := make([]string, len(fx.rules))
+		for j, n := range fx.rules {
+			names[j] = codeSpan(n)
+		}
+		if !w.add(fmt.Sprintf("- %s: %s\n", strings.Join(names, ", "), cell(fx.text)), tailReserve) {
+			w.force(fmt.Sprintf("- …and %d more fixes: see the annotations.\n", len(list)-i))
+			break
+		}
+	}
+	return strings.TrimSuffix(w.String(), "\n")
+}
+
+// whoMay says who may accept a risk, e.g. "an active member of `@acme/security`
+// or a user with admin permission on `acme/payments`".
+func whoMay(repo string, h OverrideHelp) string {
+	var who []string
+	if len(h.Teams) > 0 {
+		teams := make([]string, len(h.Teams))
+		for i, t := range h.Teams {
+			teams[i] = codeSpan("@" + strings.TrimPrefix(t, "@"))
+		}
+		who = append(who, "an active member of "+joinWord(teams, "or"))
+	}
+	if h.Permission != "" {
+		on := "the repository"
+		if repo != "" {
+			on = codeSpan(repo)
+		}
+		who = append(who, fmt.Sprintf("a user with %s permission on %s", cell(h.Permission), on))
+	}
+	if len(who) == 0 {
+		return "nobody (no approver is configured: set `override.approvers` in the organization's policy)"
+	}
+	return joinWord(who, "or")
+}
+
+func reasonLabels(h OverrideHelp) string {
+	if len(h.ReasonLabels) == 0 {
+		return ""
+	}
+	ls := make([]string, len(h.ReasonLabels))
+	for i, l := range h.ReasonLabels {
+		ls[i] = codeSpan(l)
+	}
+	return " (with " + joinWord(ls, "or") + ")"
+}
+
+func (r *renderer) accepting() string {
+	h := r.in.Override
+	s := fmt.Sprintf("**Accepting the risk.** %s may apply %s%s", capitalize(whoMay(r.in.Repo, h)), codeSpan(h.Label), reasonLabels(h))
+	if !h.AllowAuthor {
+		s += ", but not on their own pull request"
+	}
+	s += ". The exception covers the risks open at that moment"
+	if h.ExpiresAfterDays > 0 {
+		s += fmt.Sprintf(", expires after %s", plural(h.ExpiresAfterDays, "day", "days"))
+	}
+	s += ", is recorded, and counts toward this repository's escape rate if the change reaches production."
+	return s
+}
+
+func (r *renderer) policySection() string {
+	var parts []string
+	if len(r.in.PolicyErrors) > 0 {
+		parts = append(parts, "> [!WARNING]\n> **The policy file on the default branch has errors; the last valid policy (or the built-in strict defaults) applies until they are fixed.**\n"+
+			quote(bullets(r.in.PolicyErrors, "more errors")))
+	}
+	if len(r.in.PolicyNotes) > 0 {
+		parts = append(parts, "> [!NOTE]\n> **Policy.**\n"+quote(bullets(r.in.PolicyNotes, "more notes")))
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func quote(s string) string {
+	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+}
+
+func (r *renderer) notScanned() string {
+	ns := r.in.NotScanned
+	if len(ns) == 0 {
+		return ""
+	}
+	items := make([]string, len(ns))
+	for i, n := range ns {
+		items[i] = fmt.Sprintf("%s: %s", n.Path, cmp.Or(n.Why, "no patch from GitHub"))
+	}
+	return fmt.Sprintf("**Not scanned** (GitHub sent no patch for %s; review %s by hand):\n\n%s",
+		pronoun(len(ns), "this file", "these files"), pronoun(len(ns), "it", "them"), bullets(items, "more files"))
+}
+
+func pronoun(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func (r *renderer) suppressionNote() string {
+	n := 0
+	for _, x := range r.rs.uncovered {
+		if x.f.Suppressed {
+			n++
+		}
+	}
+	for _, x := range r.rs.covered {
+		if x.f.Suppressed {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("**Inline suppressions ignored.** %s an inline suppression (`escapegate:allow`, `gitleaks:allow`) that this pull request adds. A pull request cannot silence a risk at or above `%s` by itself: policy (`secrets.allow_inline_suppressions: false`) does not allow it.",
+		capitalize(plural(n, "failing finding carries", "failing findings carry")), r.criticalAt)
+}
+
+func (r *renderer) summary(conclusion string) string {
+	rs := r.rs
+	failing := append(slices.Clone(rs.uncovered), rs.covered...)
+
+	var head, tail []string
+	head = append(head, r.verdict(conclusion))
+	if p := r.policySection(); p != "" {
+		head = append(head, p)
+	}
+	if s := r.suppressionNote(); s != "" {
+		tail = append(tail, s)
+	}
+	if f := fixes(failing); f != "" {
+		tail = append(tail, f)
+	}
+	if len(rs.uncovered) > 0 {
+		tail = append(tail, r.accepting())
+	}
+	if s := r.notScanned(); s != "" {
+		tail = append(tail, s)
+	}
+	if others := len(rs.existing) + len(rs.suppressed) + len(rs.below); others > 0 && conclusion != ConclusionSuccess {
+		tail = append(tail, fmt.Sprintf("%s listed below %s this check (already on the base branch, suppressed, or below `%s`).",
+			capitalize(plural(others, "finding", "findings")), failVerb(others), r.failOn))
+	}
+	if r.annotated < r.total() {
+		tail = append(tail, fmt.Sprintf("_Annotations are capped at %d: the first %s of %s findings are annotated on their lines, the most severe first._",
+			MaxAnnotations, commaNumber(r.annotated), commaNumber(r.total())))
+	}
+
+	headText := strings.Join(head, "\n\n")
+	tailText := ""
+	if len(tail) > 0 {
+		tailText = "\n\n" + strings.Join(tail, "\n\n")
+	}
+	w := newBudget(MaxOutputChars)
+	w.force(headText)
+	if len(failing) > 0 {
+		extra, extraCell := "", func(row) string { return "" }
+		if r.in.Exception != nil && len(rs.covered) > 0 {
+			extra = "accepted"
+			id := r.in.Exception.ID
+			extraCell = func(x row) string {
+				if x.covered {
+					return fmt.Sprintf("✅ #%d", id)
+				}
+				return "❌ not covered"
+			}
+		}
+		w.add("\n\n", 0)
+		r.table(w, failing, extra, extraCell, len(tailText)+tailReserve)
+	}
+	w.force(tailText)
+	return strings.TrimSpace(w.String())
+}
+
+// text lists what does not fail the check, so the summary stays about what does.
+func (r *renderer) text() string {
+	rs := r.rs
+	type section struct {
+		title string
+		rows  []row
+		why   func(row) string
+	}
+	sections := []section{
+		{fmt.Sprintf("Already on the base branch (%d, not failing)", len(rs.existing)), rs.existing, nil},
+		{fmt.Sprintf("Silenced by inline suppressions (%d, not failing)", len(rs.suppressed)), rs.suppressed, r.suppressedWhy},
+		{fmt.Sprintf("Below `fail_on: %s` (%d, not failing)", r.failOn, len(rs.below)), rs.below, nil},
+	}
+	w := newBudget(MaxOutputChars)
+	var left []section
+	for _, s := range sections {
+		if len(s.rows) > 0 {
+			left = append(left, s)
+		}
+	}
+	for i, s := range left {
+		// Each remaining section keeps room for its heading and "more" line.
+		reserve := (len(left) - i - 1) * (tailReserve + 100)
+		if !w.add("### "+s.title+"\n\n", reserve+tailReserve) {
+			break
+		}
+		extra, cellFn := "", func(row) string { return "" }
+		if s.why != nil {
+			extra, cellFn = "why", s.why
+		}
+		r.table(w, s.rows, extra, cellFn, reserve+tailReserve)
+		w.add("\n\n", reserve)
+	}
+	return strings.TrimSpace(w.String())
+}
+
+func (r *renderer) suppressedWhy(x row) string {
+	switch {
+	case x.f.SuppressedOnBase:
+		return "suppression already on the base branch"
+	case !x.f.Severity.AtLeast(r.criticalAt):
+		return fmt.Sprintf("below `%s`: a suppression may silence it", r.criticalAt)
+	}
+	return "policy allows inline suppressions"
+}
+
+// annotations puts one annotation per finding on its lines, the failing
+// uncovered ones first, up to MaxAnnotations; it returns how many it made.
+func (r *renderer) annotations() ([]gh.Annotation, int) {
+	rs := r.rs
+	var out []gh.Annotation
+	add := func(list []row, level, status string) {
+		for _, x := range list {
+			if len(out) >= MaxAnnotations {
+				return
+			}
+			f := x.f
+			start := max(f.Line, 1)
+			end := max(f.EndLine, start)
+			msg := oneLine(risk(f))
+			if f.Fix != "" {
+				msg += "\n\nHow to fix: " + strings.TrimSpace(f.Fix)
+			}
+			if status != "" {
+				msg += "\n\n" + status
+			}
+			head := fmt.Sprintf("%s %s: %s", f.Severity, cmp.Or(f.Category, "finding"), f.Rule)
+			if len(f.OWASP) > 0 {
+				head += " (OWASP " + strings.Join(f.OWASP, ", ") + ")"
+			}
+			out = append(out, gh.Annotation{
+				Path: f.Path, StartLine: start, EndLine: end, Level: level,
+				Title: clip(head, maxAnnotationHead), Message: clip(msg, maxAnnotationMsg),
+			})
+		}
+	}
+	add(rs.uncovered, LevelFailure, "")
+	if r.in.Exception != nil {
+		add(rs.covered, LevelWarning, fmt.Sprintf("Accepted by %s (%s).", approver(r.in.Exception), exceptionTerms(r.in.Exception)))
+	}
+	add(rs.below, LevelWarning, fmt.Sprintf("Below fail_on (%s): does not fail this check.", r.failOn))
+	add(rs.suppressed, LevelNotice, "Silenced by an inline suppression.")
+	add(rs.existing, LevelNotice, "Already on the base branch: does not fail this check.")
+	return out, len(out)
+}

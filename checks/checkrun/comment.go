@@ -1,0 +1,55 @@
+package checkrun
+
+import (
+	"fmt"
+	"strings"
+)
+
+// RefusalComment is the comment posted when an override label is removed
+// because its sender may not accept risks; why says what disqualified them
+// (for example "you opened this pull request"), and may be empty.
+func RefusalComment(sender, label, repo string, help OverrideHelp, why string) string {
+	if label == "" {
+		label = DefaultLabel
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "@%s, %s was removed", strings.TrimPrefix(sender, "@"), codeSpan(label))
+	if why = strings.TrimSpace(oneLine(why)); why != "" {
+		fmt.Fprintf(&b, " because %s", cell(strings.TrimSuffix(why, ".")))
+	}
+	fmt.Fprintf(&b, ": only %s may accept risks", whoMayPlural(repo, help))
+	if repo != "" {
+		fmt.Fprintf(&b, " in %s", codeSpan(repo))
+	}
+	if !help.AllowAuthor {
+		b.WriteString(", and not on their own pull requests")
+	}
+	b.WriteString(". This attempt was recorded.")
+	return b.String()
+}
+
+// whoMayPlural is whoMay for a sentence about everyone who qualifies.
+func whoMayPlural(repo string, h OverrideHelp) string {
+	var who []string
+	if len(h.Teams) > 0 {
+		teams := make([]string, len(h.Teams))
+		for i, t := range h.Teams {
+			teams[i] = codeSpan("@" + strings.TrimPrefix(t, "@"))
+		}
+		who = append(who, "active members of "+joinWord(teams, "or"))
+	}
+	if h.Permission != "" {
+		who = append(who, fmt.Sprintf("users with %s permission on the repository", cell(h.Permission)))
+	}
+	if len(who) == 0 {
+		return "approvers named in the organization's policy (none are configured)"
+	}
+	return joinWord(who, "or")
+}
+
+// InProgress is the title and summary of a check run while its scan runs.
+func InProgress() (title, summary string) {
+	return "Scanning for secrets and overbroad agent permissions",
+		"escapegate is scanning the lines this pull request adds for secrets and overbroad AI-agent permissions. " +
+			"This check completes in a moment; it fails if a risk at or above the policy's `fail_on` is added."
+}

@@ -1,0 +1,128 @@
+package checkrun
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// codeSpan wraps s in a Markdown code span whose fence is longer than any run of
+// backticks inside s, so a path or value can never close the span early. Pipes
+// are escaped because GFM splits table cells on them even inside code spans.
+func codeSpan(s string) string {
+	s = oneLine(s)
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		pad = " "
+	}
+	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
+}
+
+// cell makes detector text safe for one Markdown table cell: one line, no cell
+// separators, no raw HTML (file content reaches messages and must not render as markup).
+func cell(s string) string {
+	s = oneLine(s)
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "<", "&lt;")
+	s = strings.ReplaceAll(s, ">", "&gt;")
+	return s
+}
+
+// oneLine collapses line breaks and tabs into spaces.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n\t") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// clip shortens s to at most n bytes on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
+// plural returns "1 secret" or "2 secrets".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return commaNumber(n) + " " + many
+}
+
+// commaNumber formats 3000 as "3,000".
+func commaNumber(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// joinWord joins items as "a", "a or b", "a, b or c".
+func joinWord(items []string, word string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + word + " " + items[len(items)-1]
+}
+
+// budget is a Markdown builder that refuses to grow past a byte limit, so the
+// summary and text always fit GitHub's 65,535-character fields. Byte length
+// bounds character length, so counting bytes is the safe side.
+type budget struct {
+	b     strings.Builder
+	limit int
+}
+
+func newBudget(limit int) *budget { return &budget{limit: limit} }
+
+// fits reports whether s can still be added while keeping reserve bytes free.
+func (w *budget) fits(s string, reserve int) bool { return w.b.Len()+len(s)+reserve <= w.limit }
+
+// add appends s if it fits (keeping reserve free) and reports whether it did.
+func (w *budget) add(s string, reserve int) bool {
+	if !w.fits(s, reserve) {
+		return false
+	}
+	w.b.WriteString(s)
+	return true
+}
+
+// force appends s, clipped to whatever room is left.
+func (w *budget) force(s string) {
+	room := w.limit - w.b.Len()
+	if room <= 0 {
+		return
+	}
+	w.b.WriteString(clip(s, room))
+}
+
+func (w *budget) String() string { return w.b.String() }
