@@ -1,0 +1,490 @@
+package gh_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/app/fakegithub/apivalidate"
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/testenv"
+)
+
+const repoName = "acme/web"
+
+var acme = gh.Repo{Owner: "acme", Name: "web"}
+
+// sleeps records the waits the retry transport asked for, without sleeping.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d = append(s.d, d)
+	return nil
+}
+
+func (s *sleeps) all() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+func setup(t *testing.T) (*fakegithub.Server, gh.Client, *sleeps) {
+	t.Helper()
+	f := fakegithub.New()
+	t.Cleanup(f.Close)
+	f.AddRepo(repoName, "trunk")
+	s := &sleeps{}
+	c := gh.New(f.GitHubClient(), gh.WithSleep(s.sleep))
+	t.Cleanup(func() { validateTranscript(t, f) })
+	return f, c, s
+}
+
+// validateTranscript checks every request sent against GitHub's OpenAPI description.
+func validateTranscript(t *testing.T, f *fakegithub.Server) {
+	t.Helper()
+	if t.Failed() || t.Skipped() {
+		return
+	}
+	v := validator(t)
+	if v == nil {
+		return
+	}
+	for _, p := range v.ValidateAll(context.Background(), f.Requests()) {
+		t.Errorf("GitHub would refuse: %s", p)
+	}
+}
+
+var loadSpec = sync.OnceValues(func() (*apivalidate.Validator, error) {
+	d := testenv.SharedDir()
+	if d == "" {
+		return nil, nil
+	}
+	return apivalidate.Load(context.Background(), d+"/fixtures/openapi/api.github.com.2022-07.json")
+})
+
+func validator(t *testing.T) *apivalidate.Validator {
+	t.Helper()
+	v, err := loadSpec()
+	if err != nil {
+		t.Fatalf("load OpenAPI description: %v", err)
+	}
+	if v == nil {
+		t.Log("../shared is absent: requests not validated against OpenAPI")
+	}
+	return v
+}
+
+func files(n int) []fakegithub.PullFile {
+	out := make([]fakegithub.PullFile, n)
+	for i := range out {
+		out[i] = fakegithub.PullFile{Filename: fmt.Sprintf("src/f%04d.go", i), Status: "added", Patch: "@@ -0,0 +1 @@\n+x", Additions: 1}
+	}
+	return out
+}
+
+func countPaths(f *fakegithub.Server, sub string) int {
+	n := 0
+	for _, r := range f.Requests() {
+		if strings.Contains(r.Path, sub) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestGetRepositoryAndPulls(t *testing.T) {
+	f, c, _ := setup(t)
+	n := f.AddPull(repoName, fakegithub.Pull{Title: "Add x", Author: "alice", HeadSHA: "abc", HeadRef: "feature/x", BaseSHA: "def", Labels: []string{"release"}})
+	f.AddPull(repoName, fakegithub.Pull{Title: "Old", State: "closed", HeadSHA: "111"})
+	ctx := context.Background()
+
+	def, err := c.GetRepository(ctx, acme)
+	if err != nil || def != "trunk" {
+		t.Fatalf("GetRepository = %q, %v; want trunk", def, err)
+	}
+	p, err := c.GetPullRequest(ctx, acme, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gh.PullRequest{Number: n, Title: "Add x", State: "open", Author: "alice", HeadSHA: "abc", HeadRef: "feature/x", BaseRef: "trunk", BaseSHA: "def", Labels: []string{"release"}}
+	if fmt.Sprint(p) != fmt.Sprint(want) {
+		t.Errorf("GetPullRequest = %+v, want %+v", p, want)
+	}
+	open, err := c.ListOpenPullRequests(ctx, acme)
+	if err != nil || len(open) != 1 || open[0].Number != n {
+		t.Errorf("ListOpenPullRequests = %+v, %v; want only #%d", open, err, n)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	_, c, _ := setup(t)
+	ctx := context.Background()
+	missing := gh.Repo{Owner: "acme", Name: "missing"}
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"repository", func() error { _, err := c.GetRepository(ctx, missing); return err }},
+		{"pull", func() error { _, err := c.GetPullRequest(ctx, acme, 999); return err }},
+		{"pull files", func() error { _, err := c.ListPullRequestFiles(ctx, acme, 999); return err }},
+		{"compare", func() error { _, err := c.CompareCommits(ctx, acme, "a", "b"); return err }},
+		{"content", func() error { _, err := c.GetContent(ctx, acme, ".github/escapegate.yml", "", ""); return err }},
+		{"edit comment", func() error { return c.EditComment(ctx, acme, 424242, "x") }},
+		{"update check run", func() error { return c.UpdateCheckRun(ctx, acme, 424242, gh.CheckRun{Name: "escapegate"}) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if !errors.Is(err, gh.ErrNotFound) {
+				t.Fatalf("error = %v, want ErrNotFound", err)
+			}
+			if !strings.Contains(err.Error(), "acme/") {
+				t.Errorf("error %q does not name the repository", err)
+			}
+		})
+	}
+}
+
+func TestListPullRequestFiles(t *testing.T) {
+	tests := []struct {
+		name      string
+		files     int
+		changed   int
+		wantErr   error
+		wantPages int
+	}{
+		{"one page", 7, 0, nil, 1},
+		{"three pages", 250, 0, nil, 3},
+		{"exactly the maximum", gh.MaxPullFiles, 0, nil, 30},
+		{"listing capped by GitHub", gh.MaxPullFiles + 1, 0, gh.ErrTooManyFiles, 0},
+		{"changed_files says more", 10, 5000, gh.ErrTooManyFiles, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, c, _ := setup(t)
+			n := f.AddPull(repoName, fakegithub.Pull{Title: "t", HeadSHA: "h", Files: files(tt.files), ChangedFiles: tt.changed})
+			got, err := c.ListPullRequestFiles(context.Background(), acme, n)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.files {
+				t.Fatalf("got %d files, want %d", len(got), tt.files)
+			}
+			if got[len(got)-1].Filename != fmt.Sprintf("src/f%04d.go", tt.files-1) || got[0].Patch == "" || got[0].Status != "added" {
+				t.Errorf("files not in order or incomplete: first %+v last %+v", got[0], got[len(got)-1])
+			}
+			if p := countPaths(f, "/files?"); p != tt.wantPages {
+				t.Errorf("%d page requests, want %d", p, tt.wantPages)
+			}
+			if countPaths(f, "per_page=100") != tt.wantPages {
+				t.Errorf("pages not requested with per_page=100")
+			}
+		})
+	}
+}
+
+func TestCompareCommits(t *testing.T) {
+	f, c, _ := setup(t)
+	f.SetCompare(repoName, "trunk", "feature/x", files(150))
+	got, err := c.CompareCommits(context.Background(), acme, "trunk", "feature/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 150 {
+		t.Fatalf("got %d files, want 150", len(got))
+	}
+	if countPaths(f, "/compare/trunk...feature%2Fx?") != 2 {
+		t.Errorf("want two pages of /compare/trunk...feature%%2Fx, requests: %v", f.Requests())
+	}
+}
+
+func annotations(n int) []gh.Annotation {
+	out := make([]gh.Annotation, n)
+	for i := range out {
+		out[i] = gh.Annotation{Path: "a.go", StartLine: i + 1, EndLine: i + 1, Level: "failure", Title: "secret", Message: fmt.Sprintf("finding %d", i)}
+	}
+	return out
+}
+
+func TestCheckRunAnnotationBatches(t *testing.T) {
+	tests := []struct {
+		name         string
+		create       int
+		update       int
+		wantRequests int
+	}{
+		{"none", 0, 0, 2},
+		{"one batch", 50, 0, 2},
+		{"create in three batches", 120, 0, 4},
+		{"update in two batches", 0, 51, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, c, _ := setup(t)
+			ctx := context.Background()
+			start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			id, err := c.CreateCheckRun(ctx, acme, gh.CheckRun{Name: "escapegate", HeadSHA: "abc", ExternalID: "x1", Status: "in_progress",
+				StartedAt: start, Title: "Scanning", Summary: "scanning", Annotations: annotations(tt.create)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.UpdateCheckRun(ctx, acme, id, gh.CheckRun{Name: "escapegate", Status: "completed", Conclusion: "failure",
+				CompletedAt: start.Add(time.Second), Title: "2 secrets", Summary: "found", Text: "details", Annotations: annotations(tt.update)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs := f.CheckRuns(repoName)
+			if len(runs) != 1 {
+				t.Fatalf("%d check runs, want 1", len(runs))
+			}
+			r := runs[0]
+			if r.ID != id || r.HeadSHA != "abc" || r.Status != "completed" || r.Conclusion != "failure" || r.Title != "2 secrets" || r.Text != "details" {
+				t.Errorf("check run = %+v", r)
+			}
+			if len(r.Annotations) != tt.create+tt.update {
+				t.Errorf("%d annotations, want %d", len(r.Annotations), tt.create+tt.update)
+			}
+			if r.Requests != tt.wantRequests {
+				t.Errorf("%d requests reached the run, want %d", r.Requests, tt.wantRequests)
+			}
+		})
+	}
+}
+
+func TestCheckRunTruncatesOutput(t *testing.T) {
+	f, c, _ := setup(t)
+	long := strings.Repeat("| row | value é |\n", 5000) // > 65,535 bytes, multi-byte runes
+	_, err := c.CreateCheckRun(context.Background(), acme, gh.CheckRun{Name: "escapegate", HeadSHA: "abc", Status: "completed",
+		Conclusion: "failure", Title: "t", Summary: long, Text: long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.CheckRuns(repoName)[0]
+	for name, s := range map[string]string{"summary": r.Summary, "text": r.Text} {
+		if len(s) > gh.MaxOutputChars {
+			t.Errorf("%s has %d bytes", name, len(s))
+		}
+		if !strings.Contains(s, "truncated") {
+			t.Errorf("%s does not say it was truncated", name)
+		}
+		body, _, _ := strings.Cut(s, "\n\n…")
+		if !strings.HasSuffix(body, "|") {
+			t.Errorf("%s not cut at a line end: …%q", name, body[len(body)-20:])
+		}
+	}
+}
+
+func TestGetContentConditional(t *testing.T) {
+	f, c, _ := setup(t)
+	ctx := context.Background()
+	const path = ".github/escapegate.yml"
+	f.SetFile(repoName, "", path, []byte("fail_on: high\n"))
+
+	first, err := c.GetContent(ctx, acme, path, "trunk", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first.Data) != "fail_on: high\n" || first.ETag == "" || first.NotModified {
+		t.Fatalf("first fetch = %+v", first)
+	}
+	again, err := c.GetContent(ctx, acme, path, "trunk", first.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.NotModified || len(again.Data) != 0 || again.ETag != first.ETag {
+		t.Fatalf("conditional fetch = %+v, want NotModified with the same ETag", again)
+	}
+	f.SetFile(repoName, "trunk", path, []byte("fail_on: critical\n"))
+	changed, err := c.GetContent(ctx, acme, path, "trunk", first.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.NotModified || string(changed.Data) != "fail_on: critical\n" || changed.ETag == first.ETag {
+		t.Fatalf("fetch after change = %+v", changed)
+	}
+	if _, err := c.GetContent(ctx, acme, path, "other-branch", ""); !errors.Is(err, gh.ErrNotFound) {
+		t.Errorf("missing ref: error = %v, want ErrNotFound", err)
+	}
+}
+
+func TestTeamMembershipState(t *testing.T) {
+	f, c, _ := setup(t)
+	f.AddTeamMember("acme", "security", "alice", "active")
+	f.AddTeamMember("acme", "security", "bob", "pending")
+	for user, want := range map[string]string{"alice": "active", "bob": "pending", "mallory": ""} {
+		got, err := c.TeamMembershipState(context.Background(), "acme", "security", user)
+		if err != nil || got != want {
+			t.Errorf("TeamMembershipState(%s) = %q, %v; want %q", user, got, err, want)
+		}
+	}
+}
+
+func TestPermission(t *testing.T) {
+	f, c, _ := setup(t)
+	for _, role := range []string{"admin", "maintain", "write", "triage", "read"} {
+		f.SetPermission(repoName, "u-"+role, role)
+	}
+	tests := []struct{ user, want string }{
+		{"u-admin", "admin"}, {"u-maintain", "maintain"}, {"u-write", "write"},
+		{"u-triage", "triage"}, {"u-read", "read"}, {"stranger", "none"},
+	}
+	for _, tt := range tests {
+		got, err := c.Permission(context.Background(), acme, tt.user)
+		if err != nil || got != tt.want {
+			t.Errorf("Permission(%s) = %q, %v; want %q", tt.user, got, err, tt.want)
+		}
+	}
+}
+
+func TestRemoveLabel(t *testing.T) {
+	f, c, _ := setup(t)
+	labels := []string{"escapegate/accept-risk", "autorelease: pending", "fix later", "100%", "plain"}
+	n := f.AddPull(repoName, fakegithub.Pull{Title: "t", HeadSHA: "h", Labels: labels})
+	ctx := context.Background()
+	for i, l := range labels[:4] {
+		if err := c.RemoveLabel(ctx, acme, n, l); err != nil {
+			t.Fatalf("RemoveLabel(%q): %v", l, err)
+		}
+		if got := f.Labels(repoName, n); len(got) != len(labels)-i-1 || contains(got, l) {
+			t.Fatalf("after removing %q labels are %q", l, got)
+		}
+	}
+	if err := c.RemoveLabel(ctx, acme, n, "escapegate/accept-risk"); err != nil {
+		t.Errorf("removing an absent label: %v, want nil", err)
+	}
+	if countPaths(f, "/labels/escapegate%2Faccept-risk") != 2 || countPaths(f, "/labels/autorelease:%20pending") != 1 {
+		t.Errorf("label not escaped in path: %v", f.Requests())
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestComments(t *testing.T) {
+	f, c, _ := setup(t)
+	ctx := context.Background()
+	n := f.AddPull(repoName, fakegithub.Pull{Title: "t", HeadSHA: "h"})
+	for i := 0; i < 130; i++ {
+		f.AddComment(repoName, n, "alice", fmt.Sprintf("c%d", i))
+	}
+	id, err := c.CreateComment(ctx, acme, n, "<!-- escapegate:report -->\nrate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EditComment(ctx, acme, id, "<!-- escapegate:report -->\nrate 2"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := c.ListComments(ctx, acme, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 131 {
+		t.Fatalf("%d comments, want 131", len(all))
+	}
+	last := all[130]
+	if last.ID != id || last.Body != "<!-- escapegate:report -->\nrate 2" || last.Author != "escapegate[bot]" {
+		t.Errorf("last comment = %+v", last)
+	}
+	if all[0].Body != "c0" || all[0].Author != "alice" {
+		t.Errorf("first comment = %+v", all[0])
+	}
+}
+
+func TestIssues(t *testing.T) {
+	f, c, _ := setup(t)
+	ctx := context.Background()
+	f.AddPull(repoName, fakegithub.Pull{Title: "escapegate: summary for 2026-01", HeadSHA: "h"}) // a PR, not an issue
+	f.AddIssue(repoName, fakegithub.Issue{Title: "escapegate: summary for 2026-01 (draft)"})
+	title := "escapegate: summary for 2026-01"
+
+	if _, found, err := c.FindIssueByTitle(ctx, acme, title); err != nil || found {
+		t.Fatalf("before creating: found=%v err=%v", found, err)
+	}
+	created, err := c.CreateIssue(ctx, acme, title, "body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := c.FindIssueByTitle(ctx, acme, title)
+	if err != nil || !found || got != created {
+		t.Fatalf("FindIssueByTitle = %+v %v %v; want %+v", got, found, err, created)
+	}
+	// Search failing: the listing finds it too.
+	f.InjectFault(fakegithub.Fault{Path: "/search/", Kind: fakegithub.ServerError, Times: 1})
+	got, found, err = c.FindIssueByTitle(ctx, acme, title)
+	if err != nil || !found || got != created {
+		t.Fatalf("with search down: %+v %v %v", got, found, err)
+	}
+	if countPaths(f, "/repos/acme/web/issues?") != 1 {
+		t.Errorf("fallback listing not used: %v", f.Requests())
+	}
+	if is := f.Issues(repoName); len(is) != 2 || is[1].Title != title || is[1].Body != "body" {
+		t.Errorf("issues = %+v", is)
+	}
+}
+
+func TestRateLimitRetry(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     fakegithub.Fault
+		wantErr   any
+		wantSleep int
+	}{
+		{"primary, short", fakegithub.Fault{Kind: fakegithub.PrimaryRateLimit, Wait: 2 * time.Second, Times: 2}, nil, 2},
+		{"secondary, short", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: 3 * time.Second}, nil, 1},
+		{"primary, long", fakegithub.Fault{Kind: fakegithub.PrimaryRateLimit, Wait: time.Hour}, new(*github.RateLimitError), 0},
+		{"secondary, long", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Minute}, new(*github.AbuseRateLimitError), 0},
+		{"secondary, too many times", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Second, Times: 10}, new(*github.AbuseRateLimitError), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, c, s := setup(t)
+			f.InjectFault(tt.fault)
+			_, err := c.CreateComment(context.Background(), acme, f.AddIssue(repoName, fakegithub.Issue{Title: "x"}), "hello")
+			if tt.wantErr == nil && err != nil {
+				t.Fatalf("error = %v", err)
+			}
+			if tt.wantErr != nil && !errors.As(err, tt.wantErr) {
+				t.Fatalf("error = %v (%T), want %T", err, errors.Unwrap(err), tt.wantErr)
+			}
+			if got := len(s.all()); got != tt.wantSleep {
+				t.Errorf("slept %d times (%v), want %d", got, s.all(), tt.wantSleep)
+			}
+			for _, d := range s.all() {
+				if d < tt.fault.Wait || d > tt.fault.Wait+2*time.Second {
+					t.Errorf("slept %s for a wait of %s", d, tt.fault.Wait)
+				}
+			}
+			wantComments := 1
+			if tt.wantErr != nil {
+				wantComments = 0
+			}
+			if n := len(f.Comments(repoName, 1)); n != wantComments {
+				t.Errorf("%d comments stored, want %d", n, wantComments)
+			}
+		})
+	}
+}
