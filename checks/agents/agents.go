@@ -1,0 +1,271 @@
+// Package agents finds overbroad permissions granted to AI coding agents, MCP servers,
+// agent frameworks and agent-running workflows in the files a change touches.
+// It is pure: file contents in, findings out.
+package agents
+
+import (
+	"errors"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/checks/diff"
+)
+
+// fileKind says which tool's format a path holds.
+type fileKind int
+
+const (
+	kindNone fileKind = iota
+	kindClaude
+	kindMCP
+	kindMCPYAML
+	kindCodex
+	kindGemini
+	kindGeminiPolicy
+	kindCursor
+	kindCopilotAgent
+	kindAgenticWorkflow
+	kindWorkflow
+	kindAmazonQ
+	kindAider
+	kindGoose
+	kindPython
+)
+
+// classify maps a repository path to the format this detector reads there.
+func classify(p string) fileKind {
+	p = strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(p, "\\", "/")), "/")
+	base := path.Base(p)
+	dir := path.Dir(p)
+	parent := path.Base(dir)
+	ext := path.Ext(base)
+	switch {
+	case parent == ".claude" && (base == "settings.json" || base == "settings.local.json"),
+		base == "managed-settings.json":
+		return kindClaude
+	case base == ".mcp.json", base == "claude_desktop_config.json", strings.HasSuffix(base, "mcp_settings.json"),
+		base == "mcp.json" && (parent == ".cursor" || parent == ".vscode" || parent == ".amazonq" || parent == ".roo" || parent == ".kiro"):
+		return kindMCP
+	case strings.HasSuffix(dir, ".continue/mcpServers") || dir == ".continue/mcpServers":
+		if ext == ".json" {
+			return kindMCP
+		}
+		if ext == ".yaml" || ext == ".yml" {
+			return kindMCPYAML
+		}
+	case parent == ".codex" && base == "config.toml":
+		return kindCodex
+	case parent == ".gemini" && base == "settings.json":
+		return kindGemini
+	case strings.HasSuffix(dir, ".gemini/policies") && ext == ".toml":
+		return kindGeminiPolicy
+	case parent == ".cursor" && (base == "cli.json" || base == "cli-config.json" || base == "permissions.json"):
+		return kindCursor
+	case strings.HasSuffix(dir, ".github/agents") && ext == ".md":
+		return kindCopilotAgent
+	case strings.HasSuffix(dir, ".github/workflows") && ext == ".md":
+		return kindAgenticWorkflow
+	case strings.HasSuffix(dir, ".github/workflows") && (ext == ".yml" || ext == ".yaml"):
+		return kindWorkflow
+	case (strings.HasSuffix(dir, ".amazonq/cli-agents") || strings.HasSuffix(dir, ".kiro/agents")) && ext == ".json":
+		return kindAmazonQ
+	case base == ".aider.conf.yml" || base == ".aider.conf.yaml":
+		return kindAider
+	case parent == "goose" && (base == "config.yaml" || base == "config.yml"):
+		return kindGoose
+	case ext == ".py":
+		return kindPython
+	}
+	return kindNone
+}
+
+// frameworkMention finds Python lines that may create an agent tool or executor.
+var frameworkMention = regexp.MustCompile(`langchain|crewai|autogen|smolagents|from agents import|function_tool|ShellTool|PythonREPLTool|PythonAstREPLTool|CommandLineCodeExecutor|allow_dangerous_code|allow_dangerous_requests|code_execution|FileManagementToolkit|use_docker|additional_authorized_imports|executor_type`)
+
+// Wants reports whether path is a file this detector evaluates (so the caller fetches its content at head and base).
+// added are the lines the change adds to it (Python files: only when an added line mentions an agent framework).
+func Wants(path string, added []diff.Line) bool {
+	switch classify(path) {
+	case kindNone:
+		return false
+	case kindPython:
+		for _, l := range added {
+			if frameworkMention.MatchString(l.Text) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// hit is a finding before it becomes a checks.Finding: setting identifies the offending
+// setting (for the fingerprint and the base comparison) independent of its line.
+type hit struct {
+	rule     string
+	severity checks.Severity
+	line     int
+	setting  string
+	message  string
+	// scope and breadth let a broader grant at base cover a narrower one at head
+	// (base Bash(*) covers head Bash(curl:*)); empty scope means exact match only.
+	scope   string
+	breadth int
+}
+
+// covers reports whether base hit b already grants at least what head hit h grants.
+func (b hit) covers(h hit) bool {
+	if b.rule != h.rule || b.severity.Rank() < h.severity.Rank() {
+		return false
+	}
+	return b.setting == h.setting || (b.scope != "" && b.scope == h.scope && b.breadth > h.breadth)
+}
+
+// Evaluate evaluates the whole file at head. base is the file at the base branch, nil when new.
+// Every finding at head is returned; Existing is set on a finding whose offending setting was already
+// there at base with the same or wider power.
+func Evaluate(fp checks.Fingerprinter, path string, head, base []byte) []checks.Finding {
+	k := classify(path)
+	if k == kindNone {
+		return nil
+	}
+	heads := scan(k, path, head)
+	var bases []hit
+	if base != nil {
+		bases = scan(k, path, base)
+	}
+	out := make([]checks.Finding, 0, len(heads))
+	for _, h := range heads {
+		existing := false
+		for _, b := range bases {
+			if b.covers(h) {
+				existing = true
+				break
+			}
+		}
+		r := ruleByID(h.rule)
+		out = append(out, checks.Finding{
+			Rule:        h.rule,
+			Category:    checks.CategoryAgentPermission,
+			Severity:    h.severity,
+			Path:        path,
+			Line:        h.line,
+			Message:     h.message,
+			Fingerprint: fp.Setting(h.rule, path, h.setting),
+			Fix:         r.fix,
+			OWASP:       append([]string(nil), r.owasp...),
+			Existing:    existing,
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
+}
+
+// scan runs the rules of one format over one version of a file.
+func scan(k fileKind, p string, content []byte) []hit {
+	var r report
+	var err error
+	switch k {
+	case kindClaude:
+		err = withJSON(content, func(n *node) { claudeSettings(&r, n, p, true) })
+	case kindMCP:
+		err = withJSON(content, func(n *node) { mcpFile(&r, n) })
+	case kindMCPYAML:
+		err = withYAML(content, func(n *node) { mcpFile(&r, n) })
+	case kindCodex:
+		err = withTOML(content, func(n *node) { codexConfig(&r, n) })
+	case kindGemini:
+		err = withJSON(content, func(n *node) { geminiSettings(&r, n, true) })
+	case kindGeminiPolicy:
+		err = withTOML(content, func(n *node) { geminiPolicy(&r, n) })
+	case kindCursor:
+		err = withJSON(content, func(n *node) { cursorPermissions(&r, n) })
+	case kindCopilotAgent:
+		err = withFrontMatter(content, func(n *node) { copilotAgent(&r, n) })
+	case kindAgenticWorkflow:
+		err = withFrontMatter(content, func(n *node) { agenticWorkflow(&r, n) })
+	case kindWorkflow:
+		err = withYAML(content, func(n *node) { workflow(&r, n) })
+	case kindAmazonQ:
+		err = withJSON(content, func(n *node) { amazonQAgent(&r, n) })
+	case kindAider:
+		err = withYAML(content, func(n *node) { aiderConfig(&r, n) })
+	case kindGoose:
+		err = withYAML(content, func(n *node) { gooseConfig(&r, n) })
+	case kindPython:
+		pythonFrameworks(&r, content)
+	}
+	var pe *parseError
+	if errors.As(err, &pe) {
+		r.add(hit{rule: ruleParse, severity: checks.SeverityHigh, line: pe.line,
+			setting: "parse " + digits.ReplaceAllString(pe.msg, "#"),
+			message: "The file does not parse, so its tool will not load it as written: " + pe.msg})
+	}
+	return r.hits
+}
+
+var digits = regexp.MustCompile(`\d+`)
+
+func withJSON(b []byte, fn func(*node)) error {
+	n, err := parseJSON(b)
+	if err == nil {
+		fn(n)
+	}
+	return err
+}
+
+func withYAML(b []byte, fn func(*node)) error {
+	n, err := parseYAML(b, 0)
+	if err == nil {
+		fn(n)
+	}
+	return err
+}
+
+func withTOML(b []byte, fn func(*node)) error {
+	n, err := parseTOML(b)
+	if err == nil {
+		fn(n)
+	}
+	return err
+}
+
+func withFrontMatter(b []byte, fn func(*node)) error {
+	n, err := parseFrontMatter(b)
+	if err == nil {
+		fn(n)
+	}
+	return err
+}
+
+// report collects hits, dropping a second hit of the same rule on the same setting.
+type report struct {
+	hits []hit
+	seen map[string]bool
+}
+
+func (r *report) add(h hit) {
+	if r.seen == nil {
+		r.seen = map[string]bool{}
+	}
+	key := h.rule + "\x00" + h.setting
+	if r.seen[key] {
+		return
+	}
+	r.seen[key] = true
+	if h.line < 1 {
+		h.line = 1
+	}
+	r.hits = append(r.hits, h)
+}
+
+// lineOf is n's line, or 1 when n is nil (a default the file does not write down).
+func lineOf(n *node) int {
+	if n == nil {
+		return 1
+	}
+	return n.line
+}
