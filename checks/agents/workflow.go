@@ -397,9 +397,9 @@ func (w *jobWorkflow) promptInjection(agents []agentStep) {
 			inputs = append(inputs, run)
 		}
 		for _, v := range inputs {
-			text := v.text()
+			text := runScript(v.text())
 			if m := untrustedExpr.FindString(text); m != "" {
-				w.r.add(hit{rule: ruleGHA4, severity: sev, line: v.line, setting: "job " + w.id + " " + a.tool + " " + m,
+				w.r.add(hit{rule: ruleGHA4, severity: sev, line: lineWithin(v, m), setting: "job " + w.id + " " + a.tool + " " + m,
 					message: fmt.Sprintf("Job `%s` puts outsider-written text `%s` into the agent's input: whoever writes it instructs the agent.%s", w.id, m, extra)})
 				continue
 			}
@@ -422,6 +422,19 @@ func (w *jobWorkflow) promptInjection(agents []agentStep) {
 				message: fmt.Sprintf("Job `%s` runs on an untrusted trigger and lets the agent use `%s`: injected instructions can send secrets or code out.", w.id, e.str)})
 		}
 	}
+}
+
+// lineWithin is the file line of the first line of v's text that contains s: block
+// scalars (run: |) start on the line after their key.
+func lineWithin(v *node, s string) int {
+	if !strings.Contains(v.text(), "\n") {
+		return v.line
+	}
+	i := strings.Index(v.text(), s)
+	if i < 0 {
+		return v.line
+	}
+	return v.line + 1 + strings.Count(v.text()[:i], "\n")
 }
 
 var envRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
