@@ -170,6 +170,10 @@ type Store interface {
 	// WasCaught reports whether a PR check ever raised the fingerprint in the repository.
 	WasCaught(ctx context.Context, repo, fingerprint string) (bool, error)
 	ListCaught(ctx context.Context, repo string, w Window) ([]Caught, error)
+	// CountCaught counts the repository's caught fingerprints detected in the window
+	// whose severity is at least minSeverity (critical, high, medium, low): the
+	// escape-rate denominator without loading every record.
+	CountCaught(ctx context.Context, repo string, w Window, minSeverity string) (int, error)
 
 	// AddException assigns an id; a second call with the same DeliveryID returns the first exception and false.
 	AddException(ctx context.Context, e Exception) (Exception, bool, error)

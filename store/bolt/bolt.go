@@ -1,0 +1,539 @@
+// Package bolt is the embedded store.Store backend: one bbolt file, one
+// process. Records are JSON values; secondary index buckets keyed by
+// lower(repo) + big-endian time + id make the per-repository window queries
+// range scans.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/store"
+)
+
+// Bucket names. Changing the layout means a new store.SchemaVersion and a step in migrations.
+var (
+	bMeta            = []byte("meta")
+	bDeliveries      = []byte("deliveries")          // id -> time
+	bInstallations   = []byte("installations")       // be64(id) -> JSON
+	bRepos           = []byte("repos")               // lower(full name) -> JSON
+	bReposByInst     = []byte("repos_by_inst")       // be64(installation) + lower(full name) -> ""
+	bScans           = []byte("scans")               // lower(repo) 0 sha -> JSON
+	bCaught          = []byte("caught")              // lower(repo) 0 fingerprint -> caught_by_time key
+	bCaughtByTime    = []byte("caught_by_time")      // lower(repo) 0 time fingerprint -> rank byte + JSON
+	bExceptions      = []byte("exceptions")          // be64(id) -> JSON
+	bExcByDelivery   = []byte("exc_by_delivery")     // delivery id -> be64(id)
+	bExcByTime       = []byte("exc_by_time")         // lower(repo) 0 created be64(id) -> ""
+	bExcByPR         = []byte("exc_by_pr")           // lower(repo) 0 be64(pr) created be64(id) -> ""
+	bRefused         = []byte("refused")             // lower(repo) 0 time be64(seq) -> JSON
+	bRefByDelivery   = []byte("refused_by_delivery") // delivery id -> ""
+	bEscapes         = []byte("escapes")             // be64(id) -> JSON
+	bEscByFP         = []byte("esc_by_fp")           // lower(repo) 0 fingerprint -> be64(id)
+	bEscByDetected   = []byte("esc_by_detected")     // lower(repo) 0 detected be64(id) -> ""
+	bSettings        = []byte("settings")            // key -> value
+	keySchemaVersion = []byte("schema_version")
+)
+
+// migrations[i] brings the layout from version i to i+1.
+var migrations = []func(tx *bbolt.Tx) error{
+	func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bDeliveries, bInstallations, bRepos, bReposByInst, bScans, bCaught,
+			bCaughtByTime, bExceptions, bExcByDelivery, bExcByTime, bExcByPR, bRefused, bRefByDelivery,
+			bEscapes, bEscByFP, bEscByDetected, bSettings} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	},
+}
+
+// DefaultLockTimeout is how long Open waits for another process to release the file.
+const DefaultLockTimeout = 500 * time.Millisecond
+
+// Options tune Open. The zero value is right for production.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock; 0 means DefaultLockTimeout.
+	LockTimeout time.Duration
+	// NoSync skips fsync on commit: for tests and benchmarks only, a crash loses data.
+	NoSync bool
+}
+
+// Store is a bbolt-backed store.Store.
+type Store struct {
+	db   *bbolt.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store file at path. It does not migrate:
+// call Migrate. When another process holds the file the error wraps store.ErrLocked.
+func Open(path string, opts Options) (*Store, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync, NoFreelistSync: true})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open bolt store %s: %w (bbolt allows one process per file: stop `escapegate serve` first, or use a postgres:// store to share it)", path, store.ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Close releases the file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close bolt store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func readVersion(tx *bbolt.Tx) (int, error) {
+	m := tx.Bucket(bMeta)
+	if m == nil {
+		return 0, nil
+	}
+	v := m.Get(keySchemaVersion)
+	if v == nil {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, fmt.Errorf("bolt store: bad schema version %q: %w", v, err)
+	}
+	return n, nil
+}
+
+// SchemaVersion returns the persisted schema version, 0 for a new file.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		v, err = readVersion(tx)
+		return err
+	})
+	return v, err
+}
+
+// Migrate applies the missing layout steps in one transaction. A file written
+// by a newer build is refused rather than misread.
+func (s *Store) Migrate(ctx context.Context) error {
+	if len(migrations) != store.SchemaVersion {
+		return fmt.Errorf("bolt store: %d migrations for schema version %d", len(migrations), store.SchemaVersion)
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		v, err := readVersion(tx)
+		if err != nil {
+			return err
+		}
+		if v > store.SchemaVersion {
+			return fmt.Errorf("bolt store %s has schema version %d, newer than this build's %d: upgrade escapegate", s.path, v, store.SchemaVersion)
+		}
+		m, err := tx.CreateBucketIfNotExists(bMeta)
+		if err != nil {
+			return fmt.Errorf("create meta bucket: %w", err)
+		}
+		for ; v < store.SchemaVersion; v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate bolt store to version %d: %w", v+1, err)
+			}
+			if err := m.Put(keySchemaVersion, []byte(strconv.Itoa(v+1))); err != nil {
+				return fmt.Errorf("write schema version: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// errNotMigrated explains a missing bucket: the file was never migrated.
+func (s *Store) errNotMigrated(name []byte) error {
+	return fmt.Errorf("bolt store %s: bucket %s missing: the schema is not migrated (run `escapegate migrate`)", s.path, name)
+}
+
+// buckets fetches the named buckets or explains that the store is not migrated.
+func (s *Store) buckets(tx *bbolt.Tx, names ...[]byte) ([]*bbolt.Bucket, error) {
+	out := make([]*bbolt.Bucket, len(names))
+	for i, n := range names {
+		b := tx.Bucket(n)
+		if b == nil {
+			return nil, s.errNotMigrated(n)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+// ts normalizes a time the way both backends keep it: UTC, microseconds.
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func put(b *bbolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %T: %w", v, err)
+	}
+	if err := b.Put(key, raw); err != nil {
+		return fmt.Errorf("put %T: %w", v, err)
+	}
+	return nil
+}
+
+func decode(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode %T: %w", v, err)
+	}
+	return nil
+}
+
+// MarkDelivery returns true the first time id is seen.
+func (s *Store) MarkDelivery(ctx context.Context, id string, at time.Time) (bool, error) {
+	var first bool
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bDeliveries)
+		if err != nil {
+			return err
+		}
+		if bs[0].Get([]byte(id)) != nil {
+			first = false
+			return nil
+		}
+		first = true
+		return bs[0].Put([]byte(id), appendTime(nil, ts(at)))
+	})
+	if err != nil {
+		return false, fmt.Errorf("mark delivery: %w", err)
+	}
+	return first, nil
+}
+
+// ForgetDelivery drops a delivery mark; an unknown id is not an error.
+func (s *Store) ForgetDelivery(ctx context.Context, id string) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bDeliveries)
+		if err != nil {
+			return err
+		}
+		return bs[0].Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("forget delivery: %w", err)
+	}
+	return nil
+}
+
+// PutInstallation creates or replaces an installation.
+func (s *Store) PutInstallation(ctx context.Context, in store.Installation) error {
+	in.CreatedAt, in.DeletedAt = ts(in.CreatedAt), ts(in.DeletedAt)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bInstallations)
+		if err != nil {
+			return err
+		}
+		return put(bs[0], u64(uint64(in.ID)), in)
+	})
+	if err != nil {
+		return fmt.Errorf("put installation %d: %w", in.ID, err)
+	}
+	return nil
+}
+
+// GetInstallation returns an installation or an error wrapping store.ErrNotFound.
+func (s *Store) GetInstallation(ctx context.Context, id int64) (store.Installation, error) {
+	var in store.Installation
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bInstallations)
+		if err != nil {
+			return err
+		}
+		raw := bs[0].Get(u64(uint64(id)))
+		if raw == nil {
+			return store.ErrNotFound
+		}
+		return decode(raw, &in)
+	})
+	if err != nil {
+		return store.Installation{}, fmt.Errorf("get installation %d: %w", id, err)
+	}
+	return in, nil
+}
+
+// ListInstallations lists every installation by id.
+func (s *Store) ListInstallations(ctx context.Context) ([]store.Installation, error) {
+	var out []store.Installation
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bInstallations)
+		if err != nil {
+			return err
+		}
+		return bs[0].ForEach(func(_, v []byte) error {
+			var in store.Installation
+			if err := decode(v, &in); err != nil {
+				return err
+			}
+			out = append(out, in)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list installations: %w", err)
+	}
+	return out, nil
+}
+
+// PutRepository creates or replaces a repository, keyed by its lower-cased name.
+func (s *Store) PutRepository(ctx context.Context, r store.Repository) error {
+	r.AddedAt, r.RemovedAt = ts(r.AddedAt), ts(r.RemovedAt)
+	key := []byte(strings.ToLower(r.FullName))
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bRepos, bReposByInst)
+		if err != nil {
+			return err
+		}
+		if raw := bs[0].Get(key); raw != nil {
+			var old store.Repository
+			if err := decode(raw, &old); err != nil {
+				return err
+			}
+			if err := bs[1].Delete(append(u64(uint64(old.InstallationID)), key...)); err != nil {
+				return err
+			}
+		}
+		if err := bs[1].Put(append(u64(uint64(r.InstallationID)), key...), nil); err != nil {
+			return err
+		}
+		return put(bs[0], key, r)
+	})
+	if err != nil {
+		return fmt.Errorf("put repository %s: %w", r.FullName, err)
+	}
+	return nil
+}
+
+// GetRepository finds a repository by name, in any case.
+func (s *Store) GetRepository(ctx context.Context, fullName string) (store.Repository, error) {
+	var r store.Repository
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bRepos)
+		if err != nil {
+			return err
+		}
+		raw := bs[0].Get([]byte(strings.ToLower(fullName)))
+		if raw == nil {
+			return store.ErrNotFound
+		}
+		return decode(raw, &r)
+	})
+	if err != nil {
+		return store.Repository{}, fmt.Errorf("get repository %s: %w", fullName, err)
+	}
+	return r, nil
+}
+
+// ListRepositories lists an installation's repositories by lower-cased name.
+func (s *Store) ListRepositories(ctx context.Context, installationID int64) ([]store.Repository, error) {
+	var out []store.Repository
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bRepos, bReposByInst)
+		if err != nil {
+			return err
+		}
+		prefix := u64(uint64(installationID))
+		c := bs[1].Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			raw := bs[0].Get(k[len(prefix):])
+			if raw == nil {
+				return fmt.Errorf("index names missing repository %q", k[len(prefix):])
+			}
+			var r store.Repository
+			if err := decode(raw, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list repositories of installation %d: %w", installationID, err)
+	}
+	return out, nil
+}
+
+// PutScan stores the scan of (repo, sha), replacing an earlier one.
+func (s *Store) PutScan(ctx context.Context, sc store.Scan) error {
+	sc.At = ts(sc.At)
+	key := append(repoPrefix(sc.Repo), sc.SHA...)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bScans)
+		if err != nil {
+			return err
+		}
+		return put(bs[0], key, sc)
+	})
+	if err != nil {
+		return fmt.Errorf("put scan %s@%s: %w", sc.Repo, sc.SHA, err)
+	}
+	return nil
+}
+
+// GetScan returns the newest scan of (repo, sha).
+func (s *Store) GetScan(ctx context.Context, repo, sha string) (store.Scan, error) {
+	var sc store.Scan
+	key := append(repoPrefix(repo), sha...)
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bScans)
+		if err != nil {
+			return err
+		}
+		raw := bs[0].Get(key)
+		if raw == nil {
+			return store.ErrNotFound
+		}
+		return decode(raw, &sc)
+	})
+	if err != nil {
+		return store.Scan{}, fmt.Errorf("get scan %s@%s: %w", repo, sha, err)
+	}
+	return sc, nil
+}
+
+// RecordCaught keeps the first detection of (repo, fingerprint).
+func (s *Store) RecordCaught(ctx context.Context, c store.Caught) (bool, error) {
+	c.At = ts(c.At)
+	var first bool
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bCaught, bCaughtByTime)
+		if err != nil {
+			return err
+		}
+		prefix := repoPrefix(c.Repo)
+		key := append(append([]byte(nil), prefix...), c.Fingerprint...)
+		if bs[0].Get(key) != nil {
+			first = false
+			return nil
+		}
+		first = true
+		tkey := append(appendTime(prefix, c.At), c.Fingerprint...)
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encode caught: %w", err)
+		}
+		// The leading rank byte lets CountCaught filter without decoding.
+		val := append([]byte{byte(checks.Severity(c.Severity).Rank())}, raw...)
+		if err := bs[1].Put(tkey, val); err != nil {
+			return err
+		}
+		return bs[0].Put(key, tkey)
+	})
+	if err != nil {
+		return false, fmt.Errorf("record caught in %s: %w", c.Repo, err)
+	}
+	return first, nil
+}
+
+// WasCaught reports whether a PR check ever raised the fingerprint in the repository.
+func (s *Store) WasCaught(ctx context.Context, repo, fingerprint string) (bool, error) {
+	var found bool
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bCaught)
+		if err != nil {
+			return err
+		}
+		found = bs[0].Get(append(repoPrefix(repo), fingerprint...)) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("was caught in %s: %w", repo, err)
+	}
+	return found, nil
+}
+
+// scanWindow calls fn for every key in [prefix+from, prefix+to) of b.
+func scanWindow(b *bbolt.Bucket, prefix []byte, w store.Window, fn func(k, v []byte) error) error {
+	if !w.From.Before(w.To) {
+		return nil
+	}
+	start, stop := windowBounds(prefix, ts(w.From), ts(w.To))
+	c := b.Cursor()
+	for k, v := c.Seek(start); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListCaught lists the repository's first detections in the window, oldest first.
+func (s *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]store.Caught, error) {
+	var out []store.Caught
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bCaughtByTime)
+		if err != nil {
+			return err
+		}
+		return scanWindow(bs[0], repoPrefix(repo), w, func(_, v []byte) error {
+			var c store.Caught
+			if err := decode(v[1:], &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list caught in %s: %w", repo, err)
+	}
+	return out, nil
+}
+
+// CountCaught counts detections in the window at or above minSeverity.
+func (s *Store) CountCaught(ctx context.Context, repo string, w store.Window, minSeverity string) (int, error) {
+	min, err := checks.ParseSeverity(minSeverity)
+	if err != nil {
+		return 0, fmt.Errorf("count caught in %s: %w", repo, err)
+	}
+	rank := byte(min.Rank())
+	n := 0
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bCaughtByTime)
+		if err != nil {
+			return err
+		}
+		return scanWindow(bs[0], repoPrefix(repo), w, func(_, v []byte) error {
+			if len(v) > 0 && v[0] >= rank {
+				n++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count caught in %s: %w", repo, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,376 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/escapegate/escapegate/store"
+)
+
+func normException(e *store.Exception) {
+	e.CreatedAt, e.ExpiresAt, e.EndedAt = ts(e.CreatedAt), ts(e.ExpiresAt), ts(e.EndedAt)
+	if e.State == "" {
+		e.State = store.ExceptionActive
+	}
+}
+
+func excTimeKey(e store.Exception) []byte {
+	return appendUint64(appendTime(repoPrefix(e.Repo), e.CreatedAt), uint64(e.ID))
+}
+
+func excPRKey(e store.Exception) []byte {
+	return appendUint64(appendTime(appendUint64(repoPrefix(e.Repo), uint64(e.PR)), e.CreatedAt), uint64(e.ID))
+}
+
+// AddException assigns the next id; a repeated non-empty DeliveryID returns the
+// first exception and false.
+func (s *Store) AddException(ctx context.Context, e store.Exception) (store.Exception, bool, error) {
+	normException(&e)
+	first := false
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bExceptions, bExcByDelivery, bExcByTime, bExcByPR)
+		if err != nil {
+			return err
+		}
+		if e.DeliveryID != "" {
+			if id := bs[1].Get([]byte(e.DeliveryID)); id != nil {
+				first = false
+				raw := bs[0].Get(id)
+				if raw == nil {
+					return fmt.Errorf("delivery index names missing exception %d", binary.BigEndian.Uint64(id))
+				}
+				return decode(raw, &e)
+			}
+		}
+		first = true
+		seq, err := bs[0].NextSequence()
+		if err != nil {
+			return err
+		}
+		e.ID = int64(seq)
+		if e.DeliveryID != "" {
+			if err := bs[1].Put([]byte(e.DeliveryID), u64(seq)); err != nil {
+				return err
+			}
+		}
+		return s.indexException(bs[2], bs[3], e, bs[0], u64(seq))
+	})
+	if err != nil {
+		return store.Exception{}, false, fmt.Errorf("add exception in %s: %w", e.Repo, err)
+	}
+	return e, first, nil
+}
+
+func (s *Store) indexException(byTime, byPR *bbolt.Bucket, e store.Exception, primary *bbolt.Bucket, key []byte) error {
+	if err := byTime.Put(excTimeKey(e), nil); err != nil {
+		return err
+	}
+	if err := byPR.Put(excPRKey(e), nil); err != nil {
+		return err
+	}
+	return put(primary, key, e)
+}
+
+// UpdateException replaces an existing exception (state, end, revoker ...); the id must exist.
+func (s *Store) UpdateException(ctx context.Context, e store.Exception) error {
+	normException(&e)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bExceptions, bExcByDelivery, bExcByTime, bExcByPR)
+		if err != nil {
+			return err
+		}
+		key := u64(uint64(e.ID))
+		raw := bs[0].Get(key)
+		if raw == nil {
+			return store.ErrNotFound
+		}
+		var old store.Exception
+		if err := decode(raw, &old); err != nil {
+			return err
+		}
+		// The indexes follow the record: drop the old entries, write the new ones.
+		if err := bs[2].Delete(excTimeKey(old)); err != nil {
+			return err
+		}
+		if err := bs[3].Delete(excPRKey(old)); err != nil {
+			return err
+		}
+		if old.DeliveryID != e.DeliveryID {
+			if old.DeliveryID != "" {
+				if err := bs[1].Delete([]byte(old.DeliveryID)); err != nil {
+					return err
+				}
+			}
+			if e.DeliveryID != "" {
+				if err := bs[1].Put([]byte(e.DeliveryID), key); err != nil {
+					return err
+				}
+			}
+		}
+		return s.indexException(bs[2], bs[3], e, bs[0], key)
+	})
+	if err != nil {
+		return fmt.Errorf("update exception %d: %w", e.ID, err)
+	}
+	return nil
+}
+
+// GetException returns an exception by id.
+func (s *Store) GetException(ctx context.Context, id int64) (store.Exception, error) {
+	var e store.Exception
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bExceptions)
+		if err != nil {
+			return err
+		}
+		raw := bs[0].Get(u64(uint64(id)))
+		if raw == nil {
+			return store.ErrNotFound
+		}
+		return decode(raw, &e)
+	})
+	if err != nil {
+		return store.Exception{}, fmt.Errorf("get exception %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// ListExceptions lists a repository's exceptions created in the window (of one
+// PR when pr > 0), oldest first.
+func (s *Store) ListExceptions(ctx context.Context, repo string, pr int, w store.Window) ([]store.Exception, error) {
+	var out []store.Exception
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bExceptions, bExcByTime, bExcByPR)
+		if err != nil {
+			return err
+		}
+		idx, prefix := bs[1], repoPrefix(repo)
+		if pr > 0 {
+			idx, prefix = bs[2], appendUint64(prefix, uint64(pr))
+		}
+		return scanWindow(idx, prefix, w, func(k, _ []byte) error {
+			raw := bs[0].Get(k[len(k)-8:])
+			if raw == nil {
+				return fmt.Errorf("index names missing exception %d", binary.BigEndian.Uint64(k[len(k)-8:]))
+			}
+			var e store.Exception
+			if err := decode(raw, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list exceptions in %s: %w", repo, err)
+	}
+	return out, nil
+}
+
+// AddRefused records a refused override; a repeated non-empty DeliveryID is ignored.
+func (s *Store) AddRefused(ctx context.Context, r store.RefusedOverride) (bool, error) {
+	r.At = ts(r.At)
+	first := false
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bRefused, bRefByDelivery)
+		if err != nil {
+			return err
+		}
+		if r.DeliveryID != "" {
+			if bs[1].Get([]byte(r.DeliveryID)) != nil {
+				first = false
+				return nil
+			}
+			if err := bs[1].Put([]byte(r.DeliveryID), nil); err != nil {
+				return err
+			}
+		}
+		first = true
+		seq, err := bs[0].NextSequence()
+		if err != nil {
+			return err
+		}
+		return put(bs[0], appendUint64(appendTime(repoPrefix(r.Repo), r.At), seq), r)
+	})
+	if err != nil {
+		return false, fmt.Errorf("add refused override in %s: %w", r.Repo, err)
+	}
+	return first, nil
+}
+
+// ListRefused lists refused overrides in the window, oldest first.
+func (s *Store) ListRefused(ctx context.Context, repo string, w store.Window) ([]store.RefusedOverride, error) {
+	var out []store.RefusedOverride
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bRefused)
+		if err != nil {
+			return err
+		}
+		return scanWindow(bs[0], repoPrefix(repo), w, func(_, v []byte) error {
+			var r store.RefusedOverride
+			if err := decode(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list refused overrides in %s: %w", repo, err)
+	}
+	return out, nil
+}
+
+// AddEscape records an escape once per (repo, fingerprint); a repeat returns the first and false.
+func (s *Store) AddEscape(ctx context.Context, e store.Escape) (store.Escape, bool, error) {
+	e.DetectedAt, e.At = ts(e.DetectedAt), ts(e.At)
+	first := false
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bEscapes, bEscByFP, bEscByDetected)
+		if err != nil {
+			return err
+		}
+		fpKey := append(repoPrefix(e.Repo), e.Fingerprint...)
+		if id := bs[1].Get(fpKey); id != nil {
+			first = false
+			raw := bs[0].Get(id)
+			if raw == nil {
+				return fmt.Errorf("fingerprint index names missing escape %d", binary.BigEndian.Uint64(id))
+			}
+			return decode(raw, &e)
+		}
+		first = true
+		seq, err := bs[0].NextSequence()
+		if err != nil {
+			return err
+		}
+		e.ID = int64(seq)
+		if err := bs[1].Put(fpKey, u64(seq)); err != nil {
+			return err
+		}
+		if err := bs[2].Put(appendUint64(appendTime(repoPrefix(e.Repo), e.DetectedAt), seq), nil); err != nil {
+			return err
+		}
+		return put(bs[0], u64(seq), e)
+	})
+	if err != nil {
+		return store.Escape{}, false, fmt.Errorf("add escape in %s: %w", e.Repo, err)
+	}
+	return e, first, nil
+}
+
+// ListEscapes lists escapes whose DetectedAt is in the window, oldest first.
+func (s *Store) ListEscapes(ctx context.Context, repo string, w store.Window) ([]store.Escape, error) {
+	var out []store.Escape
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bEscapes, bEscByDetected)
+		if err != nil {
+			return err
+		}
+		return scanWindow(bs[1], repoPrefix(repo), w, func(k, _ []byte) error {
+			id := k[len(k)-8:]
+			raw := bs[0].Get(id)
+			if raw == nil {
+				return fmt.Errorf("index names missing escape %d", binary.BigEndian.Uint64(id))
+			}
+			var e store.Escape
+			if err := decode(raw, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list escapes in %s: %w", repo, err)
+	}
+	return out, nil
+}
+
+// GetSetting returns a copy of a setting's value.
+func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
+	var out []byte
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bSettings)
+		if err != nil {
+			return err
+		}
+		v := bs[0].Get([]byte(key))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		// bbolt's slices are only valid inside the transaction.
+		out = bytes.Clone(v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get setting %q: %w", key, err)
+	}
+	return out, nil
+}
+
+// PutSetting sets a setting.
+func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bSettings)
+		if err != nil {
+			return err
+		}
+		return bs[0].Put([]byte(key), nonNil(value))
+	})
+	if err != nil {
+		return fmt.Errorf("put setting %q: %w", key, err)
+	}
+	return nil
+}
+
+// ClaimOnce sets key only if absent; bbolt's single writer makes it atomic.
+func (s *Store) ClaimOnce(ctx context.Context, key string, value []byte) (bool, error) {
+	won := false
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bSettings)
+		if err != nil {
+			return err
+		}
+		if bs[0].Get([]byte(key)) != nil {
+			won = false
+			return nil
+		}
+		won = true
+		return bs[0].Put([]byte(key), nonNil(value))
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim %q: %w", key, err)
+	}
+	return won, nil
+}
+
+// DeleteSetting removes a setting; deleting an absent key wraps store.ErrNotFound.
+func (s *Store) DeleteSetting(ctx context.Context, key string) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bSettings)
+		if err != nil {
+			return err
+		}
+		if bs[0].Get([]byte(key)) == nil {
+			return store.ErrNotFound
+		}
+		return bs[0].Delete([]byte(key))
+	})
+	if err != nil {
+		return fmt.Errorf("delete setting %q: %w", key, err)
+	}
+	return nil
+}
+
+// nonNil keeps an empty value distinguishable from an absent key (bbolt stores nil as empty anyway).
+func nonNil(v []byte) []byte {
+	if v == nil {
+		return []byte{}
+	}
+	return v
+}
