@@ -304,7 +304,6 @@ func (f *Server) getContent(c *call, r *repoState, path string) {
 	if ref == "" {
 		ref = r.defaultBranch
 	}
-	const doc = "https://docs.github.com/rest/repos/contents#get-repository-content"
 	files := r.files[ref]
 	data, ok := files[path]
 	if !ok {
@@ -330,7 +329,6 @@ func (f *Server) getContent(c *call, r *repoState, path string) {
 		"path": path, "content": wrap60(base64.StdEncoding.EncodeToString(data)), "sha": hex.EncodeToString(sum[:]),
 		"url": f.base() + "/repos/" + r.fullName() + "/contents/" + path + "?ref=" + url.QueryEscape(ref),
 	})
-	_ = doc
 }
 
 // getDir lists a directory, or answers 404.
