@@ -1,0 +1,229 @@
+package escaperate
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/store"
+)
+
+// SeriesMonths is the length of the monthly summary's chart.
+const SeriesMonths = 12
+
+// orgConcurrency bounds the repositories read at once: enough to hide a network
+// store's latency, few enough not to flood its connection pool.
+const orgConcurrency = 8
+
+// OrgMonthData is everything one monthly summary shows (EXAMPLES §5).
+type OrgMonthData struct {
+	Installation store.Installation `json:"installation"`
+	Org          string             `json:"org"`
+	Month        time.Time          `json:"month"` // first instant of the month, UTC
+	WindowDays   int                `json:"window_days"`
+	MinSeverity  checks.Severity    `json:"min_severity"`
+
+	Total    Counts `json:"total"`    // the month, all repositories
+	Previous Counts `json:"previous"` // the month before, all repositories
+	Trend    Trend  `json:"trend"`
+
+	// Repos has one row per repository, most escapes in the rolling window first.
+	Repos []RepoRow `json:"repos"`
+	// Series is the org's counts per calendar month, oldest first, ending with Month.
+	Series []MonthPoint `json:"series"`
+	// ByApprover and ByReason count the exceptions created in the month.
+	ByApprover []Tally `json:"by_approver"`
+	ByReason   []Tally `json:"by_reason"`
+	// Overdue are merged "fix later" exceptions whose deadline passed before the month's end.
+	Overdue []store.Exception `json:"overdue"`
+	// Advisory counts advisory escapes per repository in the rolling window: there the
+	// escapegate check is not required, so every failing merge is an escape.
+	Advisory []Tally `json:"advisory"`
+	// TopRules counts the month's escapes per rule, most first.
+	TopRules []Tally `json:"top_rules"`
+}
+
+// RepoRow is one repository's line in the summary.
+type RepoRow struct {
+	Repo            string `json:"repo"`
+	Month           Counts `json:"month"`            // the calendar month
+	Rolling         Counts `json:"rolling"`          // WindowDays up to the month's end
+	PreviousRolling Counts `json:"previous_rolling"` // the window before that
+	Trend           Trend  `json:"trend"`
+}
+
+// MonthPoint is one calendar month of the org's series.
+type MonthPoint struct {
+	Month  time.Time `json:"month"`
+	Counts Counts    `json:"counts"`
+}
+
+// Tally is a name with a count.
+type Tally struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+// MonthStart returns the first instant (UTC) of t's month.
+func MonthStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// OrgMonth gathers the monthly summary of one installation for the month holding month.
+// Repositories are read concurrently (bounded); each costs three store calls.
+func OrgMonth(ctx context.Context, st store.Store, installationID int64, month time.Time, windowDays int, minSeverity checks.Severity) (OrgMonthData, error) {
+	if windowDays <= 0 {
+		windowDays = DefaultWindowDays
+	}
+	if minSeverity == "" {
+		minSeverity = DefaultSeverity
+	}
+	inst, err := st.GetInstallation(ctx, installationID)
+	if err != nil {
+		return OrgMonthData{}, fmt.Errorf("monthly summary of installation %d: %w", installationID, err)
+	}
+	repos, err := st.ListRepositories(ctx, installationID)
+	if err != nil {
+		return OrgMonthData{}, fmt.Errorf("list repositories of installation %d: %w", installationID, err)
+	}
+	start := MonthStart(month)
+	end := start.AddDate(0, 1, 0)
+	d := OrgMonthData{Installation: inst, Org: inst.Account, Month: start, WindowDays: windowDays, MinSeverity: minSeverity}
+
+	var live []store.Repository
+	for _, rp := range repos {
+		if !rp.AddedAt.Before(end) || (!rp.RemovedAt.IsZero() && rp.RemovedAt.Before(start)) {
+			continue // not covered during this month
+		}
+		live = append(live, rp)
+	}
+	results := make([]repoMonth, len(live))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(orgConcurrency)
+	for i, rp := range live {
+		g.Go(func() error {
+			var err error
+			results[i], err = loadRepoMonth(gctx, st, rp, start, end, windowDays, minSeverity)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return OrgMonthData{}, err
+	}
+
+	for i := range SeriesMonths {
+		d.Series = append(d.Series, MonthPoint{Month: start.AddDate(0, i-SeriesMonths+1, 0)})
+	}
+	approvers, reasons, advisory, rules := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	for _, rm := range results {
+		d.Repos = append(d.Repos, rm.row)
+		for i := range d.Series {
+			d.Series[i].Counts = d.Series[i].Counts.Add(rm.series[i])
+		}
+		d.Total = d.Total.Add(rm.row.Month)
+		d.Previous = d.Previous.Add(rm.previousMonth)
+		for _, e := range rm.monthExceptions {
+			approvers[e.Approver]++
+			reasons[reasonName(e.Reason)]++
+		}
+		d.Overdue = append(d.Overdue, rm.overdue...)
+		if rm.row.Rolling.Advisory > 0 {
+			advisory[rm.row.Repo] = rm.row.Rolling.Advisory
+		}
+		for _, e := range rm.monthEscapes {
+			rules[e.Rule]++
+		}
+	}
+	d.Trend = TrendOf(d.Total.Rate(), d.Previous.Rate())
+	slices.SortFunc(d.Repos, func(a, b RepoRow) int {
+		return cmp.Or(
+			-cmp.Compare(a.Rolling.Escaped(), b.Rolling.Escaped()),
+			-a.Rolling.Rate().Compare(b.Rolling.Rate()),
+			-cmp.Compare(a.Rolling.Denominator(), b.Rolling.Denominator()),
+			strings.Compare(strings.ToLower(a.Repo), strings.ToLower(b.Repo)),
+		)
+	})
+	slices.SortFunc(d.Overdue, func(a, b store.Exception) int {
+		return cmp.Or(a.ExpiresAt.Compare(b.ExpiresAt), strings.Compare(a.Repo, b.Repo), cmp.Compare(a.ID, b.ID))
+	})
+	d.ByApprover, d.ByReason, d.Advisory, d.TopRules = tallies(approvers), tallies(reasons), tallies(advisory), tallies(rules)
+	return d, nil
+}
+
+// repoMonth is what one repository contributes to the summary.
+type repoMonth struct {
+	row             RepoRow
+	previousMonth   Counts
+	series          []Counts // SeriesMonths calendar months, oldest first
+	monthExceptions []store.Exception
+	overdue         []store.Exception
+	monthEscapes    []store.Escape
+}
+
+func loadRepoMonth(ctx context.Context, st store.Store, rp store.Repository, start, end time.Time, windowDays int, minSeverity checks.Severity) (repoMonth, error) {
+	since := rp.AddedAt.UTC()
+	spanFrom := start.AddDate(0, 1-SeriesMonths, 0)
+	if f := end.Add(-days(2 * windowDays)); f.Before(spanFrom) {
+		spanFrom = f
+	}
+	l, err := loadLedger(ctx, st, rp.FullName, clamp(store.Window{From: spanFrom, To: end}, since), minSeverity)
+	if err != nil {
+		return repoMonth{}, err
+	}
+	monthW := clamp(store.Window{From: start, To: end}, since)
+	rolling := clamp(store.Window{From: end.Add(-days(windowDays)), To: end}, since)
+	prevRolling := clamp(store.Window{From: end.Add(-days(2 * windowDays)), To: end.Add(-days(windowDays))}, since)
+	rm := repoMonth{
+		row: RepoRow{
+			Repo:            rp.FullName,
+			Month:           l.counts(monthW),
+			Rolling:         l.counts(rolling),
+			PreviousRolling: l.counts(prevRolling),
+		},
+		previousMonth: l.counts(clamp(store.Window{From: start.AddDate(0, -1, 0), To: start}, since)),
+		monthEscapes:  l.escapesIn(monthW),
+	}
+	rm.row.Trend = TrendOf(rm.row.Rolling.Rate(), rm.row.PreviousRolling.Rate())
+	for i := range SeriesMonths {
+		m := start.AddDate(0, i-SeriesMonths+1, 0)
+		rm.series = append(rm.series, l.counts(clamp(store.Window{From: m, To: m.AddDate(0, 1, 0)}, since)))
+	}
+	exc, err := st.ListExceptions(ctx, rp.FullName, 0, store.Window{From: since, To: end})
+	if err != nil {
+		return repoMonth{}, fmt.Errorf("list exceptions of %s: %w", rp.FullName, err)
+	}
+	for _, e := range exc {
+		if monthW.Contains(e.CreatedAt) {
+			rm.monthExceptions = append(rm.monthExceptions, e)
+		}
+		if e.State == store.ExceptionMerged && e.Reason == ReasonFixLater && e.ExpiresAt.Before(end) {
+			rm.overdue = append(rm.overdue, e)
+		}
+	}
+	return rm, nil
+}
+
+// reasonName names an exception reason for display; no reason label is "none given".
+func reasonName(r string) string {
+	if r == "" {
+		return "none given"
+	}
+	return r
+}
+
+// tallies sorts counts most first, then by name.
+func tallies(m map[string]int) []Tally {
+	out := make([]Tally, 0, len(m))
+	for k, v := range m {
+		out = append(out, Tally{Name: k, Count: v})
+	}
+	slices.SortFunc(out, func(a, b Tally) int { return cmp.Or(-cmp.Compare(a.Count, b.Count), strings.Compare(a.Name, b.Name)) })
+	return out
+}
