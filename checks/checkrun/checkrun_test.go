@@ -312,3 +312,20 @@ func BenchmarkRender2000(b *testing.B) {
 		Render(in)
 	}
 }
+
+func TestCell(t *testing.T) {
+	cases := map[string]string{
+		"plain text":                   "plain text",
+		"a | b":                        `a \| b`,
+		"<b>bold</b>":                  "&lt;b&gt;bold&lt;/b&gt;",
+		"run (`rm -rf <dir> | x`) now": "run (`rm -rf <dir> \\| x`) now",
+		"unmatched ` <x>":              "unmatched ` &lt;x&gt;",
+		"``a ` b`` <i>":                "``a ` b`` &lt;i&gt;",
+		"two\nlines":                   "two lines",
+	}
+	for in, want := range cases {
+		if got := cell(in); got != want {
+			t.Errorf("cell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

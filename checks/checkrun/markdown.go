@@ -29,13 +29,65 @@ func codeSpan(s string) string {
 }
 
 // cell makes detector text safe for one Markdown table cell: one line, no cell
-// separators, no raw HTML (file content reaches messages and must not render as markup).
+// separators, no raw HTML (file content reaches messages and must not render as
+// markup). Code spans the detector wrote are kept, and their content is left
+// as is, since entities would show literally inside them.
 func cell(s string) string {
 	s = oneLine(s)
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "<", "&lt;")
-	s = strings.ReplaceAll(s, ">", "&gt;")
-	return s
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] == '`' {
+			n := backtickRun(s, i)
+			if end := closingRun(s, i+n, n); end >= 0 {
+				b.WriteString(s[i : i+n])
+				b.WriteString(strings.ReplaceAll(s[i+n:end], "|", `\|`))
+				b.WriteString(s[i : i+n])
+				i = end + n
+				continue
+			}
+			b.WriteString(s[i : i+n]) // unmatched backticks are literal text
+			i += n
+			continue
+		}
+		switch s[i] {
+		case '|':
+			b.WriteString(`\|`)
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteByte(s[i])
+		}
+		i++
+	}
+	return b.String()
+}
+
+// backtickRun is the number of backticks starting at s[i].
+func backtickRun(s string, i int) int {
+	n := 0
+	for i+n < len(s) && s[i+n] == '`' {
+		n++
+	}
+	return n
+}
+
+// closingRun finds, from index from, a run of exactly n backticks, which closes
+// a code span opened by n; it returns -1 when there is none.
+func closingRun(s string, from, n int) int {
+	for k := from; k < len(s); {
+		if s[k] != '`' {
+			k++
+			continue
+		}
+		m := backtickRun(s, k)
+		if m == n {
+			return k
+		}
+		k += m
+	}
+	return -1
 }
 
 // oneLine collapses line breaks and tabs into spaces.
