@@ -273,8 +273,10 @@ func TestRefusalComment(t *testing.T) {
 	}{
 		{"team, no author", OverrideHelp{Teams: []string{"acme/security"}}, "",
 			[]string{"@bob, `escapegate/accept-risk` was removed: only active members of `@acme/security` may accept risks in `acme/payments`, and not on their own pull requests. This attempt was recorded."}},
-		{"with why and permission", OverrideHelp{Teams: []string{"acme/security", "acme/leads"}, Permission: "admin", AllowAuthor: true}, "you opened this pull request.",
-			[]string{"was removed because you opened this pull request: only active members of `@acme/security` or `@acme/leads` or users with admin permission on the repository may accept risks in `acme/payments`. This attempt"}},
+		{"with why and permission", OverrideHelp{Teams: []string{"acme/security", "acme/leads"}, Permission: "admin", AllowAuthor: true}, "not an approver.",
+			[]string{"@bob, `escapegate/accept-risk` was removed: only active members of `@acme/security` or `@acme/leads` or users with admin permission on the repository may accept risks in `acme/payments`. This attempt was recorded (not an approver)."}},
+		{"label is code, why cannot inject", OverrideHelp{Teams: []string{"acme/security"}}, "x <img src=y>",
+			[]string{"This attempt was recorded (x &lt;img src=y&gt;)."}},
 		{"nobody configured", OverrideHelp{}, "", []string{"none are configured"}},
 	}
 	for _, tc := range cases {

@@ -6,25 +6,25 @@ import (
 )
 
 // RefusalComment is the comment posted when an override label is removed
-// because its sender may not accept risks; why says what disqualified them
-// (for example "you opened this pull request"), and may be empty.
+// because its sender may not accept risks; why is the recorded reason (for
+// example "not an approver"), shown at the end, and may be empty.
 func RefusalComment(sender, label, repo string, help OverrideHelp, why string) string {
 	if label == "" {
 		label = DefaultLabel
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "@%s, %s was removed", strings.TrimPrefix(sender, "@"), codeSpan(label))
-	if why = strings.TrimSpace(oneLine(why)); why != "" {
-		fmt.Fprintf(&b, " because %s", cell(strings.TrimSuffix(why, ".")))
-	}
-	fmt.Fprintf(&b, ": only %s may accept risks", whoMayPlural(repo, help))
+	fmt.Fprintf(&b, "@%s, %s was removed: only %s may accept risks", strings.TrimPrefix(sender, "@"), codeSpan(label), whoMayPlural(repo, help))
 	if repo != "" {
 		fmt.Fprintf(&b, " in %s", codeSpan(repo))
 	}
 	if !help.AllowAuthor {
 		b.WriteString(", and not on their own pull requests")
 	}
-	b.WriteString(". This attempt was recorded.")
+	b.WriteString(". This attempt was recorded")
+	if why = strings.TrimSuffix(strings.TrimSpace(oneLine(why)), "."); why != "" {
+		fmt.Fprintf(&b, " (%s)", cell(why))
+	}
+	b.WriteString(".")
 	return b.String()
 }
 
