@@ -448,7 +448,7 @@ func (r *renderer) verdict(conclusion string) string {
 		}
 		p := fmt.Sprintf("**%s in this pull request %s accepted by %s** (%s).", capitalize(riskCount(rs.covered)), wasWere(len(rs.covered)), approver(in.Exception), exceptionTerms(in.Exception))
 		if crit > 0 {
-			p += fmt.Sprintf(" If this merges, %s production and count as escaped.", plural(crit, "critical risk reaches", "critical risks reach"))
+			p += fmt.Sprintf(" If this merges, %s as escaped.", plural(crit, "critical risk reaches production and counts", "critical risks reach production and count"))
 		} else {
 			p += fmt.Sprintf(" None of them is at or above `%s`, so none counts as an escape.", r.criticalAt)
 		}
@@ -609,11 +609,11 @@ func (r *renderer) accepting() string {
 func (r *renderer) policySection() string {
 	var parts []string
 	if len(r.in.PolicyErrors) > 0 {
-		parts = append(parts, "> [!WARNING]\n> **The policy file on the default branch has errors; the last valid policy (or the built-in strict defaults) applies until they are fixed.**\n"+
+		parts = append(parts, "> ⚠️ **The policy file on the default branch has errors; the last valid policy (or the built-in strict defaults) applies until they are fixed.**\n"+
 			quote(bullets(r.in.PolicyErrors, "more errors")))
 	}
 	if len(r.in.PolicyNotes) > 0 {
-		parts = append(parts, "> [!NOTE]\n> **Policy.**\n"+quote(bullets(r.in.PolicyNotes, "more notes")))
+		parts = append(parts, "> ℹ️ **Policy.**\n"+quote(bullets(r.in.PolicyNotes, "more notes")))
 	}
 	return strings.Join(parts, "\n\n")
 }

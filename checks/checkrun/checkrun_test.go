@@ -331,3 +331,29 @@ func TestCell(t *testing.T) {
 		}
 	}
 }
+
+// TestNeutralEscapeCount checks the neutral summary counts only critical risks as future escapes.
+func TestNeutralEscapeCount(t *testing.T) {
+	high := slack
+	high.Severity = checks.SeverityHigh
+	cases := []struct {
+		name string
+		fs   []checks.Finding
+		want string
+	}{
+		{"critical and high", []checks.Finding{ghp, high}, "If this merges, 1 critical risk reaches production and counts as escaped."},
+		{"high only", []checks.Finding{high}, "None of them is at or above `critical`, so none counts as an escape."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var fps []string
+			for _, f := range tc.fs {
+				fps = append(fps, f.Fingerprint)
+			}
+			res := Render(with(base(tc.fs...), func(in *Input) { in.Exception = &Exception{ID: 9, Approver: "lead", Fingerprints: fps} }))
+			if res.Conclusion != ConclusionNeutral || !strings.Contains(res.Summary, tc.want) {
+				t.Errorf("%s: summary lacks %q:\n%s", res.Conclusion, tc.want, res.Summary)
+			}
+		})
+	}
+}
