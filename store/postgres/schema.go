@@ -1,0 +1,76 @@
+package postgres
+
+// migrations[i] brings the schema from version i to i+1. Each runs in the
+// migrating transaction. Keys are COLLATE "C" so that ordering is byte order,
+// the same order the bbolt backend returns.
+var migrations = []string{
+	`
+CREATE TABLE deliveries (
+	id text COLLATE "C" PRIMARY KEY,
+	at timestamptz NOT NULL
+);
+CREATE TABLE installations (
+	id bigint PRIMARY KEY,
+	data jsonb NOT NULL
+);
+CREATE TABLE repositories (
+	repo_key text COLLATE "C" PRIMARY KEY,
+	installation_id bigint NOT NULL,
+	data jsonb NOT NULL
+);
+CREATE INDEX repositories_by_installation ON repositories (installation_id, repo_key);
+CREATE TABLE scans (
+	repo_key text COLLATE "C" NOT NULL,
+	sha text COLLATE "C" NOT NULL,
+	data jsonb NOT NULL,
+	PRIMARY KEY (repo_key, sha)
+);
+CREATE TABLE caught (
+	repo_key text COLLATE "C" NOT NULL,
+	fingerprint text COLLATE "C" NOT NULL,
+	repo text NOT NULL,
+	rule text NOT NULL,
+	severity text NOT NULL,
+	severity_rank smallint NOT NULL,
+	path text NOT NULL,
+	pr integer NOT NULL,
+	sha text NOT NULL,
+	at timestamptz NOT NULL,
+	PRIMARY KEY (repo_key, fingerprint)
+);
+CREATE INDEX caught_by_time ON caught (repo_key, at, fingerprint) INCLUDE (severity_rank);
+CREATE TABLE exceptions (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	repo_key text COLLATE "C" NOT NULL,
+	pr integer NOT NULL,
+	created_at timestamptz NOT NULL,
+	delivery_id text COLLATE "C" NOT NULL,
+	data jsonb NOT NULL
+);
+CREATE UNIQUE INDEX exceptions_by_delivery ON exceptions (delivery_id) WHERE delivery_id <> '';
+CREATE INDEX exceptions_by_time ON exceptions (repo_key, created_at, id);
+CREATE INDEX exceptions_by_pr ON exceptions (repo_key, pr, created_at, id);
+CREATE TABLE refused (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	repo_key text COLLATE "C" NOT NULL,
+	at timestamptz NOT NULL,
+	delivery_id text COLLATE "C" NOT NULL,
+	data jsonb NOT NULL
+);
+CREATE UNIQUE INDEX refused_by_delivery ON refused (delivery_id) WHERE delivery_id <> '';
+CREATE INDEX refused_by_time ON refused (repo_key, at, id);
+CREATE TABLE escapes (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	repo_key text COLLATE "C" NOT NULL,
+	fingerprint text COLLATE "C" NOT NULL,
+	detected_at timestamptz NOT NULL,
+	data jsonb NOT NULL,
+	UNIQUE (repo_key, fingerprint)
+);
+CREATE INDEX escapes_by_detected ON escapes (repo_key, detected_at, id);
+CREATE TABLE settings (
+	key text COLLATE "C" PRIMARY KEY,
+	value bytea NOT NULL
+);
+`,
+}
