@@ -1,0 +1,524 @@
+// Package secrets is escapegate's secret detector: gitleaks v8's default rules (loaded
+// from the gitleaks module), escapegate's own rules and org policy rules, run by an
+// engine built for diffs. Only added lines are scanned; one Aho-Corasick pass over
+// every rule's keywords picks candidate lines, and a rule's regex runs only on the
+// lines around its keyword hits.
+package secrets
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
+	"github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/checks/diff"
+)
+
+// Bounds on the work one file can cause.
+const (
+	// MaxLineBytes is the prefix of a line that is scanned; the rest of a longer
+	// (minified, generated) line is not.
+	MaxLineBytes = 256 << 10
+	// maxBlockBytes splits a run of consecutive added lines into blocks of about this
+	// size, so memory stays bounded; a multi-line secret across a split is not found.
+	maxBlockBytes = 4 << 20
+)
+
+// Suppression markers that gitleaks and escapegate honor on a line.
+const (
+	MarkerGitleaks   = "gitleaks:allow"
+	MarkerEscapegate = "escapegate:allow"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// ExtraRulesTOML is gitleaks-format TOML from org policy: its rules are added to
+	// the defaults (never replacing them); its global allowlists apply to its own rules only.
+	ExtraRulesTOML []byte
+}
+
+// Engine scans the added lines of files. It is compiled once and safe for concurrent use.
+type Engine struct {
+	rules       []rule
+	trie        *ahocorasick.Trie
+	kwRules     [][]int32 // trie pattern index → rules having that keyword
+	noKeyword   []int32   // regex rules without keywords: they run on every line
+	pathOnly    []int32   // rules without a regex: the path alone is the finding
+	pathChecked []int32   // rules whose eligibility depends on the file's path
+	globalSets  [][]*config.Allowlist
+	scratch     sync.Pool
+}
+
+// New compiles the default, escapegate and policy rules.
+func New(opts Options) (*Engine, error) {
+	rules, globalSets, err := compileRules(opts.ExtraRulesTOML)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{rules: rules, globalSets: globalSets}
+	kwIndex := map[string]int{}
+	var kws []string
+	for i := range rules {
+		r := &rules[i]
+		if r.re == nil {
+			e.pathOnly = append(e.pathOnly, int32(i))
+			continue
+		}
+		if r.path != nil || hasPathCheck(r.allowlists) {
+			e.pathChecked = append(e.pathChecked, int32(i))
+		}
+		if len(r.keywords) == 0 {
+			e.noKeyword = append(e.noKeyword, int32(i))
+			continue
+		}
+		for _, k := range r.keywords {
+			k = strings.ToLower(k)
+			ki, ok := kwIndex[k]
+			if !ok {
+				ki = len(kws)
+				kwIndex[k] = ki
+				kws = append(kws, k)
+				e.kwRules = append(e.kwRules, nil)
+			}
+			if l := e.kwRules[ki]; len(l) == 0 || l[len(l)-1] != int32(i) {
+				e.kwRules[ki] = append(l, int32(i))
+			}
+		}
+	}
+	e.trie = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
+	e.scratch.New = func() any { return &scratch{} }
+	return e, nil
+}
+
+func hasPathCheck(als []*config.Allowlist) bool {
+	for _, a := range als {
+		if len(a.Paths) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Rules lists every rule, sorted by id.
+func (e *Engine) Rules() []checks.RuleInfo {
+	out := make([]checks.RuleInfo, 0, len(e.rules))
+	for _, r := range e.rules {
+		out = append(out, checks.RuleInfo{
+			ID:          r.id,
+			Category:    checks.CategorySecret,
+			Severity:    r.severity,
+			Description: r.description,
+			Source:      r.source,
+		})
+	}
+	return out
+}
+
+// scratch is the per-call working memory, pooled so that scanning allocates little
+// per line.
+type scratch struct {
+	buf, lower []byte
+	starts     []int     // start offset of each line in buf, plus len(buf) at the end
+	cands      [][]int32 // per rule: block line indexes where one of its keywords occurs
+	touched    []int32   // rules with candidates in this block
+	skip       []bool    // per rule: not applicable to this file's path
+	hits       []hit
+	path       string
+}
+
+// hit is one finding inside a block, before de-duplication.
+type hit struct {
+	rule                 int32
+	secStart, secEnd     int // secret's offsets in the block
+	matchStart, matchEnd int
+	secret               string
+	suppressedLine       int // block line index of the suppression marker, -1 when none
+}
+
+// ScanFile scans the added lines of one file. removed are the same file's removed
+// lines (may be nil): a suppressed line whose identical text is among the removed
+// lines was already on the base branch (SuppressedOnBase). The caller decides whether
+// a suppression silences a finding.
+func (e *Engine) ScanFile(fp checks.Fingerprinter, repo, path string, added, removed []diff.Line) []checks.Finding {
+	return e.scan(fp, repo, path, added, removed, true)
+}
+
+// scan is ScanFile; tests turn de-duplication off to see every rule's own findings.
+func (e *Engine) scan(fp checks.Fingerprinter, repo, path string, added, removed []diff.Line, dedupe bool) []checks.Finding {
+	sc := e.scratch.Get().(*scratch)
+	defer e.scratch.Put(sc)
+	if !e.prepareFile(sc, path) {
+		return nil
+	}
+	var out []checks.Finding
+	for _, ri := range e.pathOnly {
+		r := &e.rules[ri]
+		if sc.skip[ri] || r.path == nil || !r.path.MatchString(path) {
+			continue
+		}
+		line := 0
+		if len(added) > 0 {
+			line = added[0].No
+		}
+		out = append(out, checks.Finding{
+			Rule: r.id, Category: checks.CategorySecret, Severity: r.severity, Path: path, Line: line,
+			Message:     fmt.Sprintf("%s added: %s", r.name, path),
+			Fingerprint: fp.Secret(repo, r.id, path), Fix: fixOf(r.id),
+		})
+	}
+	var removedText map[string]bool // built on first need
+	for i := 0; i < len(added); {
+		j, size := i+1, len(added[i].Text)
+		for j < len(added) && added[j].No == added[j-1].No+1 && size < maxBlockBytes {
+			size += len(added[j].Text) + 1
+			j++
+		}
+		block := added[i:j]
+		e.scanBlock(sc, block)
+		if dedupe {
+			e.dedupe(sc)
+		}
+		for _, h := range sc.hits {
+			out = append(out, e.finding(sc, fp, repo, path, block, h, removed, &removedText))
+		}
+		i = j
+	}
+	return out
+}
+
+// prepareFile decides which rules apply to path; false means none does (a global
+// allowlist covers the path).
+func (e *Engine) prepareFile(sc *scratch, path string) bool {
+	if cap(sc.skip) < len(e.rules) {
+		sc.skip = make([]bool, len(e.rules))
+		sc.cands = make([][]int32, len(e.rules))
+	}
+	sc.skip = sc.skip[:len(e.rules)]
+	clear(sc.skip)
+	if ownPathAllowed(path) {
+		return false
+	}
+	sc.path = path
+	// Rules share one of two global allowlists (defaults; defaults plus policy's):
+	// evaluate each once per file.
+	var setAllowed [2]bool
+	for set := range e.globalSets {
+		setAllowed[set] = pathOrCommitAllowed(path, e.globalSets[set])
+	}
+	any := false
+	for i := range e.rules {
+		if setAllowed[e.rules[i].globalSet] {
+			sc.skip[i] = true
+			continue
+		}
+		any = true
+	}
+	for _, ri := range e.pathChecked {
+		r := &e.rules[ri]
+		if sc.skip[ri] {
+			continue
+		}
+		if (r.path != nil && !r.path.MatchString(path)) || pathOrCommitAllowed(path, r.allowlists) {
+			sc.skip[ri] = true
+		}
+	}
+	return any
+}
+
+// pathOrCommitAllowed follows gitleaks' checkCommitOrPathAllowed for a scan without
+// commits: an OR allowlist allows a matching path; an AND allowlist only when all
+// its (path, commit) checks pass and it has no regexes or stopwords to check later.
+func pathOrCommitAllowed(path string, als []*config.Allowlist) bool {
+	if path == "" {
+		return false
+	}
+	for _, a := range als {
+		pathOK := a.PathAllowed(path)
+		if a.MatchCondition == config.AllowlistMatchAnd {
+			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
+				continue
+			}
+			if len(a.Commits) > 0 {
+				continue // no commit in a diff scan: the commit check fails
+			}
+			if len(a.Paths) > 0 && pathOK {
+				return true
+			}
+			continue
+		}
+		if pathOK {
+			return true
+		}
+	}
+	return false
+}
+
+// scanBlock finds the secrets in a run of consecutive added lines; they land in sc.hits.
+func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
+	sc.buf, sc.starts, sc.hits = sc.buf[:0], sc.starts[:0], sc.hits[:0]
+	for _, l := range block {
+		sc.starts = append(sc.starts, len(sc.buf))
+		t := l.Text
+		if len(t) > MaxLineBytes {
+			t = t[:MaxLineBytes]
+		}
+		sc.buf = append(sc.buf, t...)
+		sc.buf = append(sc.buf, '\n') // lines end as in a file, so patterns that take \s or $ see the end
+	}
+	sc.starts = append(sc.starts, len(sc.buf))
+	sc.lower = append(sc.lower[:0], sc.buf...)
+	for i, c := range sc.lower {
+		if 'A' <= c && c <= 'Z' {
+			sc.lower[i] = c + ('a' - 'A')
+		}
+	}
+
+	// One pass of the keyword automaton over the block marks candidate lines per rule.
+	for _, ri := range sc.touched {
+		sc.cands[ri] = sc.cands[ri][:0]
+	}
+	sc.touched = sc.touched[:0]
+	line := 0
+	e.trie.Walk(sc.lower, func(end, _, pattern int64) bool {
+		for int(end) >= sc.starts[line+1] {
+			line++
+		}
+		for _, ri := range e.kwRules[pattern] {
+			if sc.skip[ri] {
+				continue
+			}
+			c := sc.cands[ri]
+			if len(c) == 0 {
+				sc.touched = append(sc.touched, ri)
+			} else if c[len(c)-1] == int32(line) {
+				continue
+			}
+			sc.cands[ri] = append(c, int32(line))
+		}
+		return true
+	})
+	nLines := len(sc.starts) - 1
+	for _, ri := range e.noKeyword {
+		if !sc.skip[ri] {
+			e.runRule(sc, ri, 0, nLines-1)
+		}
+	}
+	sort.Slice(sc.touched, func(i, j int) bool { return sc.touched[i] < sc.touched[j] })
+	for _, ri := range sc.touched {
+		w := e.rules[ri].window
+		lo, hi := -1, -1
+		for _, l := range sc.cands[ri] {
+			a, b := max(0, int(l)-w), min(nLines-1, int(l)+w)
+			if lo >= 0 && a <= hi+1 {
+				hi = max(hi, b)
+				continue
+			}
+			if lo >= 0 {
+				e.runRule(sc, ri, lo, hi)
+			}
+			lo, hi = a, b
+		}
+		if lo >= 0 {
+			e.runRule(sc, ri, lo, hi)
+		}
+	}
+}
+
+// runRule runs rule ri's regex over block lines lo..hi and keeps what gitleaks would
+// report: the secret group (or first non-empty group), entropy above the rule's
+// threshold, and no global or rule allowlist (regexes on secret, match or line,
+// stopwords, AND/OR conditions).
+func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
+	r := &e.rules[ri]
+	base := sc.starts[lo]
+	text := sc.buf[base:sc.starts[hi+1]]
+	for _, m := range r.re.FindAllIndex(text, -1) {
+		ms, me := base+m[0], base+m[1]
+		for ms < me && sc.buf[ms] == '\n' {
+			ms++
+		}
+		for me > ms && sc.buf[me-1] == '\n' {
+			me--
+		}
+		if ms == me {
+			continue
+		}
+		ss, se := ms, me
+		if r.re.NumSubexp() > 0 {
+			// As gitleaks does: groups come from matching the trimmed match alone.
+			if g := r.re.FindSubmatchIndex(sc.buf[ms:me]); g != nil {
+				if r.secretGroup > 0 {
+					if 2*r.secretGroup+1 < len(g) && g[2*r.secretGroup] >= 0 {
+						ss, se = ms+g[2*r.secretGroup], ms+g[2*r.secretGroup+1]
+					} else {
+						ss, se = ms, ms
+					}
+				} else {
+					for k := 1; 2*k+1 < len(g); k++ {
+						if g[2*k] >= 0 && g[2*k+1] > g[2*k] {
+							ss, se = ms+g[2*k], ms+g[2*k+1]
+							break
+						}
+					}
+				}
+			}
+		}
+		if ss >= se {
+			continue
+		}
+		secret := string(sc.buf[ss:se])
+		if r.entropy != 0 && shannonEntropy(secret) <= r.entropy {
+			continue
+		}
+		first, last := lineOf(sc.starts, ms), lineOf(sc.starts, me-1)
+		lineText := string(sc.buf[sc.starts[first] : sc.starts[last+1]-1])
+		match := string(sc.buf[ms:me])
+		if findingAllowed(sc.path, secret, match, lineText, r.globals) || findingAllowed(sc.path, secret, match, lineText, r.allowlists) {
+			continue
+		}
+		if notASecret(r, secret, match) {
+			continue
+		}
+		h := hit{rule: ri, secStart: ss, secEnd: se, matchStart: ms, matchEnd: me, secret: secret, suppressedLine: -1}
+		for l := first; l <= last; l++ {
+			t := sc.buf[sc.starts[l]:sc.starts[l+1]]
+			if containsMarker(t) {
+				h.suppressedLine = l
+				break
+			}
+		}
+		sc.hits = append(sc.hits, h)
+	}
+}
+
+// findingAllowed follows gitleaks' checkFindingAllowed for a scan without commits
+// (OR path allowlists were applied per file).
+func findingAllowed(path, secret, match, line string, als []*config.Allowlist) bool {
+	for _, a := range als {
+		target := secret
+		switch a.RegexTarget {
+		case "match":
+			target = match
+		case "line":
+			target = line
+		}
+		regexOK := a.RegexAllowed(target)
+		stopOK, _ := a.ContainsStopWord(secret)
+		if a.MatchCondition == config.AllowlistMatchAnd {
+			ok := true
+			if len(a.Commits) > 0 {
+				ok = false
+			}
+			if len(a.Paths) > 0 {
+				ok = ok && a.PathAllowed(path)
+			}
+			if len(a.Regexes) > 0 {
+				ok = ok && regexOK
+			}
+			if len(a.StopWords) > 0 {
+				ok = ok && stopOK
+			}
+			if ok {
+				return true
+			}
+			continue
+		}
+		if regexOK || stopOK {
+			return true
+		}
+	}
+	return false
+}
+
+func containsMarker(b []byte) bool {
+	s := string(b) // no copy: the compiler keeps this conversion in place for Contains
+	return strings.Contains(s, MarkerGitleaks) || strings.Contains(s, MarkerEscapegate)
+}
+
+// lineOf is the block line index holding byte offset off.
+func lineOf(starts []int, off int) int {
+	return sort.Search(len(starts)-1, func(i int) bool { return starts[i+1] > off })
+}
+
+// dedupe keeps one finding per secret: when two rules find overlapping values on the
+// same line, the more specific rule (a service's format over a token shape over a
+// keyword heuristic) wins, then the longer value, then the lower rule id.
+func (e *Engine) dedupe(sc *scratch) {
+	hs := sc.hits
+	sort.Slice(hs, func(i, j int) bool {
+		if hs[i].secStart != hs[j].secStart {
+			return hs[i].secStart < hs[j].secStart
+		}
+		return hs[i].rule < hs[j].rule
+	})
+	drop := make([]bool, len(hs))
+	for i := range hs {
+		if drop[i] {
+			continue
+		}
+		li := lineOf(sc.starts, hs[i].secStart)
+		for j := i + 1; j < len(hs) && hs[j].secStart < hs[i].secEnd; j++ {
+			if drop[j] || lineOf(sc.starts, hs[j].secStart) != li {
+				continue
+			}
+			if e.better(hs[j], hs[i]) {
+				drop[i] = true
+				break
+			}
+			drop[j] = true
+		}
+	}
+	kept := hs[:0]
+	for i, h := range hs {
+		if !drop[i] {
+			kept = append(kept, h)
+		}
+	}
+	sc.hits = kept
+}
+
+func (e *Engine) better(a, b hit) bool {
+	ra, rb := &e.rules[a.rule], &e.rules[b.rule]
+	if ra.specificity != rb.specificity {
+		return ra.specificity > rb.specificity
+	}
+	if la, lb := a.secEnd-a.secStart, b.secEnd-b.secStart; la != lb {
+		return la > lb
+	}
+	return a.rule < b.rule
+}
+
+func (e *Engine) finding(sc *scratch, fp checks.Fingerprinter, repo, path string, block []diff.Line, h hit, removed []diff.Line, removedText *map[string]bool) checks.Finding {
+	r := &e.rules[h.rule]
+	first, last := lineOf(sc.starts, h.secStart), lineOf(sc.starts, h.secEnd-1)
+	red := checks.Redact(h.secret)
+	f := checks.Finding{
+		Rule:        r.id,
+		Category:    checks.CategorySecret,
+		Severity:    valueSeverity(r, h.secret),
+		Path:        path,
+		Line:        block[first].No,
+		Message:     fmt.Sprintf("%s `%s`", r.name, red),
+		Fingerprint: fp.Secret(repo, r.id, h.secret),
+		Redacted:    red,
+		Fix:         fixOf(r.id),
+	}
+	if last != first {
+		f.EndLine = block[last].No
+	}
+	if h.suppressedLine >= 0 {
+		f.Suppressed = true
+		if *removedText == nil {
+			*removedText = make(map[string]bool, len(removed))
+			for _, l := range removed {
+				(*removedText)[strings.TrimSpace(l.Text)] = true
+			}
+		}
+		f.SuppressedOnBase = (*removedText)[strings.TrimSpace(block[h.suppressedLine].Text)]
+	}
+	return f
+}

@@ -1,0 +1,324 @@
+package secrets
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+
+	"github.com/spf13/viper"
+	"github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/escapegate/escapegate/checks"
+)
+
+// Rule sources, as RuleInfo.Source shows them.
+const (
+	SourceGitleaks   = "gitleaks"
+	SourceEscapegate = "escapegate"
+	SourcePolicy     = "policy"
+)
+
+//go:embed escapegate.toml
+var escapegateRulesTOML []byte
+
+// rule is one compiled detector rule. Regexes are recompiled with Go's regexp from
+// gitleaks' patterns so the engine does not depend on gitleaks' build tag.
+type rule struct {
+	id, description, source string
+	name                    string // short human name for messages ("GitHub personal access token")
+	re                      *regexp.Regexp
+	path                    *regexp.Regexp
+	secretGroup             int
+	entropy                 float64
+	keywords                []string
+	allowlists              []*config.Allowlist // the rule's own
+	globals                 []*config.Allowlist // the global allowlists that apply to it
+	globalSet               int                 // index of globals in Engine.globalSets
+	severity                checks.Severity
+	specificity             int // higher wins when two rules find the same secret
+	window                  int // added lines before and after a keyword hit that a match may span
+}
+
+// blockRules get a wide window: their matches are whole blocks (key files, manifests).
+var blockRules = map[string]int{
+	"private-key":            maxBlockLines,
+	"kubernetes-secret-yaml": 120,
+	"curl-auth-header":       6, // curl \ continuation lines: -H or -u a few lines below "curl"
+	"curl-auth-user":         6,
+	"freemius-secret-key":    8, // a PHP array literal spanning lines
+}
+
+const (
+	maxBlockLines = 400 // a 16k-bit RSA key in PEM is about 200 lines
+	defaultWindow = 2   // lines a bounded multi-line match (value on the next line of an XML tag) may reach
+)
+
+// loadConfig decodes gitleaks-format TOML with gitleaks' own loader (a private viper
+// instance, never the global one). [extend] is ignored: defaults always apply and
+// are never replaced.
+func loadConfig(toml []byte) (config.Config, error) {
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(bytes.NewReader(toml)); err != nil {
+		return config.Config{}, fmt.Errorf("reading rules TOML: %w", err)
+	}
+	var vc config.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return config.Config{}, fmt.Errorf("decoding rules TOML: %w", err)
+	}
+	vc.Extend = config.Extend{}
+	for _, r := range vc.Rules {
+		if len(r.Required) > 0 {
+			return config.Config{}, fmt.Errorf("rule %q: composite rules ([[rules.required]]) are not supported", r.ID)
+		}
+	}
+	c, err := vc.Translate()
+	if err != nil {
+		return config.Config{}, fmt.Errorf("translating rules: %w", err)
+	}
+	return c, nil
+}
+
+// compileRules builds the engine's rules: gitleaks' defaults, escapegate's own, then
+// policy rules, which may add but never replace or loosen the others.
+func compileRules(policyTOML []byte) ([]rule, [][]*config.Allowlist, error) {
+	defaults, err := loadConfig([]byte(config.DefaultConfig))
+	if err != nil {
+		return nil, nil, fmt.Errorf("gitleaks default rules: %w", err)
+	}
+	own, err := loadConfig(escapegateRulesTOML)
+	if err != nil {
+		return nil, nil, fmt.Errorf("escapegate rules: %w", err)
+	}
+	var rules []rule
+	seen := map[string]string{}
+	var globalSets [][]*config.Allowlist
+	add := func(c config.Config, source string, globals []*config.Allowlist) error {
+		if len(globalSets) == 0 || source == SourcePolicy {
+			globalSets = append(globalSets, globals)
+		}
+		set := len(globalSets) - 1
+		for _, id := range c.OrderedRules {
+			r := c.Rules[id]
+			if prev, dup := seen[id]; dup {
+				return fmt.Errorf("rule %q from %s: a %s rule has this id (policy rules add to the defaults, they cannot replace them)", id, source, prev)
+			}
+			seen[id] = source
+			if r.SkipReport {
+				continue // only meaningful as a required part of a composite rule
+			}
+			cr, err := compileRule(r, source, globals)
+			if err != nil {
+				return err
+			}
+			cr.globalSet = set
+			rules = append(rules, cr)
+		}
+		return nil
+	}
+	if err := add(defaults, SourceGitleaks, defaults.Allowlists); err != nil {
+		return nil, nil, err
+	}
+	if err := add(own, SourceEscapegate, defaults.Allowlists); err != nil {
+		return nil, nil, err
+	}
+	if len(bytes.TrimSpace(policyTOML)) > 0 {
+		policy, err := loadConfig(policyTOML)
+		if err != nil {
+			return nil, nil, fmt.Errorf("policy rules: %w", err)
+		}
+		// Policy's global allowlists apply to policy rules only: they cannot silence defaults.
+		globals := append(append([]*config.Allowlist(nil), defaults.Allowlists...), policy.Allowlists...)
+		if err := add(policy, SourcePolicy, globals); err != nil {
+			return nil, nil, err
+		}
+	}
+	sort.Slice(rules, func(i, j int) bool { return rules[i].id < rules[j].id })
+	return rules, globalSets, nil
+}
+
+func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rule, error) {
+	cr := rule{
+		id:          r.RuleID,
+		description: r.Description,
+		source:      source,
+		secretGroup: r.SecretGroup,
+		entropy:     r.Entropy,
+		keywords:    r.Keywords,
+		allowlists:  r.Allowlists,
+		globals:     globals,
+		severity:    severityOf(r.RuleID, r.Tags),
+		specificity: specificityOf(r.RuleID),
+		name:        nameOf(r.RuleID),
+	}
+	var err error
+	if r.Regex != nil {
+		// (?m): $ and ^ also match at line ends, so a value at the end of a line in a
+		// file is found as it is when alone (gitleaks' fragments end where the file does).
+		if cr.re, err = regexp.Compile("(?m)" + r.Regex.String()); err != nil {
+			return rule{}, fmt.Errorf("rule %q: regex: %w", r.RuleID, err)
+		}
+		cr.window = windowOf(r.RuleID, cr.re.String())
+	}
+	if r.Path != nil {
+		if cr.path, err = regexp.Compile(r.Path.String()); err != nil {
+			return rule{}, fmt.Errorf("rule %q: path: %w", r.RuleID, err)
+		}
+	}
+	return cr, nil
+}
+
+// windowOf is how many added lines around a keyword hit the rule's regex runs on:
+// no more than its pattern can span (0 for patterns that never cross a newline).
+func windowOf(id, pattern string) int {
+	if w, ok := blockRules[id]; ok {
+		return w
+	}
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return defaultWindow
+	}
+	// At least one line either side: a keyword may sit on the line before its value
+	// (<apiKey>\n  value\n</apiKey>) even when the value's pattern is one line.
+	n := maxNewlines(re.Simplify())
+	if n < 0 || n > defaultWindow {
+		return defaultWindow
+	}
+	return max(n, 1)
+}
+
+// maxNewlines bounds the newlines a match of re can hold; -1 means unbounded.
+func maxNewlines(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return strings.Count(string(re.Rune), "\n")
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
+				return 1
+			}
+		}
+		return 0
+	case syntax.OpAnyChar:
+		return 1
+	case syntax.OpCapture:
+		return maxNewlines(re.Sub[0])
+	case syntax.OpConcat:
+		total := 0
+		for _, s := range re.Sub {
+			n := maxNewlines(s)
+			if n < 0 {
+				return -1
+			}
+			total += n
+		}
+		return total
+	case syntax.OpAlternate:
+		most := 0
+		for _, s := range re.Sub {
+			n := maxNewlines(s)
+			if n < 0 {
+				return -1
+			}
+			most = max(most, n)
+		}
+		return most
+	case syntax.OpQuest:
+		return maxNewlines(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus:
+		if maxNewlines(re.Sub[0]) != 0 {
+			return -1
+		}
+		return 0
+	case syntax.OpRepeat:
+		n := maxNewlines(re.Sub[0])
+		if n == 0 {
+			return 0
+		}
+		if n < 0 || re.Max < 0 {
+			return -1
+		}
+		return n * re.Max
+	}
+	return 0
+}
+
+// severityOf applies the severity policy (docs/secret-rules.md): a tag
+// "severity:<level>" wins; otherwise live credentials of real services are critical.
+func severityOf(id string, tags []string) checks.Severity {
+	for _, t := range tags {
+		if v, ok := strings.CutPrefix(t, "severity:"); ok {
+			if s, err := checks.ParseSeverity(v); err == nil {
+				return s
+			}
+		}
+	}
+	if s, ok := gitleaksSeverity[id]; ok {
+		return s
+	}
+	return checks.SeverityCritical
+}
+
+// gitleaksSeverity lowers gitleaks rules that are not live credentials on their own.
+var gitleaksSeverity = map[string]checks.Severity{
+	// Heuristics: keyword plus entropy, not a known credential format.
+	"generic-api-key":        checks.SeverityHigh,
+	"curl-auth-header":       checks.SeverityHigh,
+	"curl-auth-user":         checks.SeverityHigh,
+	"jwt":                    checks.SeverityHigh,
+	"jwt-base64":             checks.SeverityHigh,
+	"kubernetes-secret-yaml": checks.SeverityHigh,
+	"sidekiq-sensitive-url":  checks.SeverityHigh,
+	// Identifiers: half of a credential pair, useless without the secret half.
+	"adobe-client-id":                  checks.SeverityMedium,
+	"asana-client-id":                  checks.SeverityMedium,
+	"bitbucket-client-id":              checks.SeverityMedium,
+	"discord-client-id":                checks.SeverityMedium,
+	"linkedin-client-id":               checks.SeverityMedium,
+	"looker-client-id":                 checks.SeverityMedium,
+	"messagebird-client-id":            checks.SeverityMedium,
+	"plaid-client-id":                  checks.SeverityMedium,
+	"sendbird-access-id":               checks.SeverityMedium,
+	"sumologic-access-id":              checks.SeverityMedium,
+	"new-relic-user-api-id":            checks.SeverityMedium,
+	"alibaba-access-key-id":            checks.SeverityMedium,
+	"gitlab-feature-flag-client-token": checks.SeverityMedium,
+	// Publishable keys and test-mode keys.
+	"flutterwave-public-key":      checks.SeverityLow,
+	"lob-pub-api-key":             checks.SeverityLow,
+	"mailgun-pub-key":             checks.SeverityLow,
+	"new-relic-browser-api-token": checks.SeverityLow,
+	"easypost-test-api-token":     checks.SeverityLow,
+}
+
+// valueSeverity refines a rule's severity from the value found: test-mode keys of
+// payment providers are not live credentials.
+func valueSeverity(r *rule, secret string) checks.Severity {
+	switch r.id {
+	case "stripe-access-token":
+		if strings.Contains(secret, "_test_") {
+			return checks.SeverityMedium
+		}
+	case "flutterwave-secret-key", "flutterwave-encryption-key":
+		if strings.Contains(secret, "_TEST") || strings.Contains(secret, "TEST-") {
+			return checks.SeverityMedium
+		}
+	}
+	return r.severity
+}
+
+// specificityOf ranks rules for de-duplication: a service's own format beats a
+// token shape (JWT, curl header), which beats a keyword-and-entropy heuristic.
+func specificityOf(id string) int {
+	switch id {
+	case "generic-api-key", "escapegate-password-assignment":
+		return 0
+	case "jwt", "jwt-base64", "curl-auth-header", "curl-auth-user", "kubernetes-secret-yaml":
+		return 1
+	}
+	return 2
+}
