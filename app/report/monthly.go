@@ -33,21 +33,24 @@ func monthlySummary(d escaperate.OrgMonthData, lim listLimits) string {
 	month := d.Month.Format("January 2006")
 	prevMonth := d.Month.AddDate(0, -1, 0).Format("January")
 	total, prev := d.Total.Rate(), d.Previous.Rate()
-	if !total.Defined() {
-		fmt.Fprintf(&b, "**%s: no %s were caught or escaped in %s.**", cell(d.Org), what, month)
-	} else {
+	switch {
+	case !total.Defined() && prev.Defined():
+		fmt.Fprintf(&b, "**%s: no %s were caught or escaped in %s**; %s had %s (%s).\n", cell(d.Org), what, month, prevMonth, xOfN(prev), pct(prev))
+	case !total.Defined():
+		fmt.Fprintf(&b, "**%s: no %s were caught or escaped in %s**, nor in %s.\n", cell(d.Org), what, month, prevMonth)
+	default:
 		fmt.Fprintf(&b, "**%s: %s %s reached production in %s (%s, 95%% CI %s)**",
 			cell(d.Org), xOfN(total), what, month, pct(total), ci(total))
-	}
-	switch {
-	case !prev.Defined():
-		fmt.Fprintf(&b, "; nothing to compare with in %s.\n", prevMonth)
-	case d.Trend == escaperate.TrendUp:
-		fmt.Fprintf(&b, ", up from %s in %s.\n", pct(prev), prevMonth)
-	case d.Trend == escaperate.TrendDown:
-		fmt.Fprintf(&b, ", down from %s in %s.\n", pct(prev), prevMonth)
-	default:
-		fmt.Fprintf(&b, "; %s was %s.\n", prevMonth, pct(prev))
+		switch d.Trend {
+		case escaperate.TrendUp:
+			fmt.Fprintf(&b, ", up from %s in %s.\n", pct(prev), prevMonth)
+		case escaperate.TrendDown:
+			fmt.Fprintf(&b, ", down from %s in %s.\n", pct(prev), prevMonth)
+		case escaperate.TrendFlat:
+			fmt.Fprintf(&b, ", the same as in %s.\n", prevMonth)
+		default:
+			fmt.Fprintf(&b, "; nothing to compare with in %s.\n", prevMonth)
+		}
 	}
 	writeConcentration(&b, d)
 	writeRepoTable(&b, d, lim.repos)

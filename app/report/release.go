@@ -76,15 +76,19 @@ func releaseComment(r escaperate.Report, carried []store.Escape, previousRelease
 
 func writeRateSentence(b *strings.Builder, r escaperate.Report, what string) {
 	cur, prev := r.Current.Rate(), r.Previous.Rate()
-	fmt.Fprintf(b, "**%s %s reached production in the last %d days (%s, 95%% CI %s)**",
-		xOfN(cur), what, r.WindowDays, pct(cur), ci(cur))
+	if cur.Defined() {
+		fmt.Fprintf(b, "**%s %s reached production in the last %d days (%s, 95%% CI %s)**",
+			xOfN(cur), what, r.WindowDays, pct(cur), ci(cur))
+	} else {
+		fmt.Fprintf(b, "**No %s were caught or found on production in the last %d days**", what, r.WindowDays)
+	}
 	switch {
-	case !prev.Defined() && r.PreviousWindow.From.Equal(r.PreviousWindow.To):
-		fmt.Fprintf(b, "; there is no earlier window to compare with (installed %s).\n", date(r.Since))
+	case !prev.Defined() && !r.PreviousWindow.From.Before(r.PreviousWindow.To):
+		fmt.Fprintf(b, "; there is no earlier window to compare with (counting since %s).\n", date(r.Since))
 	case !prev.Defined():
-		fmt.Fprintf(b, "; nothing was caught in the %d days before.\n", r.WindowDays)
+		fmt.Fprintf(b, "; none in the %d days before either.\n", r.WindowDays)
 	case !cur.Defined():
-		fmt.Fprintf(b, "; %s (%s) in the %d days before.\n", xOfN(prev), pct(prev), r.WindowDays)
+		fmt.Fprintf(b, ", against %s (%s) in the %d days before.\n", xOfN(prev), pct(prev), r.WindowDays)
 	default:
 		word := map[escaperate.Trend]string{escaperate.TrendUp: "up from", escaperate.TrendDown: "down from", escaperate.TrendFlat: "the same rate as"}[r.Trend]
 		fmt.Fprintf(b, ", %s %s (%s) in the %d days before.\n", word, xOfN(prev), pct(prev), r.WindowDays)
