@@ -25,10 +25,11 @@ const ReasonFixLater = "fix_later"
 
 // Report is one repository's escape rate as of Now.
 type Report struct {
-	Repo        string          `json:"repo"`
-	Now         time.Time       `json:"now"`
-	WindowDays  int             `json:"window_days"`
-	MinSeverity checks.Severity `json:"min_severity"`
+	Repo          string          `json:"repo"`
+	DefaultBranch string          `json:"default_branch"`
+	Now           time.Time       `json:"now"`
+	WindowDays    int             `json:"window_days"`
+	MinSeverity   checks.Severity `json:"min_severity"`
 	// Since is when the repository was added to the installation; nothing earlier counts.
 	Since time.Time `json:"since"`
 
@@ -80,6 +81,7 @@ func Compute(ctx context.Context, st store.Store, repo string, now time.Time, wi
 	since := rp.AddedAt.UTC()
 	r := Report{
 		Repo:           rp.FullName,
+		DefaultBranch:  rp.DefaultBranch,
 		Now:            now,
 		WindowDays:     windowDays,
 		MinSeverity:    minSeverity,
