@@ -189,3 +189,53 @@ func TestValidateChangedReportsRefusals(t *testing.T) {
 		})
 	}
 }
+
+// The examples of docs/policy.md behave as the docs say.
+func TestDocsExamples(t *testing.T) {
+	org := mustParse(t, OrgFile, `fail_on: medium
+override:
+  approvers:
+    teams: [security, appsec-leads]
+    permission: ""
+  expires_after_days: 14
+production:
+  trigger: deployment
+  environments: [production, production-eu]
+summary:
+  repository: security-reports
+secrets:
+  rules_file: escapegate/rules.toml
+`, true).Apply(Default())
+
+	tight, refused := Merge(org, mustParse(t, RepoFile, `fail_on: low
+override:
+  expires_after_days: 3
+production:
+  environments: [payments-prod]
+release:
+  head_branches: ["bump-version/*"]
+  title_pattern: "^Release v[0-9]"
+`, false))
+	if len(refused) != 0 {
+		t.Errorf("tightening example refused: %v", refused)
+	}
+	if tight.FailOn != checks.SeverityLow || tight.Override.ExpiresAfterDays != 3 ||
+		!reflect.DeepEqual(tight.Production.Environments, []string{"production", "production-eu", "payments-prod"}) ||
+		!tight.IsReleasePR("main", "bump-version/2", nil, "") || !tight.IsReleasePR("main", "x", nil, "Release v2") {
+		t.Errorf("tightening example merged to %+v", tight)
+	}
+
+	_, refused = Merge(org, mustParse(t, RepoFile, `fail_on: critical
+override:
+  approvers:
+    teams: [prototype-devs]
+  allow_author: true
+`, false))
+	var keys []string
+	for _, r := range refused {
+		keys = append(keys, r.Key)
+	}
+	if want := []string{"fail_on", "override.approvers.teams", "override.allow_author"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("loosening example refused %v, want %v", keys, want)
+	}
+}

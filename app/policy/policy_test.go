@@ -109,3 +109,25 @@ func TestIsPolicyPath(t *testing.T) {
 		}
 	}
 }
+
+func TestBranchGlobSyntax(t *testing.T) {
+	tests := []struct {
+		glob, branch string
+		want         bool
+	}{
+		{"release/*", "release/1.x/hotfix", true},
+		{"{main,prod}", "prod", true},
+		{"{main,prod}", "staging", false},
+		{"release/[!x]*", "release/1", true},
+		{"release/[!x]*", "release/x1", false},
+		{"v?", "v1", true},
+		{`a\*`, "a*", true},
+		{`a\*`, "ab", false},
+		{"Main", "main", false},
+	}
+	for _, tt := range tests {
+		if got := matchAny([]string{tt.glob}, tt.branch); got != tt.want {
+			t.Errorf("glob %q on %q = %v, want %v", tt.glob, tt.branch, got, tt.want)
+		}
+	}
+}
