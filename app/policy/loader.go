@@ -71,7 +71,8 @@ type cachedFile struct {
 	Content []byte `json:"content,omitempty"`
 	Missing bool   `json:"missing,omitempty"`
 	Valid   bool   `json:"valid"`
-	// LastValid is the newest content that parsed, applied while the current one is invalid.
+	// LastValid is the newest content that parsed (read at LastValidAt; zero: none),
+	// applied while the current one is invalid.
 	LastValid   []byte    `json:"last_valid,omitempty"`
 	LastValidAt time.Time `json:"last_valid_at,omitempty"`
 	CheckedAt   time.Time `json:"checked_at"`
@@ -176,7 +177,7 @@ func (l *Loader) file(ctx context.Context, c gh.Client, repo gh.Repo, path, ref 
 		}
 	}
 	etag := ""
-	if !cached.Missing && cached.Content != nil {
+	if !cached.Missing {
 		etag = cached.ETag
 	}
 	name := repo.String() + ":" + path
@@ -188,7 +189,7 @@ func (l *Loader) file(ctx context.Context, c gh.Client, repo gh.Repo, path, ref 
 		// valid copy is not kept in force, since deleting it is a change of policy.
 		next = cachedFile{Missing: true, CheckedAt: now}
 	case err != nil:
-		if cached.LastValid == nil && !cached.Missing {
+		if cached.LastValidAt.IsZero() && !cached.Missing {
 			return fileState{}, fmt.Errorf("read %s: %w", name, err)
 		}
 		st := l.state(name, org, cached)
@@ -247,7 +248,7 @@ func (l *Loader) state(name string, org bool, cf cachedFile) fileState {
 	} else {
 		st.errs = []*FileError{{File: path, Reason: err.Error()}}
 	}
-	if cf.LastValid != nil {
+	if !cf.LastValidAt.IsZero() {
 		if lv, lerr := ParseFile(path, cf.LastValid, org); lerr == nil {
 			st.parsed = lv
 			st.source = fmt.Sprintf("%s (last valid version, read %s)", name, cf.LastValidAt.UTC().Format(time.RFC3339))

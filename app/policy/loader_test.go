@@ -399,3 +399,25 @@ func TestLoaderTTLAndInvalidate(t *testing.T) {
 		t.Errorf("after Invalidate fail_on %s, want medium", res.Policy.FailOn)
 	}
 }
+
+func TestLoaderEmptyFileIsConditionalToo(t *testing.T) {
+	fg := newFakeGitHub()
+	fg.put("acme/widget", "main", RepoFile, "")
+	st := newMemStore()
+	ctx := context.Background()
+	if _, err := NewLoader(st, newClock().now).Load(ctx, fg, widget, "main"); err != nil {
+		t.Fatal(err)
+	}
+	fg.takeCalls()
+	res, err := NewLoader(st, newClock().now).Load(ctx, fg, widget, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := fg.takeCalls()
+	if len(calls) != 2 || !calls[1].notModified {
+		t.Errorf("calls %+v, want the empty repo file answered 304", calls)
+	}
+	if len(res.Errors) != 0 || res.Policy.FailOn != checks.SeverityHigh {
+		t.Errorf("result %+v", res)
+	}
+}
