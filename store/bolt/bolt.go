@@ -440,13 +440,7 @@ func (s *Store) RecordCaught(ctx context.Context, c store.Caught) (bool, error) 
 		}
 		first = true
 		tkey := append(appendTime(prefix, c.At), c.Fingerprint...)
-		raw, err := json.Marshal(c)
-		if err != nil {
-			return fmt.Errorf("encode caught: %w", err)
-		}
-		// The leading rank byte lets CountCaught filter without decoding.
-		val := append([]byte{byte(checks.Severity(c.Severity).Rank())}, raw...)
-		if err := bs[1].Put(tkey, val); err != nil {
+		if err := bs[1].Put(tkey, encodeCaught(c)); err != nil {
 			return err
 		}
 		return bs[0].Put(key, tkey)
@@ -497,9 +491,10 @@ func (s *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 		if err != nil {
 			return err
 		}
+		d := newCaughtDecoder()
 		return scanWindow(bs[0], repoPrefix(repo), w, func(_, v []byte) error {
-			var c store.Caught
-			if err := decode(v[1:], &c); err != nil {
+			c, err := d.decode(v)
+			if err != nil {
 				return err
 			}
 			out = append(out, c)
