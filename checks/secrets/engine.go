@@ -7,6 +7,7 @@ package secrets
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -259,7 +260,7 @@ func pathOrCommitAllowed(path string, als []*config.Allowlist) bool {
 
 // scanBlock finds the secrets in a run of consecutive added lines; they land in sc.hits.
 func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
-	sc.buf, sc.starts, sc.hits = sc.buf[:0], sc.starts[:0], sc.hits[:0]
+	sc.buf, sc.lower, sc.starts, sc.hits = sc.buf[:0], sc.lower[:0], sc.starts[:0], sc.hits[:0]
 	for _, l := range block {
 		sc.starts = append(sc.starts, len(sc.buf))
 		t := l.Text
@@ -270,11 +271,13 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 		sc.buf = append(sc.buf, '\n') // lines end as in a file, so patterns that take \s or $ see the end
 	}
 	sc.starts = append(sc.starts, len(sc.buf))
-	sc.lower = append(sc.lower[:0], sc.buf...)
-	for i, c := range sc.lower {
+	// ASCII lower case keeps byte offsets equal to buf's (keywords are ASCII).
+	sc.lower = slices.Grow(sc.lower, len(sc.buf))[:len(sc.buf)]
+	for i, c := range sc.buf {
 		if 'A' <= c && c <= 'Z' {
-			sc.lower[i] = c + ('a' - 'A')
+			c += 'a' - 'A'
 		}
+		sc.lower[i] = c
 	}
 
 	// One pass of the keyword automaton over the block marks candidate lines per rule.
@@ -336,6 +339,9 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 	r := &e.rules[ri]
 	base := sc.starts[lo]
 	text := sc.buf[base:sc.starts[hi+1]]
+	if r.gate != nil && !r.gate.Match(text) {
+		return
+	}
 	for _, m := range r.re.FindAllIndex(text, -1) {
 		ms, me := base+m[0], base+m[1]
 		for ms < me && sc.buf[ms] == '\n' {

@@ -19,7 +19,7 @@ var (
 	hexDigestRe = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$`)
 	// credentialWordRe names a credential outright; "key" or "id" alone does not.
 	credentialWordRe = regexp.MustCompile(`(?i)secret|token|passw|pwd|credential|api[_.-]?key|private|auth[_.-]?(?:key|token)|authorization|bearer`)
-	repeatedRe  = regexp.MustCompile(`(?i)(?:x{5,}|\*{4,}|0{8,}|\.{3})`)
+	repeatedRe       = regexp.MustCompile(`(?i)(?:x{5,}|\*{4,}|0{8,}|\.{3})`)
 )
 
 // placeholderWords mark values that stand in for a secret in docs and templates.

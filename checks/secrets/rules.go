@@ -31,6 +31,7 @@ type rule struct {
 	id, description, source string
 	name                    string // short human name for messages ("GitHub personal access token")
 	re                      *regexp.Regexp
+	gate                    *regexp.Regexp // nil, or a necessary condition cheaper than re
 	path                    *regexp.Regexp
 	secretGroup             int
 	entropy                 float64
@@ -52,9 +53,17 @@ var blockRules = map[string]int{
 	"freemius-secret-key":    8, // a PHP array literal spanning lines
 }
 
+// gates are cheaper necessary conditions for costly rules: a window where the gate
+// does not match cannot hold a match of the rule, so its regex does not run there.
+// generic-api-key's gate is its pattern without the lazy 50-character prefix and
+// with the value cut to its first 10 characters (TestGatesAreNecessary checks it).
+var gates = map[string]string{
+	"generic-api-key": `(?i)(?:access|auth|api|credential|creds|key|passw(?:or)?d|secret|token)[ \t\w.-]{0,20}[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}[\w.=+/-]{10}`,
+}
+
 const (
 	maxBlockLines = 400 // a 16k-bit RSA key in PEM is about 200 lines
-	defaultWindow = 2   // lines a bounded multi-line match (value on the next line of an XML tag) may reach
+	defaultWindow = 1   // lines a bounded multi-line match (value on the next line of an XML tag) may reach
 )
 
 // loadConfig decodes gitleaks-format TOML with gitleaks' own loader (a private viper
@@ -162,7 +171,10 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 		if cr.re, err = regexp.Compile("(?m)" + r.Regex.String()); err != nil {
 			return rule{}, fmt.Errorf("rule %q: regex: %w", r.RuleID, err)
 		}
-		cr.window = windowOf(r.RuleID, cr.re.String())
+		cr.window = windowOf(r.RuleID, cr.re.String(), r.Keywords)
+		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
+			cr.gate = regexp.MustCompile(g)
+		}
 	}
 	if r.Path != nil {
 		if cr.path, err = regexp.Compile(r.Path.String()); err != nil {
@@ -173,8 +185,9 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 }
 
 // windowOf is how many added lines around a keyword hit the rule's regex runs on:
-// no more than its pattern can span (0 for patterns that never cross a newline).
-func windowOf(id, pattern string) int {
+// no more than its pattern can span, and at least one when the keyword need not be
+// part of the match (a keyword on the line before its value: <apiKey>\n value).
+func windowOf(id, pattern string, keywords []string) int {
 	if w, ok := blockRules[id]; ok {
 		return w
 	}
@@ -182,13 +195,59 @@ func windowOf(id, pattern string) int {
 	if err != nil {
 		return defaultWindow
 	}
-	// At least one line either side: a keyword may sit on the line before its value
-	// (<apiKey>\n  value\n</apiKey>) even when the value's pattern is one line.
-	n := maxNewlines(re.Simplify())
+	n := innerNewlines(re.Simplify())
 	if n < 0 || n > defaultWindow {
-		return defaultWindow
+		n = defaultWindow
 	}
-	return max(n, 1)
+	if !keywordsInPattern(pattern, keywords) {
+		n = max(n, 1)
+	}
+	return n
+}
+
+// keywordsInPattern reports whether every keyword is spelled in the pattern, so a
+// match (almost always) contains the keyword that made the line a candidate.
+func keywordsInPattern(pattern string, keywords []string) bool {
+	p := strings.ToLower(strings.ReplaceAll(pattern, `\`, ""))
+	for _, k := range keywords {
+		if !strings.Contains(p, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// innerNewlines is maxNewlines without the pattern's last element when that is one
+// character wide: a trailing [\s;] that takes a line's own newline needs no next line.
+func innerNewlines(re *syntax.Regexp) int {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op != syntax.OpConcat || len(re.Sub) == 0 || !singleChar(re.Sub[len(re.Sub)-1]) {
+		return maxNewlines(re)
+	}
+	return maxNewlines(&syntax.Regexp{Op: syntax.OpConcat, Sub: re.Sub[:len(re.Sub)-1]})
+}
+
+// singleChar reports whether re matches at most one character.
+func singleChar(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL, syntax.OpEmptyMatch,
+		syntax.OpEndLine, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	case syntax.OpLiteral:
+		return len(re.Rune) <= 1
+	case syntax.OpCapture, syntax.OpQuest:
+		return singleChar(re.Sub[0])
+	case syntax.OpAlternate:
+		for _, s := range re.Sub {
+			if !singleChar(s) && maxNewlines(s) != 0 {
+				return false // a multi-character branch that can hold a newline
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // maxNewlines bounds the newlines a match of re can hold; -1 means unbounded.
