@@ -1,0 +1,117 @@
+// Package demo runs escapegate end to end against the in-process fake GitHub:
+// the real HTTP handler, signed webhooks, a temporary store. The demo command and
+// the end-to-end tests share its Harness.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/bolt"
+)
+
+// Harness is escapegate's real webhook handler served over HTTP, wired to a fake GitHub.
+type Harness struct {
+	GitHub *fakegithub.Server
+	Server *server.Server
+	Store  store.Store
+	Secret []byte
+	URL    string // escapegate's base URL
+
+	http     *httptest.Server
+	delivery atomic.Int64
+}
+
+// Options configures NewHarness.
+type Options struct {
+	Dir       string // where the bbolt file goes (a temporary folder)
+	Store     store.Store
+	Log       io.Writer // nil: discard
+	Now       func() time.Time
+	QueueSize int
+	Workers   int
+}
+
+// NewHarness starts a fake GitHub and escapegate in front of it.
+func NewHarness(ctx context.Context, o Options) (*Harness, error) {
+	st := o.Store
+	if st == nil {
+		var err error
+		st, err = bolt.Open(filepath.Join(o.Dir, "escapegate.db"), bolt.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("opening demo store: %w", err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			return nil, fmt.Errorf("migrating demo store: %w", err)
+		}
+	}
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	fake := fakegithub.New()
+	clients, err := server.PlainClients(fake.URL())
+	if err != nil {
+		fake.Close()
+		return nil, err
+	}
+	key, err := server.FingerprintKey(ctx, st, "")
+	if err != nil {
+		fake.Close()
+		return nil, err
+	}
+	secret := []byte("demo-webhook-secret")
+	srv, err := server.New(server.Options{
+		Store: st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
+		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
+		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com",
+	})
+	if err != nil {
+		fake.Close()
+		return nil, err
+	}
+	hs := httptest.NewServer(srv.Handler())
+	return &Harness{GitHub: fake, Server: srv, Store: st, Secret: secret, URL: hs.URL, http: hs}, nil
+}
+
+// Close stops both servers and closes the store.
+func (h *Harness) Close() {
+	h.http.Close()
+	h.Server.Wait()
+	h.GitHub.Close()
+	_ = h.Store.Close()
+}
+
+// Send delivers a signed webhook, waits until escapegate has handled it, and returns
+// the HTTP status escapegate answered.
+func (h *Harness) Send(ctx context.Context, event string, payload []byte) (int, error) {
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", h.delivery.Add(1))
+	return h.SendDelivery(ctx, event, id, payload)
+}
+
+// SendDelivery is Send with a chosen delivery id (to replay one).
+func (h *Harness) SendDelivery(ctx context.Context, event, deliveryID string, payload []byte) (int, error) {
+	req, err := fakegithub.NewWebhookRequest(ctx, h.URL, h.Secret, event, deliveryID, payload)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("delivering %s: %w", event, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	h.Server.Wait()
+	return resp.StatusCode, nil
+}

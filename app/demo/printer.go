@@ -1,0 +1,103 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/escapegate/escapegate/app/server"
+)
+
+// printer writes what escapegate posted to the fake GitHub in readable form.
+type printer struct {
+	w   io.Writer
+	h   *Harness
+	n   int
+	err error
+}
+
+func (p *printer) step(what string) {
+	p.n++
+	fmt.Fprintf(p.w, "\n━━ %d. %s\n", p.n, what)
+}
+
+func (p *printer) send(ctx context.Context, event string, payload []byte) error {
+	status, err := p.h.Send(ctx, event, payload)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(p.w, "   webhook %s → escapegate answered %d\n", event, status)
+	if status >= 300 {
+		return fmt.Errorf("escapegate refused the %s webhook with %d", event, status)
+	}
+	return nil
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = pre + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// checkRuns prints the newest escapegate check run on sha.
+func (p *printer) checkRuns(sha string) {
+	runs := p.h.GitHub.CheckRuns(repoName)
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.HeadSHA != sha {
+			continue
+		}
+		fmt.Fprintf(p.w, "   check run %q: %s / %s\n   title: %s\n", r.Name, r.Status, r.Conclusion, r.Title)
+		for _, a := range r.Annotations {
+			fmt.Fprintf(p.w, "   annotation %s:%d [%s] %s\n", a.Path, a.StartLine, a.Level, firstLine(a.Message))
+		}
+		return
+	}
+	fmt.Fprintf(p.w, "   (no check run on %s)\n", sha[:7])
+	p.err = fmt.Errorf("no check run on %s", sha[:7])
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+func (p *printer) comments(n int) {
+	cs := p.h.GitHub.Comments(repoName, n)
+	if len(cs) == 0 {
+		fmt.Fprintf(p.w, "   (no comments on #%d)\n", n)
+		return
+	}
+	for _, c := range cs {
+		fmt.Fprintf(p.w, "   comment %d on #%d by %s:\n%s\n", c.ID, n, c.Author, indent(c.Body, "   │ "))
+	}
+}
+
+func (p *printer) labels(n int) {
+	fmt.Fprintf(p.w, "   labels on #%d now: %v\n", n, p.h.GitHub.Labels(repoName, n))
+}
+
+func (p *printer) report(ctx context.Context) error {
+	body, _, err := server.RenderReport(ctx, p.h.Store, repoName, "90d", "text", time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(p.w, indent(string(body), "   "))
+	return nil
+}
+
+func (p *printer) summary(ctx context.Context, month time.Time) error {
+	out, err := p.h.Server.RunSummary(ctx, inst, month, false)
+	if err != nil {
+		return fmt.Errorf("monthly summary: %w", err)
+	}
+	fmt.Fprintf(p.w, "   summary %s: %s\n", out.Title, out.Status)
+	for _, is := range p.h.GitHub.Issues(reports.FullName) {
+		fmt.Fprintf(p.w, "   issue #%d in %s: %s\n%s\n", is.Number, reports.FullName, is.Title, indent(is.Body, "   │ "))
+	}
+	return nil
+}

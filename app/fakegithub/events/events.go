@@ -1,0 +1,190 @@
+// Package events builds webhook payloads shaped as GitHub sends them to an app
+// (with the installation, repository, sender and organization objects), for the
+// tests and the demo. They are marshalled from go-github's own event types so that
+// field names are GitHub's.
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// Repo describes the repository an event is about.
+type Repo struct {
+	ID            int64
+	FullName      string // owner/name
+	DefaultBranch string
+	Private       bool
+}
+
+// PR describes a pull request in an event.
+type PR struct {
+	Number  int
+	Title   string
+	Author  string
+	HeadSHA string
+	HeadRef string
+	BaseSHA string
+	BaseRef string
+	Labels  []string
+	Merged  bool
+	State   string
+}
+
+func user(login string) *github.User {
+	t := "User"
+	if strings.HasSuffix(login, "[bot]") {
+		t = "Bot"
+	}
+	return &github.User{Login: github.String(login), ID: github.Int64(int64(len(login))*1000 + 7), Type: github.String(t),
+		NodeID: github.String("U_" + login), HTMLURL: github.String("https://github.com/" + login)}
+}
+
+func (r Repo) gh() *github.Repository {
+	owner, name, _ := strings.Cut(r.FullName, "/")
+	db := r.DefaultBranch
+	if db == "" {
+		db = "main"
+	}
+	return &github.Repository{
+		ID: github.Int64(r.ID), Name: github.String(name), FullName: github.String(r.FullName),
+		Owner:   &github.User{Login: github.String(owner), Type: github.String("Organization"), ID: github.Int64(r.ID + 1)},
+		Private: github.Bool(r.Private), DefaultBranch: github.String(db),
+		HTMLURL: github.String("https://github.com/" + r.FullName), NodeID: github.String(fmt.Sprintf("R_%d", r.ID)),
+	}
+}
+
+func org(r Repo) *github.Organization {
+	owner, _, _ := strings.Cut(r.FullName, "/")
+	return &github.Organization{Login: github.String(owner), ID: github.Int64(r.ID + 1)}
+}
+
+func inst(id int64) *github.Installation {
+	return &github.Installation{ID: github.Int64(id), NodeID: github.String(fmt.Sprintf("I_%d", id))}
+}
+
+func (p PR) gh(r Repo) *github.PullRequest {
+	state := p.State
+	if state == "" {
+		state = "open"
+	}
+	base := p.BaseRef
+	if base == "" {
+		base = r.gh().GetDefaultBranch()
+	}
+	var labels []*github.Label
+	for i, l := range p.Labels {
+		labels = append(labels, &github.Label{ID: github.Int64(int64(i + 1)), Name: github.String(l)})
+	}
+	now := github.Timestamp{Time: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	pr := &github.PullRequest{
+		ID: github.Int64(r.ID*1000 + int64(p.Number)), Number: github.Int(p.Number), State: github.String(state),
+		Title: github.String(p.Title), User: user(p.Author), Labels: labels, Merged: github.Bool(p.Merged),
+		Head:      &github.PullRequestBranch{Ref: github.String(p.HeadRef), SHA: github.String(p.HeadSHA), Repo: r.gh(), Label: github.String(p.HeadRef)},
+		Base:      &github.PullRequestBranch{Ref: github.String(base), SHA: github.String(p.BaseSHA), Repo: r.gh(), Label: github.String(base)},
+		HTMLURL:   github.String(fmt.Sprintf("https://github.com/%s/pull/%d", r.FullName, p.Number)),
+		CreatedAt: &now, UpdatedAt: &now,
+	}
+	if p.Merged {
+		pr.MergedAt = &now
+		pr.State = github.String("closed")
+		pr.MergeCommitSHA = github.String(strings.Repeat("m", 40))
+	}
+	return pr
+}
+
+// PullRequest builds a pull_request event (opened, synchronize, closed, ...).
+func PullRequest(installation int64, r Repo, action string, p PR, sender string) []byte {
+	ev := github.PullRequestEvent{
+		Action: github.String(action), Number: github.Int(p.Number), PullRequest: p.gh(r), Repo: r.gh(),
+		Sender: user(sender), Installation: inst(installation), Organization: org(r),
+	}
+	if action == "synchronize" {
+		ev.Before, ev.After = github.String(strings.Repeat("0", 39)+"1"), github.String(p.HeadSHA)
+	}
+	return mustJSON(ev)
+}
+
+// Labeled builds a pull_request labeled or unlabeled event for label.
+func Labeled(installation int64, r Repo, action string, p PR, label, sender string) []byte {
+	if action == "labeled" && !contains(p.Labels, label) {
+		p.Labels = append(p.Labels, label)
+	}
+	ev := github.PullRequestEvent{
+		Action: github.String(action), Number: github.Int(p.Number), PullRequest: p.gh(r), Repo: r.gh(),
+		Label:  &github.Label{Name: github.String(label), ID: github.Int64(99)},
+		Sender: user(sender), Installation: inst(installation), Organization: org(r),
+	}
+	return mustJSON(ev)
+}
+
+// Push builds a push event from before to after on branch, naming changed paths.
+func Push(installation int64, r Repo, branch, before, after string, paths []string, pusher string) []byte {
+	pr := r.gh()
+	ev := github.PushEvent{
+		Ref: github.String("refs/heads/" + branch), Before: github.String(before), After: github.String(after),
+		Repo: &github.PushEventRepository{
+			ID: pr.ID, Name: pr.Name, FullName: pr.FullName, DefaultBranch: pr.DefaultBranch,
+			Owner: pr.Owner, Private: pr.Private, HTMLURL: pr.HTMLURL, MasterBranch: pr.DefaultBranch,
+		},
+		Commits: []*github.HeadCommit{{ID: github.String(after), Message: github.String("change"), Modified: paths}},
+		Pusher:  &github.CommitAuthor{Name: github.String(pusher)}, Sender: user(pusher),
+		Installation: inst(installation), Organization: org(r),
+	}
+	return mustJSON(ev)
+}
+
+// CheckRunRerequested builds a check_run rerequested event for the escapegate check on p.
+func CheckRunRerequested(installation int64, r Repo, p PR, checkRunID int64, sender string) []byte {
+	ev := github.CheckRunEvent{
+		Action: github.String("rerequested"),
+		CheckRun: &github.CheckRun{ID: github.Int64(checkRunID), Name: github.String("escapegate"), HeadSHA: github.String(p.HeadSHA),
+			Status: github.String("completed"), PullRequests: []*github.PullRequest{p.gh(r)}},
+		Repo: r.gh(), Sender: user(sender), Installation: inst(installation), Org: org(r),
+	}
+	return mustJSON(ev)
+}
+
+// InstallationCreated builds an installation created event for repos.
+func InstallationCreated(installation int64, account string, repos []Repo, sender string) []byte {
+	var rs []*github.Repository
+	for _, r := range repos {
+		g := r.gh()
+		rs = append(rs, &github.Repository{ID: g.ID, Name: g.Name, FullName: g.FullName, Private: g.Private, NodeID: g.NodeID})
+	}
+	in := inst(installation)
+	in.Account = &github.User{Login: github.String(account), Type: github.String("Organization")}
+	ev := github.InstallationEvent{Action: github.String("created"), Installation: in, Repositories: rs, Sender: user(sender)}
+	return mustJSON(ev)
+}
+
+// ReleasePublished builds a release published event.
+func ReleasePublished(installation int64, r Repo, tag string, at time.Time, sender string) []byte {
+	ev := github.ReleaseEvent{
+		Action:  github.String("published"),
+		Release: &github.RepositoryRelease{TagName: github.String(tag), Name: github.String(tag), PublishedAt: &github.Timestamp{Time: at}, Draft: github.Bool(false)},
+		Repo:    r.gh(), Sender: user(sender), Installation: inst(installation),
+	}
+	return mustJSON(ev)
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("events: marshalling %T: %v", v, err)) // only static types: a bug, not input
+	}
+	return b
+}

@@ -1,0 +1,344 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/checks/checkrun"
+	"github.com/escapegate/escapegate/store"
+)
+
+// PR identifies the pull request an event is about, with what its payload already says
+// (so the domain does not spend API calls re-reading it).
+type PR struct {
+	Installation  int64
+	Repo          gh.Repo
+	RepoID        int64
+	DefaultBranch string
+	Number        int
+	Author        string
+	HeadSHA       string
+	BaseSHA       string
+	HeadRef       string
+	BaseRef       string
+	Title         string
+	Labels        []string
+}
+
+// CheckOutcome is what a check concluded (for callers and tests).
+type CheckOutcome struct {
+	CheckRunID int64
+	Conclusion string
+	Failing    []checks.Finding
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, gh.ErrNotFound)
+}
+
+// CheckPullRequest creates the escapegate check run on the PR's head, scans the
+// lines the PR adds, records what it caught and completes the check run.
+func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, error) {
+	c, err := s.clients(pr.Installation)
+	if err != nil {
+		return CheckOutcome{}, fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
+	}
+	if _, err := s.ensureRepo(ctx, pr.Installation, pr.Repo, pr.RepoID, pr.DefaultBranch); err != nil {
+		return CheckOutcome{}, err
+	}
+	title, summary := checkrun.InProgress()
+	id, err := c.CreateCheckRun(ctx, pr.Repo, gh.CheckRun{
+		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "in_progress", StartedAt: s.now(),
+		ExternalID: fmt.Sprintf("%s#%d", pr.Repo, pr.Number), DetailsURL: s.detail,
+		Title: title, Summary: summary,
+	})
+	if err != nil {
+		return CheckOutcome{}, fmt.Errorf("creating check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	}
+	out, err := s.evaluate(ctx, c, pr)
+	if err != nil {
+		// Fail closed: the check must not stay in progress or pass when the scan could not run.
+		s.complete(ctx, c, pr, id, checkrun.Result{
+			Conclusion: "failure",
+			Title:      "escapegate could not scan this pull request",
+			Summary:    "The scan did not finish: " + err.Error() + "\n\nRe-run this check once GitHub is reachable again.",
+		})
+		return CheckOutcome{CheckRunID: id, Conclusion: "failure"}, err
+	}
+	if err := s.complete(ctx, c, pr, id, out.result); err != nil {
+		return CheckOutcome{}, err
+	}
+	if err := s.recordScan(ctx, pr, id, out); err != nil {
+		return CheckOutcome{}, err
+	}
+	if err := s.syncReleaseComment(ctx, c, pr, out.pol.Policy); err != nil {
+		s.log.Warn().Err(err).Str("repo", pr.Repo.String()).Int("pr", pr.Number).Msg("release comment not updated")
+	}
+	return CheckOutcome{CheckRunID: id, Conclusion: out.result.Conclusion, Failing: out.failing}, nil
+}
+
+type evaluation struct {
+	pol       policy.Result
+	input     checkrun.Input
+	result    checkrun.Result
+	failing   []checks.Finding // failing at fail_on, before exceptions
+	raised    []checks.Finding // what counts as caught: not existing, not silenced, at or above the critical threshold
+	exception *store.Exception
+}
+
+// evaluate scans the PR and renders the check without posting anything.
+func (s *Service) evaluate(ctx context.Context, c gh.Client, pr PR) (evaluation, error) {
+	var ev evaluation
+	pol, err := s.Policy(ctx, c, pr.Repo, pr.DefaultBranch)
+	if err != nil {
+		return ev, err
+	}
+	ev.pol = pol
+	p := pol.Policy
+	in := checkrun.Input{
+		Repo: pr.Repo.String(), PR: pr.Number, HeadSHA: pr.HeadSHA,
+		FailOn: p.FailOn, CriticalAt: p.EscapeRate.Severity,
+		AllowInlineSuppressions: p.Secrets.AllowInlineSuppressions,
+		Override:                overrideHelp(pr.Repo, p),
+	}
+	for _, e := range pol.Errors {
+		in.PolicyErrors = append(in.PolicyErrors, e.Error())
+	}
+	for _, r := range pol.Refusals {
+		in.PolicyNotes = append(in.PolicyNotes, r.String())
+	}
+	files, err := c.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+	if errors.Is(err, gh.ErrTooManyFiles) {
+		in.TooManyFiles = true
+		ev.input = in
+		ev.result = checkrun.Render(in)
+		return ev, nil
+	}
+	if err != nil {
+		return ev, fmt.Errorf("listing files of %s#%d: %w", pr.Repo, pr.Number, err)
+	}
+	eng, err := s.engineFor(ctx, c, pr.Repo, p)
+	if err != nil {
+		in.PolicyErrors = append(in.PolicyErrors, err.Error())
+		eng = s.base
+	}
+	baseRef := pr.BaseSHA
+	if baseRef == "" {
+		baseRef = pr.BaseRef
+	}
+	res, err := s.scanFiles(ctx, c, pr.Repo, files, pr.HeadSHA, baseRef, eng)
+	if err != nil {
+		return ev, err
+	}
+	for _, path := range res.policyFiles {
+		data, err := getContent(ctx, c, pr.Repo, path, pr.HeadSHA)
+		if err != nil {
+			return ev, fmt.Errorf("fetching changed policy %s: %w", path, err)
+		}
+		for _, fe := range s.policies.ValidateChanged(path, data, p) {
+			in.ChangedPolicyErrors = append(in.ChangedPolicyErrors, fe.Error())
+		}
+	}
+	sortFindings(res.findings)
+	in.Findings = res.findings
+	for _, n := range res.notScanned {
+		in.NotScanned = append(in.NotScanned, checkrun.NotScanned{Path: n.Path, Why: n.Why})
+	}
+	ev.failing = checkrun.FailingAt(res.findings, p.FailOn, p.EscapeRate.Severity, p.Secrets.AllowInlineSuppressions)
+	ev.raised = raised(res.findings, p)
+	exc, err := s.activeException(ctx, pr.Repo, pr.Number)
+	if err != nil {
+		return ev, err
+	}
+	if exc != nil {
+		ev.exception = exc
+		in.Exception = &checkrun.Exception{ID: exc.ID, Approver: exc.Approver, Reason: exc.Reason, ExpiresAt: exc.ExpiresAt, Fingerprints: exc.Fingerprints}
+	}
+	ev.input = in
+	ev.result = checkrun.Render(in)
+	return ev, nil
+}
+
+// republish posts an evaluation as a new completed check run (after an exception was
+// recorded or revoked): one API call, and the newest run is the one branch protection reads.
+func (s *Service) republish(ctx context.Context, c gh.Client, pr PR, ev evaluation) error {
+	ev.input.Exception = nil
+	if e := ev.exception; e != nil {
+		ev.input.Exception = &checkrun.Exception{ID: e.ID, Approver: e.Approver, Reason: e.Reason, ExpiresAt: e.ExpiresAt, Fingerprints: e.Fingerprints}
+	}
+	ev.result = checkrun.Render(ev.input)
+	now := s.now()
+	r := ev.result
+	id, err := c.CreateCheckRun(ctx, pr.Repo, gh.CheckRun{
+		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: r.Conclusion,
+		StartedAt: now, CompletedAt: now, DetailsURL: s.detail,
+		ExternalID: fmt.Sprintf("%s#%d", pr.Repo, pr.Number),
+		Title:      r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations,
+	})
+	if err != nil {
+		return fmt.Errorf("posting check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	}
+	return s.recordScan(ctx, pr, id, ev)
+}
+
+// raised is what a PR check counts as caught: findings that fail at the stricter of
+// fail_on and the critical threshold, kept only when they are critical risks.
+func raised(f []checks.Finding, p policy.Policy) []checks.Finding {
+	min := p.FailOn
+	if p.EscapeRate.Severity.Rank() < min.Rank() {
+		min = p.EscapeRate.Severity
+	}
+	var out []checks.Finding
+	for _, x := range checkrun.FailingAt(f, min, p.EscapeRate.Severity, p.Secrets.AllowInlineSuppressions) {
+		if x.Severity.AtLeast(p.EscapeRate.Severity) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (s *Service) complete(ctx context.Context, c gh.Client, pr PR, id int64, r checkrun.Result) error {
+	err := c.UpdateCheckRun(ctx, pr.Repo, id, gh.CheckRun{
+		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: r.Conclusion,
+		CompletedAt: s.now(), DetailsURL: s.detail,
+		Title: r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations,
+	})
+	if err != nil {
+		return fmt.Errorf("completing check run %d on %s: %w", id, pr.Repo, err)
+	}
+	return nil
+}
+
+// recordScan keeps the raised findings of this head SHA (fingerprints and redacted
+// forms only) and the first detection of each critical fingerprint.
+func (s *Service) recordScan(ctx context.Context, pr PR, id int64, ev evaluation) error {
+	sc := store.Scan{Repo: pr.Repo.String(), SHA: pr.HeadSHA, PR: pr.Number, CheckRunID: id, Conclusion: ev.result.Conclusion, At: s.now()}
+	for _, f := range ev.raised {
+		sc.Findings = append(sc.Findings, storeFinding(f))
+		if _, err := s.store.RecordCaught(ctx, store.Caught{
+			Repo: pr.Repo.String(), Fingerprint: f.Fingerprint, Rule: f.Rule, Severity: string(f.Severity),
+			Path: f.Path, PR: pr.Number, SHA: pr.HeadSHA, At: s.now(),
+		}); err != nil {
+			return fmt.Errorf("recording caught finding: %w", err)
+		}
+	}
+	if err := s.store.PutScan(ctx, sc); err != nil {
+		return fmt.Errorf("recording scan of %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	}
+	return nil
+}
+
+func storeFinding(f checks.Finding) store.Finding {
+	return store.Finding{
+		Fingerprint: f.Fingerprint, Rule: f.Rule, Category: string(f.Category), Severity: string(f.Severity),
+		Path: f.Path, Line: f.Line, Redacted: f.Redacted, Message: f.Message, Existing: f.Existing,
+	}
+}
+
+// activeException returns the PR's newest active, unexpired exception, marking expired ones.
+func (s *Service) activeException(ctx context.Context, repo gh.Repo, number int) (*store.Exception, error) {
+	list, err := s.store.ListExceptions(ctx, repo.String(), number, store.Window{To: s.now().Add(time.Hour)})
+	if err != nil {
+		return nil, fmt.Errorf("listing exceptions of %s#%d: %w", repo, number, err)
+	}
+	var active *store.Exception
+	for i := range list {
+		e := list[i]
+		if e.State != store.ExceptionActive {
+			continue
+		}
+		if !e.ExpiresAt.IsZero() && !s.now().Before(e.ExpiresAt) {
+			e.State, e.EndedAt = store.ExceptionExpired, e.ExpiresAt
+			if err := s.store.UpdateException(ctx, e); err != nil {
+				return nil, fmt.Errorf("expiring exception %d: %w", e.ID, err)
+			}
+			continue
+		}
+		if active == nil || e.ID > active.ID {
+			ec := e
+			active = &ec
+		}
+	}
+	return active, nil
+}
+
+func overrideHelp(repo gh.Repo, p policy.Policy) checkrun.OverrideHelp {
+	h := checkrun.OverrideHelp{
+		Label:       p.Override.Label,
+		Permission:  p.Override.Approvers.Permission,
+		AllowAuthor: p.Override.AllowAuthor,
+
+		ExpiresAfterDays: p.Override.ExpiresAfterDays,
+	}
+	for label := range p.Override.Reasons {
+		h.ReasonLabels = append(h.ReasonLabels, label)
+	}
+	sort.Strings(h.ReasonLabels)
+	for _, t := range p.Override.Approvers.Teams {
+		h.Teams = append(h.Teams, teamRef(repo.Owner, t))
+	}
+	return h
+}
+
+func sortFindings(f []checks.Finding) {
+	sort.SliceStable(f, func(i, j int) bool {
+		if f[i].Severity.Rank() != f[j].Severity.Rank() {
+			return f[i].Severity.Rank() > f[j].Severity.Rank()
+		}
+		if f[i].Path != f[j].Path {
+			return f[i].Path < f[j].Path
+		}
+		return f[i].Line < f[j].Line
+	})
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// Recheck checks a PR again when a check run or suite is re-requested; the payload's
+// pull request is a stub, so the rest is read from GitHub.
+func (s *Service) Recheck(ctx context.Context, pr PR) error {
+	c, err := s.clients(pr.Installation)
+	if err != nil {
+		return fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
+	}
+	full, err := c.GetPullRequest(ctx, pr.Repo, pr.Number)
+	if err != nil {
+		return fmt.Errorf("reading %s#%d: %w", pr.Repo, pr.Number, err)
+	}
+	pr.Author, pr.Title, pr.Labels = full.Author, full.Title, full.Labels
+	pr.HeadRef, pr.BaseRef, pr.BaseSHA = full.HeadRef, full.BaseRef, full.BaseSHA
+	if pr.HeadSHA == "" {
+		pr.HeadSHA = full.HeadSHA
+	}
+	if pr.DefaultBranch == "" {
+		if pr.DefaultBranch, err = c.GetRepository(ctx, pr.Repo); err != nil {
+			return fmt.Errorf("reading %s: %w", pr.Repo, err)
+		}
+	}
+	_, err = s.CheckPullRequest(ctx, pr)
+	return err
+}
+
+// SyncRelease refreshes the release comment of a PR whose title, labels or branches changed.
+func (s *Service) SyncRelease(ctx context.Context, pr PR) error {
+	c, err := s.clients(pr.Installation)
+	if err != nil {
+		return fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
+	}
+	pol, err := s.Policy(ctx, c, pr.Repo, pr.DefaultBranch)
+	if err != nil {
+		return err
+	}
+	return s.syncReleaseComment(ctx, c, pr, pol.Policy)
+}

@@ -1,0 +1,300 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/store"
+)
+
+// Production triggers (DESIGN §1).
+const (
+	TriggerMerge      = "merge"
+	TriggerRelease    = "release"
+	TriggerDeployment = "deployment"
+)
+
+// Merged accounts a pull request merged into a production branch: each critical risk
+// raised on its merged head escaped, as overridden (an exception covered it) or
+// advisory (the check was failing and nothing covered it). With a release or
+// deployment trigger the escapes wait until that ships them.
+func (s *Service) Merged(ctx context.Context, pr PR) ([]store.Escape, error) {
+	c, err := s.clients(pr.Installation)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
+	}
+	pol, err := s.Policy(ctx, c, pr.Repo, pr.DefaultBranch)
+	if err != nil {
+		return nil, err
+	}
+	p := pol.Policy
+	if !p.IsProductionBranch(pr.BaseRef, pr.DefaultBranch) {
+		return nil, nil
+	}
+	exc, err := s.activeException(ctx, pr.Repo, pr.Number)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.store.GetScan(ctx, pr.Repo.String(), pr.HeadSHA)
+	if err != nil {
+		if isNotFound(err) {
+			// Never checked (e.g. opened before the install): a push to the branch accounts it as missed.
+			s.log.Info().Str("repo", pr.Repo.String()).Int("pr", pr.Number).Msg("merged head was never scanned")
+			return nil, s.closeException(ctx, exc)
+		}
+		return nil, fmt.Errorf("reading scan of %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	}
+	covered := map[string]bool{}
+	if exc != nil {
+		for _, fp := range exc.Fingerprints {
+			covered[fp] = true
+		}
+	}
+	now := s.now()
+	var escapes []store.Escape
+	for _, f := range sc.Findings {
+		if !severityOf(f.Severity).AtLeast(p.EscapeRate.Severity) {
+			continue
+		}
+		e := store.Escape{
+			Repo: pr.Repo.String(), Fingerprint: f.Fingerprint, Rule: f.Rule, Severity: f.Severity,
+			Path: f.Path, Redacted: f.Redacted, PR: pr.Number, SHA: pr.HeadSHA, DetectedAt: sc.At, At: now,
+			Kind: store.EscapeAdvisory,
+		}
+		if covered[f.Fingerprint] {
+			e.Kind, e.ExceptionID, e.Approver, e.Reason = store.EscapeOverridden, exc.ID, exc.Approver, exc.Reason
+		}
+		escapes = append(escapes, e)
+	}
+	if err := s.closeException(ctx, exc); err != nil {
+		return nil, err
+	}
+	return s.reachProduction(ctx, c, pr.Repo, p, escapes)
+}
+
+// closeException marks an exception as merged: it no longer expires or covers anything new.
+func (s *Service) closeException(ctx context.Context, exc *store.Exception) error {
+	if exc == nil {
+		return nil
+	}
+	exc.State, exc.EndedAt = store.ExceptionMerged, s.now()
+	if err := s.store.UpdateException(ctx, *exc); err != nil {
+		return fmt.Errorf("closing exception %d: %w", exc.ID, err)
+	}
+	return nil
+}
+
+// PushEvent is a push to a branch.
+type PushEvent struct {
+	Installation  int64
+	Repo          gh.Repo
+	RepoID        int64
+	DefaultBranch string
+	Ref           string
+	Before, After string
+	ChangedPaths  []string // added and modified paths named by the push's commits
+}
+
+const zeroSHA = "0000000000000000000000000000000000000000"
+
+// Pushed scans a push to a production branch (the compare of before...after); critical
+// risks no PR check ever raised escaped as missed. A push to a default branch that
+// changes a policy file drops the cached policy.
+func (s *Service) Pushed(ctx context.Context, ev PushEvent) ([]store.Escape, error) {
+	branch := strings.TrimPrefix(ev.Ref, "refs/heads/")
+	if branch == ev.Ref {
+		return nil, nil // tags
+	}
+	if branch == ev.DefaultBranch {
+		for _, p := range ev.ChangedPaths {
+			if policy.IsPolicyPath(ev.Repo.Name, p) || strings.EqualFold(ev.Repo.Name, ".github") {
+				s.ForgetPolicy(ev.Repo)
+				break
+			}
+		}
+	}
+	if ev.After == zeroSHA || ev.Before == zeroSHA || ev.Before == "" {
+		return nil, nil // branch created or deleted: nothing was added on top of production
+	}
+	c, err := s.clients(ev.Installation)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client for installation %d: %w", ev.Installation, err)
+	}
+	if _, err := s.ensureRepo(ctx, ev.Installation, ev.Repo, ev.RepoID, ev.DefaultBranch); err != nil {
+		return nil, err
+	}
+	pol, err := s.Policy(ctx, c, ev.Repo, ev.DefaultBranch)
+	if err != nil {
+		return nil, err
+	}
+	p := pol.Policy
+	if !p.IsProductionBranch(branch, ev.DefaultBranch) {
+		return nil, nil
+	}
+	files, err := c.CompareCommits(ctx, ev.Repo, ev.Before, ev.After)
+	if err != nil && !errors.Is(err, gh.ErrTooManyFiles) {
+		return nil, fmt.Errorf("comparing %s...%s on %s: %w", short(ev.Before), short(ev.After), ev.Repo, err)
+	}
+	eng, engErr := s.engineFor(ctx, c, ev.Repo, p)
+	if engErr != nil {
+		eng = s.base
+	}
+	res, err := s.scanFiles(ctx, c, ev.Repo, files, ev.After, ev.Before, eng)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var escapes []store.Escape
+	for _, f := range raised(res.findings, p) {
+		caught, err := s.store.WasCaught(ctx, ev.Repo.String(), f.Fingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("reading caught findings: %w", err)
+		}
+		if caught {
+			continue // a PR check raised it: its merge accounts it
+		}
+		escapes = append(escapes, store.Escape{
+			Repo: ev.Repo.String(), Fingerprint: f.Fingerprint, Kind: store.EscapeMissed, Rule: f.Rule,
+			Severity: string(f.Severity), Path: f.Path, Redacted: f.Redacted, SHA: ev.After, DetectedAt: now, At: now,
+		})
+	}
+	return s.reachProduction(ctx, c, ev.Repo, p, escapes)
+}
+
+// reachProduction records escapes now (trigger merge) or keeps them pending until a
+// release or deployment ships them.
+func (s *Service) reachProduction(ctx context.Context, c gh.Client, repo gh.Repo, p policy.Policy, escapes []store.Escape) ([]store.Escape, error) {
+	if len(escapes) == 0 {
+		return nil, nil
+	}
+	trigger := p.Production.Trigger
+	if trigger == "" || trigger == TriggerMerge {
+		return s.recordEscapes(ctx, c, repo, p, escapes)
+	}
+	unlock := s.lockRepo(repo)
+	defer unlock()
+	pending, err := s.pending(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	pending = append(pending, escapes...)
+	if err := s.putPending(ctx, repo, pending); err != nil {
+		return nil, err
+	}
+	s.log.Info().Str("repo", repo.String()).Int("escapes", len(escapes)).Str("trigger", trigger).Msg("escapes wait for production")
+	return nil, nil
+}
+
+func (s *Service) recordEscapes(ctx context.Context, c gh.Client, repo gh.Repo, p policy.Policy, escapes []store.Escape) ([]store.Escape, error) {
+	var recorded []store.Escape
+	for _, e := range escapes {
+		got, first, err := s.store.AddEscape(ctx, e)
+		if err != nil {
+			return recorded, fmt.Errorf("recording escape: %w", err)
+		}
+		if first {
+			recorded = append(recorded, got)
+			s.log.Warn().Str("repo", repo.String()).Str("kind", got.Kind).Str("rule", got.Rule).Str("path", got.Path).
+				Int("pr", got.PR).Msg("critical risk reached production")
+		}
+	}
+	if len(recorded) > 0 {
+		if err := s.refreshReleaseComments(ctx, c, repo, p); err != nil {
+			s.log.Warn().Err(err).Str("repo", repo.String()).Msg("release comments not refreshed")
+		}
+	}
+	return recorded, nil
+}
+
+func pendingKey(repo gh.Repo) string { return "pending/" + strings.ToLower(repo.String()) }
+
+func (s *Service) pending(ctx context.Context, repo gh.Repo) ([]store.Escape, error) {
+	raw, err := s.store.GetSetting(ctx, pendingKey(repo))
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading pending escapes: %w", err)
+	}
+	var list []store.Escape
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("decoding pending escapes: %w", err)
+	}
+	return list, nil
+}
+
+func (s *Service) putPending(ctx context.Context, repo gh.Repo, list []store.Escape) error {
+	if len(list) == 0 {
+		if err := s.store.DeleteSetting(ctx, pendingKey(repo)); err != nil && !isNotFound(err) {
+			return fmt.Errorf("clearing pending escapes: %w", err)
+		}
+		return nil
+	}
+	raw, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("encoding pending escapes: %w", err)
+	}
+	if err := s.store.PutSetting(ctx, pendingKey(repo), raw); err != nil {
+		return fmt.Errorf("saving pending escapes: %w", err)
+	}
+	return nil
+}
+
+// Shipped is a release published or a deployment that succeeded.
+type Shipped struct {
+	Installation  int64
+	Repo          gh.Repo
+	DefaultBranch string
+	Trigger       string // release or deployment
+	Environment   string // for deployments
+	Tag           string // for releases
+	At            time.Time
+}
+
+// Ship records the pending escapes of a repository when its production trigger fires,
+// and remembers a published release so the release comment knows what each release carries.
+func (s *Service) Ship(ctx context.Context, ev Shipped) ([]store.Escape, error) {
+	c, err := s.clients(ev.Installation)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client for installation %d: %w", ev.Installation, err)
+	}
+	pol, err := s.Policy(ctx, c, ev.Repo, ev.DefaultBranch)
+	if err != nil {
+		return nil, err
+	}
+	p := pol.Policy
+	if ev.Trigger == TriggerRelease {
+		if err := s.rememberRelease(ctx, ev.Repo, ev.Tag, ev.At); err != nil {
+			return nil, err
+		}
+	}
+	if p.Production.Trigger != ev.Trigger {
+		return nil, nil
+	}
+	if ev.Trigger == TriggerDeployment && !containsFold(p.Production.Environments, ev.Environment) {
+		return nil, nil
+	}
+	unlock := s.lockRepo(ev.Repo)
+	list, err := s.pending(ctx, ev.Repo)
+	if err == nil {
+		err = s.putPending(ctx, ev.Repo, nil)
+	}
+	unlock()
+	if err != nil {
+		return nil, err
+	}
+	at := ev.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	for i := range list {
+		list[i].At = at
+	}
+	return s.recordEscapes(ctx, c, ev.Repo, p, list)
+}

@@ -1,0 +1,166 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/escapegate/escapegate/app/escaperate"
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/checks/secrets"
+	"github.com/escapegate/escapegate/store"
+)
+
+type lastRelease struct {
+	Tag string    `json:"tag"`
+	At  time.Time `json:"at"`
+}
+
+func releaseKey(repo gh.Repo) string { return "release/" + strings.ToLower(repo.String()) }
+
+func (s *Service) rememberRelease(ctx context.Context, repo gh.Repo, tag string, at time.Time) error {
+	if at.IsZero() {
+		at = s.now()
+	}
+	raw, _ := json.Marshal(lastRelease{Tag: tag, At: at})
+	if err := s.store.PutSetting(ctx, releaseKey(repo), raw); err != nil {
+		return fmt.Errorf("remembering release %s of %s: %w", tag, repo, err)
+	}
+	return nil
+}
+
+func (s *Service) previousRelease(ctx context.Context, repo gh.Repo) (lastRelease, error) {
+	raw, err := s.store.GetSetting(ctx, releaseKey(repo))
+	if err != nil {
+		if isNotFound(err) {
+			return lastRelease{}, nil
+		}
+		return lastRelease{}, fmt.Errorf("reading last release of %s: %w", repo, err)
+	}
+	var r lastRelease
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return lastRelease{}, fmt.Errorf("decoding last release of %s: %w", repo, err)
+	}
+	return r, nil
+}
+
+// ReleaseComment renders the release PR comment of a repository as it stands now.
+func (s *Service) ReleaseComment(ctx context.Context, repo gh.Repo, p policy.Policy) (string, error) {
+	r, err := escaperate.Compute(ctx, s.store, repo.String(), s.now(), p.EscapeRate.WindowDays, p.EscapeRate.Severity)
+	if err != nil {
+		return "", fmt.Errorf("computing escape rate of %s: %w", repo, err)
+	}
+	prev, err := s.previousRelease(ctx, repo)
+	if err != nil {
+		return "", err
+	}
+	var carried []store.Escape
+	for _, e := range r.Escapes {
+		if e.At.After(prev.At) || e.At.Equal(prev.At) {
+			carried = append(carried, e)
+		}
+	}
+	return report.ReleaseComment(r, carried, prev.Tag), nil
+}
+
+func commentKey(repo gh.Repo, number int) string {
+	return "release-comment/" + strings.ToLower(repo.String()) + "/" + strconv.Itoa(number)
+}
+
+// syncReleaseComment posts or edits the one escape-rate comment of a release PR.
+func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p policy.Policy) error {
+	if !p.IsReleasePR(pr.BaseRef, pr.HeadRef, pr.Labels, pr.Title) {
+		return nil
+	}
+	unlock := s.lockRepo(pr.Repo)
+	defer unlock()
+	body, err := s.ReleaseComment(ctx, pr.Repo, p)
+	if err != nil {
+		return err
+	}
+	// The remembered id saves listing comments on every event; the marker finds it again
+	// when the store was lost or a replica posted it.
+	if raw, err := s.store.GetSetting(ctx, commentKey(pr.Repo, pr.Number)); err == nil {
+		if id, perr := strconv.ParseInt(string(raw), 10, 64); perr == nil {
+			err := c.EditComment(ctx, pr.Repo, id, body)
+			if err == nil {
+				return nil
+			}
+			if !isNotFound(err) {
+				return fmt.Errorf("editing release comment on %s#%d: %w", pr.Repo, pr.Number, err)
+			}
+		}
+	} else if !isNotFound(err) {
+		return fmt.Errorf("reading release comment id: %w", err)
+	}
+	comments, err := c.ListComments(ctx, pr.Repo, pr.Number)
+	if err != nil {
+		return fmt.Errorf("listing comments of %s#%d: %w", pr.Repo, pr.Number, err)
+	}
+	var id int64
+	for _, cm := range comments {
+		if strings.Contains(cm.Body, report.ReleaseMarker) {
+			id = cm.ID
+			break
+		}
+	}
+	if id != 0 {
+		if err := c.EditComment(ctx, pr.Repo, id, body); err != nil {
+			return fmt.Errorf("editing release comment on %s#%d: %w", pr.Repo, pr.Number, err)
+		}
+	} else if id, err = c.CreateComment(ctx, pr.Repo, pr.Number, body); err != nil {
+		return fmt.Errorf("posting release comment on %s#%d: %w", pr.Repo, pr.Number, err)
+	}
+	if err := s.store.PutSetting(ctx, commentKey(pr.Repo, pr.Number), []byte(strconv.FormatInt(id, 10))); err != nil {
+		return fmt.Errorf("remembering release comment id: %w", err)
+	}
+	return nil
+}
+
+// refreshReleaseComments updates the comment of every open release PR after an escape was recorded.
+func (s *Service) refreshReleaseComments(ctx context.Context, c gh.Client, repo gh.Repo, p policy.Policy) error {
+	prs, err := c.ListOpenPullRequests(ctx, repo)
+	if err != nil {
+		return fmt.Errorf("listing open pull requests of %s: %w", repo, err)
+	}
+	for _, x := range prs {
+		pr := PR{Repo: repo, Number: x.Number, HeadRef: x.HeadRef, BaseRef: x.BaseRef, Title: x.Title, Labels: x.Labels, HeadSHA: x.HeadSHA}
+		if err := s.syncReleaseComment(ctx, c, pr, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// engineFor returns the secret engine with the org's extra rules file, if policy names one.
+func (s *Service) engineFor(ctx context.Context, c gh.Client, repo gh.Repo, p policy.Policy) (*secrets.Engine, error) {
+	if p.Secrets.RulesFile == "" {
+		return s.base, nil
+	}
+	data, err := s.orgFile(ctx, c, repo.Owner, p.Secrets.RulesFile)
+	if err != nil {
+		return nil, fmt.Errorf("secrets.rules_file %s: %w", p.Secrets.RulesFile, err)
+	}
+	e, err := s.engine(data)
+	if err != nil {
+		return nil, fmt.Errorf("secrets.rules_file %s: %w", p.Secrets.RulesFile, err)
+	}
+	return e, nil
+}
+
+func severityOf(s string) checks.Severity { return checks.Severity(strings.ToLower(s)) }
+
+func containsFold(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}

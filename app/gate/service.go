@@ -1,0 +1,286 @@
+// Package gate is escapegate's domain: it checks pull requests, records
+// override exceptions and refused attempts, accounts escapes when changes reach
+// production, and keeps the release PR comment current. It talks to GitHub only
+// through gh.Client and to persistence only through store.Store.
+package gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/checks/agents"
+	"github.com/escapegate/escapegate/checks/diff"
+	"github.com/escapegate/escapegate/checks/secrets"
+	"github.com/escapegate/escapegate/store"
+)
+
+// CheckName is the name of the check run that branch protection requires.
+const CheckName = "escapegate"
+
+// Service holds the domain's dependencies. Create it with New.
+type Service struct {
+	store    store.Store
+	clients  gh.Factory
+	policies *policy.Loader
+	fp       checks.Fingerprinter
+	now      func() time.Time
+	log      zerolog.Logger
+	detail   string // public URL for check-run details links
+
+	policyTTL time.Duration
+
+	mu        sync.Mutex
+	engines   map[[32]byte]*secrets.Engine // by org rules content
+	base      *secrets.Engine
+	orgFiles  map[string]cachedFile
+	repoLocks map[string]*sync.Mutex
+}
+
+// Options configures New.
+type Options struct {
+	Store          store.Store
+	Clients        gh.Factory
+	FingerprintKey []byte
+	Now            func() time.Time
+	Logger         zerolog.Logger
+	PublicURL      string
+	// PolicyTTL is how long a loaded policy is trusted before it is re-validated with a
+	// conditional request; 0 re-validates on every event.
+	PolicyTTL time.Duration
+}
+
+// New builds the service and compiles the default secret rules once.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Clients == nil {
+		return nil, fmt.Errorf("gate: store and GitHub client factory are required")
+	}
+	if len(o.FingerprintKey) == 0 {
+		return nil, fmt.Errorf("gate: a fingerprint key is required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	eng, err := secrets.New(secrets.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("compiling secret rules: %w", err)
+	}
+	return &Service{
+		store:     o.Store,
+		clients:   o.Clients,
+		policies:  policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL)),
+		fp:        checks.NewFingerprinter(o.FingerprintKey),
+		now:       func() time.Time { return o.Now().UTC() },
+		log:       o.Logger,
+		detail:    strings.TrimRight(o.PublicURL, "/"),
+		policyTTL: o.PolicyTTL,
+		engines:   map[[32]byte]*secrets.Engine{},
+		base:      eng,
+		orgFiles:  map[string]cachedFile{},
+		repoLocks: map[string]*sync.Mutex{},
+	}, nil
+}
+
+// Store returns the service's store (for reports served by the same process).
+func (s *Service) Store() store.Store { return s.store }
+
+// lockRepo serialises the read-modify-write work of one repository (pending escapes,
+// the release comment) within this process.
+func (s *Service) lockRepo(repo gh.Repo) func() {
+	key := strings.ToLower(repo.String())
+	s.mu.Lock()
+	m, ok := s.repoLocks[key]
+	if !ok {
+		m = &sync.Mutex{}
+		s.repoLocks[key] = m
+	}
+	s.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// Policy returns the effective policy of a repository (the loader trusts a file it
+// checked less than PolicyTTL ago, then re-validates it with a conditional request).
+func (s *Service) Policy(ctx context.Context, c gh.Client, repo gh.Repo, defaultBranch string) (policy.Result, error) {
+	res, err := s.policies.Load(ctx, c, repo, defaultBranch)
+	if err != nil {
+		return policy.Result{}, fmt.Errorf("loading policy of %s: %w", repo, err)
+	}
+	return res, nil
+}
+
+// ForgetPolicy drops the cached policy of a repository (of the org, for its .github repository).
+func (s *Service) ForgetPolicy(repo gh.Repo) {
+	s.policies.Invalidate(repo)
+	if strings.EqualFold(repo.Name, policy.OrgRepo) {
+		s.mu.Lock()
+		for k := range s.orgFiles {
+			if strings.HasPrefix(k, strings.ToLower(repo.Owner)+"/") {
+				delete(s.orgFiles, k)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// orgFile reads a file of the org's .github repository (the secrets rules file), trusting
+// a copy checked less than PolicyTTL ago and re-validating it with its ETag after that.
+func (s *Service) orgFile(ctx context.Context, c gh.Client, owner, path string) ([]byte, error) {
+	key := strings.ToLower(owner) + "/" + path
+	s.mu.Lock()
+	cf, ok := s.orgFiles[key]
+	s.mu.Unlock()
+	if ok && s.policyTTL > 0 && s.now().Sub(cf.at) < s.policyTTL {
+		return cf.data, nil
+	}
+	repo := gh.Repo{Owner: owner, Name: policy.OrgRepo}
+	ct, err := c.GetContent(ctx, repo, path, "", cf.etag)
+	if err != nil {
+		if ok && !isNotFound(err) {
+			s.log.Warn().Err(err).Str("file", key).Msg("using the cached copy of an org file")
+			return cf.data, nil
+		}
+		return nil, fmt.Errorf("reading %s/%s: %w", repo, path, err)
+	}
+	if !ct.NotModified {
+		cf.data, cf.etag = ct.Data, ct.ETag
+	}
+	cf.at = s.now()
+	s.mu.Lock()
+	s.orgFiles[key] = cf
+	s.mu.Unlock()
+	return cf.data, nil
+}
+
+type cachedFile struct {
+	data []byte
+	etag string
+	at   time.Time
+}
+
+// engine returns the secret engine for an org's extra rules (compiled once per content).
+func (s *Service) engine(extra []byte) (*secrets.Engine, error) {
+	if len(extra) == 0 {
+		return s.base, nil
+	}
+	sum := sha256.Sum256(extra)
+	s.mu.Lock()
+	e, ok := s.engines[sum]
+	s.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	e, err := secrets.New(secrets.Options{ExtraRulesTOML: extra})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.engines[sum] = e
+	s.mu.Unlock()
+	return e, nil
+}
+
+// ensureRepo records a repository the first time an event names it, so that an app
+// installed before its store existed still counts from this moment on.
+func (s *Service) ensureRepo(ctx context.Context, inst int64, repo gh.Repo, id int64, defaultBranch string) (store.Repository, error) {
+	r, err := s.store.GetRepository(ctx, repo.String())
+	if err == nil {
+		if (defaultBranch != "" && r.DefaultBranch != defaultBranch) || (inst != 0 && r.InstallationID != inst) || !r.RemovedAt.IsZero() {
+			r.DefaultBranch, r.InstallationID = defaultBranch, inst
+			if !r.RemovedAt.IsZero() {
+				r.RemovedAt, r.AddedAt = time.Time{}, s.now()
+			}
+			if err := s.store.PutRepository(ctx, r); err != nil {
+				return r, fmt.Errorf("updating repository %s: %w", repo, err)
+			}
+		}
+		return r, nil
+	}
+	if !isNotFound(err) {
+		return store.Repository{}, fmt.Errorf("reading repository %s: %w", repo, err)
+	}
+	r = store.Repository{ID: id, InstallationID: inst, FullName: repo.String(), DefaultBranch: defaultBranch, AddedAt: s.now()}
+	if err := s.store.PutRepository(ctx, r); err != nil {
+		return r, fmt.Errorf("recording repository %s: %w", repo, err)
+	}
+	return r, nil
+}
+
+// scanFiles runs both detectors over changed files. Agent-permission files are
+// evaluated whole at head against base; everything else only on added lines.
+func (s *Service) scanFiles(ctx context.Context, c gh.Client, repo gh.Repo, files []gh.File, headRef, baseRef string, eng *secrets.Engine) (scanResult, error) {
+	var res scanResult
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if f.Status == "removed" {
+			continue
+		}
+		if f.Patch == "" {
+			if f.Changes > 0 || f.Status == "added" {
+				res.notScanned = append(res.notScanned, notScanned{Path: f.Filename, Why: "GitHub sent no diff for it (binary or too large)"})
+			}
+			continue
+		}
+		added, removed, err := diff.ParsePatch(f.Patch)
+		if err != nil {
+			res.notScanned = append(res.notScanned, notScanned{Path: f.Filename, Why: "its diff could not be read: " + err.Error()})
+			continue
+		}
+		res.findings = append(res.findings, eng.ScanFile(s.fp, repo.String(), f.Filename, added, removed)...)
+		if policy.IsPolicyPath(repo.Name, f.Filename) {
+			res.policyFiles = append(res.policyFiles, f.Filename)
+		}
+		if !agents.Wants(f.Filename, added) {
+			continue
+		}
+		head, err := getContent(ctx, c, repo, f.Filename, headRef)
+		if err != nil {
+			return res, fmt.Errorf("fetching %s at head: %w", f.Filename, err)
+		}
+		if head == nil {
+			continue
+		}
+		basePath := f.Filename
+		if f.PreviousFilename != "" {
+			basePath = f.PreviousFilename
+		}
+		var base []byte
+		if f.Status != "added" && baseRef != "" {
+			if base, err = getContent(ctx, c, repo, basePath, baseRef); err != nil {
+				return res, fmt.Errorf("fetching %s at base: %w", basePath, err)
+			}
+		}
+		res.findings = append(res.findings, agents.Evaluate(s.fp, f.Filename, head, base)...)
+	}
+	return res, nil
+}
+
+type scanResult struct {
+	findings    []checks.Finding
+	notScanned  []notScanned
+	policyFiles []string
+}
+
+type notScanned struct{ Path, Why string }
+
+// getContent returns nil content for a missing file.
+func getContent(ctx context.Context, c gh.Client, repo gh.Repo, path, ref string) ([]byte, error) {
+	ct, err := c.GetContent(ctx, repo, path, ref, "")
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return ct.Data, nil
+}

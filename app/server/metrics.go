@@ -1,0 +1,56 @@
+package server
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are escapegate's Prometheus series, on a registry of the server's own.
+type metrics struct {
+	reg      *prometheus.Registry
+	received *prometheus.CounterVec
+	handled  *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	queued   prometheus.Gauge
+	rejected *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "escapegate_webhooks_received_total", Help: "Webhook deliveries accepted for processing, by event.",
+		}, []string{"event"}),
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "escapegate_webhooks_handled_total", Help: "Webhook deliveries handled, by event and outcome (ok, error).",
+		}, []string{"event", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "escapegate_webhook_handle_seconds", Help: "Time to handle one webhook delivery, by event.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"event"}),
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "escapegate_queue_depth", Help: "Webhook deliveries waiting or in progress.",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "escapegate_webhooks_rejected_total", Help: "Webhook deliveries refused, by reason (invalid, capacity, error).",
+		}, []string{"reason"}),
+	}
+	m.reg.MustRegister(m.received, m.handled, m.duration, m.queued, m.rejected,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) startEvent(event string) func(error) {
+	start := time.Now()
+	m.received.WithLabelValues(event).Inc()
+	return func(err error) {
+		m.duration.WithLabelValues(event).Observe(time.Since(start).Seconds())
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+		}
+		m.handled.WithLabelValues(event, outcome).Inc()
+	}
+}

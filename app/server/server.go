@@ -1,0 +1,213 @@
+// Package server wires escapegate together: the webhook dispatcher (go-githubapp,
+// signature check first), the bounded queue, the domain service, health,
+// readiness, metrics and the loopback report endpoint.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/escapegate/escapegate/app/gate"
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/handlers"
+	"github.com/escapegate/escapegate/store"
+)
+
+// HookPath is where GitHub delivers webhooks.
+const HookPath = "/api/github/hook"
+
+// Options configures New.
+type Options struct {
+	Store          store.Store
+	Clients        gh.Factory
+	WebhookSecret  string
+	FingerprintKey []byte
+	Logger         zerolog.Logger
+	Now            func() time.Time
+	QueueSize      int
+	Workers        int
+	PublicURL      string
+	PolicyTTL      time.Duration
+	InstallPace    time.Duration
+}
+
+// Server is a wired escapegate.
+type Server struct {
+	gate    *gate.Service
+	clients gh.Factory
+	store   store.Store
+	queue   *queue
+	metrics *metrics
+	log     zerolog.Logger
+	handler http.Handler
+	size    int
+
+	mu       sync.Mutex
+	problems map[string]string // readiness details that are not fatal (e.g. a summary repository missing)
+}
+
+// New builds the server.
+func New(o Options) (*Server, error) {
+	if o.WebhookSecret == "" {
+		return nil, errors.New("server: a webhook secret is required")
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 1000
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	g, err := gate.New(gate.Options{
+		Store: o.Store, Clients: o.Clients, FingerprintKey: o.FingerprintKey, Now: o.Now,
+		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{gate: g, clients: o.Clients, store: o.Store, metrics: newMetrics(), log: o.Logger, size: o.QueueSize, problems: map[string]string{}}
+	s.queue = newQueue(o.QueueSize, o.Workers, s.metrics, func(ctx context.Context, d githubapp.Dispatch, err error) {
+		s.log.Error().Err(err).Str("event", d.EventType).Str("delivery", d.DeliveryID).Msg("webhook handling failed")
+	})
+	hs := handlers.All(handlers.Deps{Gate: g, Store: o.Store, Log: o.Logger, InstallPace: o.InstallPace, Now: o.Now})
+	dispatcher := githubapp.NewEventDispatcher(hs, o.WebhookSecret,
+		githubapp.WithScheduler(s.queue),
+		githubapp.WithErrorCallback(s.onError),
+	)
+	mux := http.NewServeMux()
+	mux.Handle("POST "+HookPath, dispatcher)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/report", s.reportAPI)
+	s.handler = s.withLogger(mux)
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Gate is the domain service (for subcommands running in the same process).
+func (s *Server) Gate() *gate.Service { return s.gate }
+
+// Wait blocks until every accepted webhook has been handled.
+func (s *Server) Wait() { s.queue.Wait() }
+
+// SetProblem records (or clears, with why == "") a readiness detail.
+func (s *Server) SetProblem(key, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if why == "" {
+		delete(s.problems, key)
+		return
+	}
+	s.problems[key] = why
+}
+
+func (s *Server) withLogger(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// go-githubapp logs through the request context's zerolog logger.
+		next.ServeHTTP(w, r.WithContext(s.log.WithContext(r.Context())))
+	})
+}
+
+// onError answers refused deliveries: 400 for bad signatures and payloads (nothing is
+// stored), 503 when the queue is full (GitHub shows it as failed; redeliver later).
+func (s *Server) onError(w http.ResponseWriter, r *http.Request, err error) {
+	var ve githubapp.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		s.metrics.rejected.WithLabelValues("invalid").Inc()
+		s.log.Warn().Str("event", ve.EventType).Str("delivery", ve.DeliveryID).Err(ve.Cause).Msg("webhook refused")
+		status := http.StatusBadRequest
+		if strings.Contains(ve.Cause.Error(), "signature") || strings.Contains(ve.Cause.Error(), "HMAC") {
+			status = http.StatusUnauthorized
+		}
+		http.Error(w, "invalid webhook: "+ve.Cause.Error(), status)
+	case errors.Is(err, githubapp.ErrCapacityExceeded):
+		s.metrics.rejected.WithLabelValues("capacity").Inc()
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "escapegate is at capacity; redeliver this event later", http.StatusServiceUnavailable)
+	default:
+		s.metrics.rejected.WithLabelValues("error").Inc()
+		s.log.Error().Err(err).Msg("webhook dispatch failed")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ready := true
+	if _, err := s.store.SchemaVersion(ctx); err != nil {
+		checks["store"] = "unreachable: " + err.Error()
+		ready = false
+	} else {
+		checks["store"] = "ok"
+	}
+	s.mu.Lock()
+	for k, v := range s.problems {
+		checks[k] = v
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if !ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
+}
+
+// reportAPI serves `escapegate report` when serve holds the bbolt file. Loopback only:
+// it is for the operator on the same host, not for the internet.
+func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		http.Error(w, "the report endpoint answers loopback requests only", http.StatusForbidden)
+		return
+	}
+	q := r.URL.Query()
+	body, ctype, err := RenderReport(r.Context(), s.store, q.Get("repo"), q.Get("window"), q.Get("format"), time.Now())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	_, _ = w.Write(body)
+}
+
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+
+// FingerprintKey returns the configured key, or the one generated into the store on first start.
+func FingerprintKey(ctx context.Context, st store.Store, configured string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured), nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return nil, fmt.Errorf("generating fingerprint key: %w", err)
+	}
+	if _, err := st.ClaimOnce(ctx, "fingerprint_key", []byte(hex.EncodeToString(buf))); err != nil {
+		return nil, fmt.Errorf("saving fingerprint key: %w", err)
+	}
+	key, err := st.GetSetting(ctx, "fingerprint_key")
+	if err != nil {
+		return nil, fmt.Errorf("reading fingerprint key: %w", err)
+	}
+	return key, nil
+}

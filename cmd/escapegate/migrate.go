@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/open"
+)
+
+// openStore opens the configured store, saying what to do when serve holds a bbolt file.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	st, err := open.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", cfg.Store, err)
+	}
+	return st, nil
+}
+
+func loadConfig(path string) (config.Config, error) {
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		return config.Config{}, err
+	}
+	return cfg, nil
+}
+
+func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "server configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate migrate:", err)
+		return 2
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate migrate:", err)
+		return 1
+	}
+	defer st.Close()
+	before, err := st.SchemaVersion(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate migrate:", err)
+		return 1
+	}
+	if err := st.Migrate(ctx); err != nil {
+		fmt.Fprintln(stderr, "escapegate migrate:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "store schema: version %d → %d (this build writes %d)\n", before, store.SchemaVersion, store.SchemaVersion)
+	return 0
+}

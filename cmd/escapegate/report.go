@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/store"
+)
+
+func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "server configuration file (the same as serve's)")
+	repo := fs.String("repo", "", "repository OWNER/NAME")
+	window := fs.String("window", "90d", "rolling window, e.g. 90d")
+	format := fs.String("format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *repo == "" {
+		fmt.Fprintln(stderr, "escapegate report: --repo OWNER/NAME is required")
+		return 2
+	}
+	if _, err := server.ParseWindow(*window); err != nil {
+		fmt.Fprintln(stderr, "escapegate report:", err)
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate report:", err)
+		return 2
+	}
+	st, err := openStore(ctx, cfg)
+	if errors.Is(err, store.ErrLocked) {
+		// serve holds the bbolt file: ask it over loopback instead.
+		body, ferr := reportFromServer(ctx, cfg, *repo, *window, *format)
+		if ferr != nil {
+			fmt.Fprintf(stderr, "escapegate report: %v\nThe store %s is held by a running `escapegate serve`, and asking it at %s failed: %v\n"+
+				"Run report on the host where serve listens, or use a postgres:// store for several processes.\n", err, cfg.Store, cfg.Listen, ferr)
+			return 1
+		}
+		_, _ = stdout.Write(body)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate report:", err)
+		return 1
+	}
+	defer st.Close()
+	body, _, err := server.RenderReport(ctx, st, *repo, *window, *format, time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate report:", err)
+		return 1
+	}
+	_, _ = stdout.Write(body)
+	return 0
+}
+
+// reportFromServer asks a running serve on its loopback report endpoint.
+func reportFromServer(ctx context.Context, cfg config.Config, repo, window, format string) ([]byte, error) {
+	host := cfg.Listen
+	if strings.HasPrefix(host, ":") || strings.HasPrefix(host, "0.0.0.0:") {
+		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
+	}
+	u := "http://" + host + "/api/report?" + url.Values{"repo": {repo}, "window": {window}, "format": {format}}.Encode()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/checks/agents"
+	"github.com/escapegate/escapegate/checks/checkrun"
+	"github.com/escapegate/escapegate/checks/diff"
+	"github.com/escapegate/escapegate/checks/output"
+	"github.com/escapegate/escapegate/checks/secrets"
+)
+
+// maxScanFileBytes skips larger plain files (build artefacts, data dumps) in path mode.
+const maxScanFileBytes = 10 << 20
+
+type scanner struct {
+	eng  *secrets.Engine
+	fp   checks.Fingerprinter
+	repo string
+}
+
+func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	diffPath := fset.String("diff", "", "a unified diff to scan (its added lines only); - reads standard input")
+	format := fset.String("format", "text", "output format: text, json or sarif")
+	failOn := fset.String("fail-on", "high", "lowest severity that makes the exit code 1")
+	rulesFile := fset.String("rules", "", "extra rules in gitleaks' TOML format, added to the defaults")
+	repo := fset.String("repo", "local", "repository name used in secret fingerprints")
+	key := fset.String("fingerprint-key", os.Getenv("ESCAPEGATE_FINGERPRINT_KEY"), "HMAC key for fingerprints (default: $ESCAPEGATE_FINGERPRINT_KEY, else random per run)")
+	allowInline := fset.Bool("allow-inline-suppressions", false, "let escapegate:allow / gitleaks:allow silence critical findings")
+	fset.Usage = func() {
+		fmt.Fprintln(stderr, "usage: escapegate scan [--diff FILE|-] [--format text|json|sarif] [PATH ...]\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int { fmt.Fprintln(stderr, "escapegate scan:", err); return 2 }
+	min, err := checks.ParseSeverity(*failOn)
+	if err != nil {
+		return fail(err)
+	}
+	if *format != "text" && *format != "json" && *format != "sarif" {
+		return fail(fmt.Errorf("unknown format %q (want text, json or sarif)", *format))
+	}
+	if (*diffPath == "") == (fset.NArg() == 0) {
+		return fail(errors.New("give either --diff FILE (or - for standard input) or one or more paths"))
+	}
+	var extra []byte
+	if *rulesFile != "" {
+		if extra, err = os.ReadFile(*rulesFile); err != nil {
+			return fail(err)
+		}
+	}
+	eng, err := secrets.New(secrets.Options{ExtraRulesTOML: extra})
+	if err != nil {
+		return fail(fmt.Errorf("rules: %w", err))
+	}
+	k := []byte(*key)
+	if len(k) == 0 {
+		k = make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return fail(err)
+		}
+	}
+	s := scanner{eng: eng, fp: checks.NewFingerprinter(k), repo: *repo}
+	var findings []checks.Finding
+	if *diffPath != "" {
+		var r io.Reader = stdin
+		if *diffPath != "-" {
+			f, err := os.Open(*diffPath)
+			if err != nil {
+				return fail(err)
+			}
+			defer f.Close()
+			r = f
+		}
+		if findings, err = s.scanDiff(r); err != nil {
+			return fail(err)
+		}
+	} else {
+		for _, p := range fset.Args() {
+			got, err := s.scanPath(p)
+			if err != nil {
+				return fail(err)
+			}
+			findings = append(findings, got...)
+		}
+	}
+	sort.SliceStable(findings, func(i, j int) bool {
+		if findings[i].Path != findings[j].Path {
+			return findings[i].Path < findings[j].Path
+		}
+		return findings[i].Line < findings[j].Line
+	})
+	switch *format {
+	case "json":
+		err = output.JSON(stdout, findings)
+	case "sarif":
+		err = output.SARIF(stdout, findings, append(eng.Rules(), agents.Rules()...), version)
+	default:
+		err = output.Text(stdout, findings)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if len(checkrun.FailingAt(findings, min, checks.SeverityCritical, *allowInline)) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// scanDiff scans a diff's added lines. Agent files are evaluated whole when their
+// content is known (a new file is all added lines; otherwise the working tree's copy),
+// and only findings on added lines are kept.
+func (s scanner) scanDiff(r io.Reader) ([]checks.Finding, error) {
+	files, err := diff.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading diff: %w", err)
+	}
+	var out []checks.Finding
+	for _, f := range files {
+		if f.Path == "" || f.Binary {
+			continue
+		}
+		out = append(out, s.eng.ScanFile(s.fp, s.repo, f.Path, f.Added, f.Removed)...)
+		if !agents.Wants(f.Path, f.Added) {
+			continue
+		}
+		var head []byte
+		if f.Status == "added" {
+			head = joinLines(f.Added)
+		} else if b, err := os.ReadFile(f.Path); err == nil {
+			head = b
+		} else {
+			head = joinLines(f.Added) // best effort: the added fragment alone
+		}
+		added := map[int]bool{}
+		for _, l := range f.Added {
+			added[l.No] = true
+		}
+		for _, fd := range agents.Evaluate(s.fp, f.Path, head, nil) {
+			if added[fd.Line] || fd.Line == 0 {
+				out = append(out, fd)
+			}
+		}
+	}
+	return out, nil
+}
+
+// joinLines rebuilds content from numbered lines, leaving unknown lines blank so numbers hold.
+func joinLines(ls []diff.Line) []byte {
+	var b strings.Builder
+	n := 1
+	for _, l := range ls {
+		for ; n < l.No; n++ {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l.Text)
+		b.WriteByte('\n')
+		n++
+	}
+	return []byte(b.String())
+}
+
+func (s scanner) scanPath(root string) ([]checks.Finding, error) {
+	var out []checks.Finding
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" || d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > maxScanFileBytes {
+			return nil
+		}
+		content, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		if diff.IsBinary(content) {
+			return nil
+		}
+		rel := filepath.ToSlash(path)
+		if r, err := filepath.Rel(root, path); err == nil && r != "." {
+			rel = filepath.ToSlash(r) // paths as the repository names them: some rules depend on them
+		}
+		lines := diff.Lines(content)
+		out = append(out, s.eng.ScanFile(s.fp, s.repo, rel, lines, nil)...)
+		if agents.Wants(rel, lines) {
+			out = append(out, agents.Evaluate(s.fp, rel, content, nil)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

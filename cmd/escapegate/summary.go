@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/escapegate/escapegate/app/server"
+)
+
+func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "server configuration file (the same as serve's)")
+	org := fs.String("org", "", "the organization (installation account)")
+	monthFlag := fs.String("month", "", "the month, YYYY-MM (default: the previous month)")
+	dryRun := fs.Bool("dry-run", false, "render the issue without posting it")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *org == "" {
+		fmt.Fprintln(stderr, "escapegate summary: --org ORG is required")
+		return 2
+	}
+	month := time.Now().UTC().AddDate(0, -1, 0)
+	if *monthFlag != "" {
+		m, err := time.Parse("2006-01", *monthFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "escapegate summary: --month %q: want YYYY-MM\n", *monthFlag)
+			return 2
+		}
+		month = m
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 2
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "escapegate summary: %v\n(a running serve posts due summaries itself; stop it or use a postgres:// store to run this by hand)\n", err)
+		return 1
+	}
+	defer st.Close()
+	inst, err := server.FindInstallation(ctx, st, *org)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 1
+	}
+	key, err := server.FingerprintKey(ctx, st, cfg.FingerprintKey)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 1
+	}
+	if !*dryRun {
+		if err := cfg.ValidateServe(); err != nil {
+			fmt.Fprintln(stderr, "escapegate summary: posting needs the app's credentials:", err)
+			return 2
+		}
+	}
+	clients, err := server.AppClients(cfg.GitHub, "escapegate/"+version)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 1
+	}
+	secret := cfg.GitHub.App.WebhookSecret
+	if secret == "" {
+		secret = "unused" // no webhooks are served by this command
+	}
+	srv, err := server.New(server.Options{Store: st, Clients: clients, WebhookSecret: secret, FingerprintKey: key,
+		Logger: newLogger(stderr, cfg.LogLevel).Level(zerolog.WarnLevel)})
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 1
+	}
+	out, err := srv.RunSummary(ctx, inst.ID, month, *dryRun)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 1
+	}
+	if *dryRun {
+		fmt.Fprintf(stdout, "# %s\n\n%s\n", out.Title, out.Body)
+		return 0
+	}
+	fmt.Fprintf(stdout, "%s: %s (issue #%d)\n", out.Title, out.Status, out.Issue.Number)
+	return 0
+}
+
+// redactDSN hides a password in a store URL before it is logged.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,42 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/escapegate/escapegate/app/gate"
+)
+
+// Push handles pushes: production pushes are scanned for risks no PR check caught.
+type Push struct{ Deps }
+
+// Handles implements githubapp.EventHandler.
+func (h *Push) Handles() []string { return []string{"push"} }
+
+// Handle implements githubapp.EventHandler.
+func (h *Push) Handle(ctx context.Context, _, deliveryID string, payload []byte) error {
+	var ev github.PushEvent
+	if err := decode(payload, &ev); err != nil {
+		return err
+	}
+	// A push payload's repository is a PushEventRepository: owner/name and default branch come from it.
+	r := ev.GetRepo()
+	repo, err := repoOf(&github.Repository{FullName: r.FullName})
+	if err != nil {
+		return err
+	}
+	var paths []string
+	for _, c := range ev.Commits {
+		paths = append(paths, c.Added...)
+		paths = append(paths, c.Modified...)
+	}
+	return h.once(ctx, deliveryID, func() error {
+		_, err := h.Gate.Pushed(ctx, gate.PushEvent{
+			Installation: ev.GetInstallation().GetID(), Repo: repo, RepoID: r.GetID(),
+			DefaultBranch: r.GetDefaultBranch(), Ref: ev.GetRef(), Before: ev.GetBefore(), After: ev.GetAfter(),
+			ChangedPaths: paths,
+		})
+		return err
+	})
+}
