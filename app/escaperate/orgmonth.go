@@ -178,23 +178,28 @@ func loadRepoMonth(ctx context.Context, st store.Store, rp store.Repository, sta
 		return repoMonth{}, err
 	}
 	monthW := clamp(store.Window{From: start, To: end}, since)
-	rolling := clamp(store.Window{From: end.Add(-days(windowDays)), To: end}, since)
-	prevRolling := clamp(store.Window{From: end.Add(-days(2 * windowDays)), To: end.Add(-days(windowDays))}, since)
+	windows := []store.Window{
+		monthW,
+		clamp(store.Window{From: end.Add(-days(windowDays)), To: end}, since),                            // rolling
+		clamp(store.Window{From: end.Add(-days(2 * windowDays)), To: end.Add(-days(windowDays))}, since), // previous rolling
+	}
+	for i := range SeriesMonths {
+		m := start.AddDate(0, i-SeriesMonths+1, 0)
+		windows = append(windows, clamp(store.Window{From: m, To: m.AddDate(0, 1, 0)}, since))
+	}
+	counts := make([]Counts, len(windows))
+	for i, w := range windows {
+		if counts[i], err = l.counts(ctx, w); err != nil {
+			return repoMonth{}, err
+		}
+	}
 	rm := repoMonth{
-		row: RepoRow{
-			Repo:            rp.FullName,
-			Month:           l.counts(monthW),
-			Rolling:         l.counts(rolling),
-			PreviousRolling: l.counts(prevRolling),
-		},
-		previousMonth: l.counts(clamp(store.Window{From: start.AddDate(0, -1, 0), To: start}, since)),
+		row:           RepoRow{Repo: rp.FullName, Month: counts[0], Rolling: counts[1], PreviousRolling: counts[2]},
+		previousMonth: counts[3+SeriesMonths-2],
+		series:        counts[3:],
 		monthEscapes:  l.escapesIn(monthW),
 	}
 	rm.row.Trend = TrendOf(rm.row.Rolling.Rate(), rm.row.PreviousRolling.Rate())
-	for i := range SeriesMonths {
-		m := start.AddDate(0, i-SeriesMonths+1, 0)
-		rm.series = append(rm.series, l.counts(clamp(store.Window{From: m, To: m.AddDate(0, 1, 0)}, since)))
-	}
 	exc, err := st.ListExceptions(ctx, rp.FullName, 0, store.Window{From: since, To: end})
 	if err != nil {
 		return repoMonth{}, fmt.Errorf("list exceptions of %s: %w", rp.FullName, err)

@@ -94,13 +94,21 @@ func Compute(ctx context.Context, st store.Store, repo string, now time.Time, wi
 	if err != nil {
 		return Report{}, err
 	}
-	r.Current = l.counts(r.Window)
-	r.Previous = l.counts(r.PreviousWindow)
+	if r.Current, err = l.counts(ctx, r.Window); err != nil {
+		return Report{}, err
+	}
+	if r.Previous, err = l.counts(ctx, r.PreviousWindow); err != nil {
+		return Report{}, err
+	}
 	r.Trend = TrendOf(r.Current.Rate(), r.Previous.Rate())
 	for i := SeriesWindows - 1; i >= 0; i-- {
 		w := store.Window{From: now.Add(-days((i + 1) * SeriesDays)), To: now.Add(-days(i * SeriesDays))}
 		w = clamp(w, since)
-		r.Series = append(r.Series, Point{Window: w, Counts: l.counts(w)})
+		c, err := l.counts(ctx, w)
+		if err != nil {
+			return Report{}, err
+		}
+		r.Series = append(r.Series, Point{Window: w, Counts: c})
 	}
 	r.Escapes = slices.Clone(l.escapesIn(r.Window))
 

@@ -55,8 +55,8 @@ func seedRepo(t *testing.T) *escaperatetest.MemStore {
 		caught(fp, "critical", day(9, 1+i))
 	}
 	caught("x", "critical", day(10, 5))
-	escape("x", store.EscapeMissed, day(10, 6))   // missed wins: counted once, as missed
-	escape("e", store.EscapeAdvisory, day(11, 5)) // no caught record: still a caught risk
+	escape("x", store.EscapeMissed, day(10, 6))   // caught on a PR and missed on a push: counts in both
+	escape("e", store.EscapeAdvisory, day(11, 5)) // no caught record: the check still caught it
 	escape("m1", store.EscapeMissed, day(11, 20))
 
 	exc := []store.Exception{
@@ -87,7 +87,7 @@ func TestCompute(t *testing.T) {
 		cur, prev escaperate.Counts
 		trend     escaperate.Trend
 	}{
-		// caught = a, b, d1–d6, e = 9 (x is missed, c is high); 1 overridden (a),
+		// caught records = a, b, d1–d6, x = 9 (c is high, e has none); 1 overridden (a),
 		// 2 advisory (b, e), 2 missed (x, m1): 5 of 11. Previous: 1 of 2. 5/11 < 1/2: down.
 		{"critical", "", escaperate.Counts{Caught: 9, Overridden: 1, Advisory: 2, Missed: 2}, escaperate.Counts{Caught: 2, Overridden: 1}, escaperate.TrendDown},
 		// high also counts c: 5 of 12.
@@ -125,9 +125,9 @@ func TestCompute(t *testing.T) {
 	}
 
 	// Series: six 30-day windows ending at now. The last, [Oct 29 12:00, Nov 28 12:00),
-	// holds e (advisory, caught) and m1 (missed). The one before, [Sep 29 12:00, Oct 29 12:00),
-	// holds b (advisory) and x (missed). The first, [Jun 1 12:00, Jul 1 12:00), lies before
-	// installation and is empty.
+	// holds e (advisory, no caught record: caught is raised from 0 to 1) and m1 (missed).
+	// The one before, [Sep 29 12:00, Oct 29 12:00), holds b (caught, advisory) and x
+	// (caught, missed). The first, [Jun 1 12:00, Jul 1 12:00), lies before installation.
 	if len(r.Series) != 6 {
 		t.Fatalf("series has %d windows, want 6", len(r.Series))
 	}
@@ -138,7 +138,7 @@ func TestCompute(t *testing.T) {
 		}
 	}
 	checkPoint(5, escaperate.Counts{Caught: 1, Advisory: 1, Missed: 1})
-	checkPoint(4, escaperate.Counts{Caught: 1, Advisory: 1, Missed: 1})
+	checkPoint(4, escaperate.Counts{Caught: 2, Advisory: 1, Missed: 1})
 	checkPoint(0, escaperate.Counts{})
 	if !r.Series[5].Window.To.Equal(now) {
 		t.Errorf("last series window ends %v, want now", r.Series[5].Window.To)
