@@ -13,12 +13,14 @@ import (
 
 // The demo's made-up credentials are assembled at run time so that this source file
 // itself holds no string that a secret scanner (escapegate included) would flag.
-func demoAWSKey() string   { return "AKIA" + "Z3MSJV4W" + "WNKWW5FG" }
+func demoAWSKey() string    { return "AKIA" + "Z3MSJV4W" + "WNKWW5FG" }
 func demoGitHubPAT() string { return "ghp_" + "R7kPq2Ws9Xv4Lm8Tz3Bn6Hc1" + "Jd5Fg0Ya7Ue2" }
 func demoSlackToken() string {
 	return "xoxb-" + "2934810247-" + "4829103847561-" + "Qm7Rt2Wx9Kp4Ln8Vb3Hc6Jd1"
 }
-func demoStripeKey() string { return "sk_live_" + "51Hx9Qm2Rt7Wk4Pn8Lz3Vb6Jc1" + "Fd5Gs0Ya7Ue2Io4Nm9Bq" }
+func demoStripeKey() string {
+	return "sk_live_" + "51Hx9Qm2Rt7Wk4Pn8Lz3Vb6Jc1" + "Fd5Gs0Ya7Ue2Io4Nm9Bq"
+}
 
 const (
 	inst      = int64(7)
