@@ -491,8 +491,19 @@ func (s *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 		if err != nil {
 			return err
 		}
+		// Counting first (keys only) sizes the result once.
+		n := 0
+		if err := scanWindow(bs[0], repoPrefix(repo), w, func(_, _ []byte) error { n++; return nil }); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		out = make([]store.Caught, 0, n)
 		d := newCaughtDecoder()
-		return scanWindow(bs[0], repoPrefix(repo), w, func(_, v []byte) error {
+		d.fpEnd = make([]int, 0, n)
+		d.fps = make([]byte, 0, n*64) // fingerprints are hex HMAC-SHA256
+		err = scanWindow(bs[0], repoPrefix(repo), w, func(_, v []byte) error {
 			c, err := d.decode(v)
 			if err != nil {
 				return err
@@ -500,6 +511,11 @@ func (s *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 			out = append(out, c)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		d.finish(out)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list caught in %s: %w", repo, err)

@@ -33,7 +33,13 @@ var errShortCaught = errors.New("truncated caught record")
 
 // caughtDecoder decodes caught records, sharing the strings that repeat from one
 // record to the next (repository, rule, severity, path, commit) within one listing.
-type caughtDecoder struct{ strs map[string]string }
+type caughtDecoder struct {
+	strs map[string]string
+	// Fingerprints never repeat: they are gathered into one buffer, converted to
+	// one string by finish, and sliced, instead of one allocation per record.
+	fps   []byte
+	fpEnd []int
+}
 
 // maxInterned bounds the table when values do not repeat (every commit distinct).
 const maxInterned = 1024
@@ -59,6 +65,17 @@ func (d *caughtDecoder) str(b []byte, intern bool) (string, []byte, error) {
 	return s, rest, nil
 }
 
+// finish sets the fingerprints of out, the records decode returned, in order.
+func (d *caughtDecoder) finish(out []store.Caught) {
+	all := string(d.fps)
+	start := 0
+	for i, end := range d.fpEnd {
+		out[i].Fingerprint = all[start:end]
+		start = end
+	}
+}
+
+// decode returns a record whose Fingerprint is set by finish.
 func (d *caughtDecoder) decode(v []byte) (store.Caught, error) {
 	var c store.Caught
 	if len(v) < 2 || v[1] != caughtFormat {
@@ -66,14 +83,28 @@ func (d *caughtDecoder) decode(v []byte) (store.Caught, error) {
 	}
 	b := v[2:]
 	var err error
-	fields := []struct {
-		dst    *string
-		intern bool
-	}{{&c.Repo, true}, {&c.Fingerprint, false}, {&c.Rule, true}, {&c.Severity, true}, {&c.Path, true}, {&c.SHA, true}}
-	for _, f := range fields {
-		if *f.dst, b, err = d.str(b, f.intern); err != nil {
-			return c, err
-		}
+	// Field by field, without a table of pointers: that would move c to the heap.
+	if c.Repo, b, err = d.str(b, true); err != nil {
+		return c, err
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return c, errShortCaught
+	}
+	d.fps = append(d.fps, b[k:k+int(n)]...)
+	d.fpEnd = append(d.fpEnd, len(d.fps))
+	b = b[k+int(n):]
+	if c.Rule, b, err = d.str(b, true); err != nil {
+		return c, err
+	}
+	if c.Severity, b, err = d.str(b, true); err != nil {
+		return c, err
+	}
+	if c.Path, b, err = d.str(b, true); err != nil {
+		return c, err
+	}
+	if c.SHA, b, err = d.str(b, true); err != nil {
+		return c, err
 	}
 	pr, k := binary.Varint(b)
 	if k <= 0 {
