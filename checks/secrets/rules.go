@@ -69,7 +69,13 @@ const (
 // loadConfig decodes gitleaks-format TOML with gitleaks' own loader (a private viper
 // instance, never the global one). [extend] is ignored: defaults always apply and
 // are never replaced.
-func loadConfig(toml []byte) (config.Config, error) {
+func loadConfig(toml []byte) (_ config.Config, err error) {
+	// gitleaks compiles patterns with MustCompile: a bad pattern in policy is an error here, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("rules TOML: %v", r)
+		}
+	}()
 	v := viper.New()
 	v.SetConfigType("toml")
 	if err := v.ReadConfig(bytes.NewReader(toml)); err != nil {
