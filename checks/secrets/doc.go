@@ -1,0 +1,112 @@
+package secrets
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/escapegate/escapegate/checks"
+)
+
+// RulesDoc renders docs/secret-rules.md from the engine's rules; the test
+// TestRulesDocIsCurrent fails when the committed file differs (regenerate with
+// ESCAPEGATE_UPDATE_DOCS=1 go test ./checks/secrets -run TestRulesDocIsCurrent).
+func RulesDoc(rules []checks.RuleInfo) string {
+	var b strings.Builder
+	count := map[string]int{}
+	for _, r := range rules {
+		count[r.Source]++
+	}
+	b.WriteString(docHead)
+	fmt.Fprintf(&b, "\n## Rules\n\n%d rules: %d from gitleaks v8.30.1's default configuration (loaded from the gitleaks module), %d of escapegate's own. Org policy rules are added to these at run time.\n\n",
+		len(rules), count[SourceGitleaks], count[SourceEscapegate])
+	b.WriteString("| id | severity | source | description |\n| --- | --- | --- | --- |\n")
+	for _, r := range rules {
+		d := strings.ReplaceAll(strings.TrimSpace(r.Description), "|", `\|`)
+		d = strings.ReplaceAll(d, "\n", " ")
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", r.ID, r.Severity, r.Source, d)
+	}
+	return b.String()
+}
+
+const docHead = `# Secret rules
+
+<!-- Generated from checks/secrets (RulesDoc); do not edit by hand. Regenerate with
+     ESCAPEGATE_UPDATE_DOCS=1 go test ./checks/secrets -run TestRulesDocIsCurrent -->
+
+escapegate's secret detector (` + "`checks/secrets`" + `) runs gitleaks v8's default rules, loaded from the
+gitleaks module itself (never a copy), plus escapegate's own rules (` + "`checks/secrets/escapegate.toml`" + `,
+gitleaks' TOML format) and the org policy's ` + "`secrets.rules_file`" + ` (gitleaks' TOML format). ` + "`escapegate rules`" + ` prints
+the same table.
+
+## What is scanned
+
+- Only lines a change **adds**, with their file path (some rules only apply to some paths: ` + "`*.tf`" + `, ` + "`*.php`" + `, ` + "`*.yaml`" + `).
+- One Aho-Corasick pass over every rule's keywords (case-insensitive) marks candidate lines; a rule's
+  regex runs only on its candidate lines plus as many neighbouring added lines as its pattern can span
+  (worked out from the pattern: 0 or 1 for most rules; 6 for curl commands with continuation lines; 120
+  for Kubernetes Secret manifests; 400 for private-key blocks). A keyword further away than that from the
+  value does not make gitleaks' rule fire here, although gitleaks (which looks for the keyword anywhere in
+  the file) would.
+- Multi-line secrets (private key blocks) are found only across consecutive added line numbers: a key
+  block interrupted by an unchanged or removed line is not one added secret.
+- ` + "`$`" + ` and ` + "`^`" + ` in rule patterns also match at line ends and starts, so a value at the end of a line is found
+  as it is on its own (gitleaks' ` + "`sidekiq-sensitive-url`" + ` misses it there).
+- gitleaks' semantics are kept: secret group (or the first non-empty group), Shannon entropy threshold,
+  global and per-rule allowlists (regexes on the secret, the match or the line; stopwords; paths;
+  ` + "`condition = \"AND\"`" + `); commit allowlists never match because a diff scan has no commit.
+- Bounds: the first 256 KiB of a line are scanned; a run of consecutive added lines is scanned in blocks
+  of about 4 MiB. Decoding of base64/hex/percent-encoded text (gitleaks' ` + "`--max-decode-depth`" + `) is not done.
+- Never reported, whatever the rule: values containing ` + "`EXAMPLE`" + ` or ` + "`example`" + ` (documented examples such as
+  ` + "`AKIAIOSFODNN7EXAMPLE`" + `), and files that are dependency lock files (gitleaks' global allowlist plus
+  ` + "`Cargo.lock`" + `, ` + "`composer.lock`" + `, ` + "`Gemfile.lock`" + `, ` + "`flake.lock`" + ` and others). For heuristic rules (generic-api-key,
+  password assignment, JWT, curl headers): placeholders (` + "`<your-key>`" + `, ` + "`changeme`" + `, ` + "`xxxxx`" + `, ` + "`${VAR}`" + `, ` + "`{{ }}`" + `),
+  and integrity hashes (` + "`sha512-…`" + `, ` + "`h1:…`" + `). For generic-api-key and the password rule, UUIDs and hex digests
+  unless the match names a credential (` + "`secret`" + `, ` + "`token`" + `, ` + "`password`" + `, ` + "`api_key`" + `, ...).
+
+## De-duplication
+
+When two rules find overlapping values on the same line, one finding is kept: the more specific rule
+(a service's own token format over a token shape such as JWT or a curl header, over a keyword-and-entropy
+heuristic such as generic-api-key), then the longer value, then the lower rule id. gitleaks reports both.
+
+## Severity policy
+
+- **critical**: live credentials of real services — cloud keys, VCS tokens, payment live keys, private
+  keys, database connection strings with passwords, and every gitleaks rule not listed below. A rule of
+  org policy is critical unless it carries a tag ` + "`severity:high`" + ` (or medium, low).
+- **high**: heuristics that are often but not always a credential: generic-api-key, hard-coded
+  password assignments, JWTs, curl Authorization headers and ` + "`-u user:pass`" + `, Kubernetes Secret manifest
+  values, Sidekiq URLs.
+- **medium**: identifiers that are half of a credential pair (client ids, access ids) and test-mode
+  secret keys (Stripe ` + "`sk_test_`" + `/` + "`rk_test_`" + ` values of the stripe-access-token rule, Flutterwave test keys).
+- **low**: publishable or public keys (Flutterwave public key, Lob and Mailgun public keys, New Relic
+  browser key) and EasyPost test tokens.
+
+The check fails at the policy's ` + "`fail_on`" + ` (default high); the escape rate counts ` + "`escape_rate.severity`" + ` (default critical).
+
+## Inline suppressions
+
+A line carrying ` + "`gitleaks:allow`" + ` or ` + "`escapegate:allow`" + ` marks its findings **suppressed**; the detector never
+drops them. What a suppression does is policy (DESIGN §4):
+- a suppression that a pull request **adds** does not silence a critical finding unless the org policy sets
+  ` + "`secrets.allow_inline_suppressions: true`" + `;
+- a suppression that was **already on the base branch** does: the detector marks a suppressed line whose
+  text (ignoring leading and trailing blanks) is among the same file's removed lines as suppressed on base.
+
+## Fingerprints
+
+A finding's identity is HMAC-SHA256 under the server's key of repository, rule id and the normalized
+value (quotes and indentation stripped): it stays the same across pushes, rebases, moved lines and renamed
+files, and the value itself is never stored, logged or posted (display form: first 4 characters, an
+ellipsis and the length).
+
+## escapegate's own rules
+
+- ` + "`escapegate-connection-string`" + `: ` + "`scheme://user:password@host`" + ` for PostgreSQL, MySQL/MariaDB, MongoDB, Redis,
+  AMQP, SQL Server, CockroachDB, ClickHouse, CouchDB, Neo4j, Cassandra, NATS; the password is the secret;
+  placeholders and ` + "`${VAR}`" + ` do not fire. gitleaks has no rule for these.
+- ` + "`escapegate-connection-string-password-param`" + `: JDBC/ODBC/ADO.NET strings with ` + "`password=`" + ` or ` + "`pwd=`" + `.
+- ` + "`escapegate-password-assignment`" + `: ` + "`password = \"...\"`" + ` with a value of entropy above 3.5 that may hold symbols
+  (generic-api-key's value class ` + "`[\\w.=-]`" + ` stops at ` + "`$`" + `, ` + "`!`" + `, ` + "`#`" + `); code references, environment lookups and
+  placeholders do not fire.
+`
