@@ -6,7 +6,6 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/escapegate/escapegate/app/gate"
-	"github.com/escapegate/escapegate/app/gh"
 )
 
 // CheckRun handles check_run and check_suite re-requests: the head SHA is checked again.
@@ -15,54 +14,67 @@ type CheckRun struct{ Deps }
 // Handles implements githubapp.EventHandler.
 func (h *CheckRun) Handles() []string { return []string{"check_run", "check_suite"} }
 
+// checkEvent is the part of check_run and check_suite payloads that a re-request
+// needs. Decoding only this keeps odd fields elsewhere (GitHub has sent timestamps in
+// more than one format in the app object) from failing the event.
+type checkEvent struct {
+	Action       string             `json:"action"`
+	Installation struct{ ID int64 } `json:"installation"`
+	Repository   *github.Repository `json:"repository"`
+	CheckRun     *checkObject       `json:"check_run"`
+	CheckSuite   *checkObject       `json:"check_suite"`
+}
+
+type checkObject struct {
+	Name         string `json:"name"`
+	HeadSHA      string `json:"head_sha"`
+	PullRequests []struct {
+		Number int `json:"number"`
+		Head   struct {
+			Ref string `json:"ref"`
+			SHA string `json:"sha"`
+		} `json:"head"`
+		Base struct {
+			Ref string `json:"ref"`
+			SHA string `json:"sha"`
+		} `json:"base"`
+	} `json:"pull_requests"`
+}
+
 // Handle implements githubapp.EventHandler.
 func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var (
-		action string
-		inst   int64
-		repo   *github.Repository
-		sha    string
-		prs    []*github.PullRequest
-	)
-	if eventType == "check_run" {
-		var ev github.CheckRunEvent
-		if err := decode(payload, &ev); err != nil {
-			return err
-		}
-		if ev.GetCheckRun().GetName() != gate.CheckName && ev.GetAction() == "rerequested" {
-			return nil // another app's check
-		}
-		action, inst, repo = ev.GetAction(), ev.GetInstallation().GetID(), ev.GetRepo()
-		sha, prs = ev.GetCheckRun().GetHeadSHA(), ev.GetCheckRun().PullRequests
-	} else {
-		var ev github.CheckSuiteEvent
-		if err := decode(payload, &ev); err != nil {
-			return err
-		}
-		action, inst, repo = ev.GetAction(), ev.GetInstallation().GetID(), ev.GetRepo()
-		sha, prs = ev.GetCheckSuite().GetHeadSHA(), ev.GetCheckSuite().PullRequests
+	var ev checkEvent
+	if err := decode(payload, &ev); err != nil {
+		return err
 	}
-	if action != "rerequested" {
+	obj := ev.CheckSuite
+	if eventType == "check_run" {
+		obj = ev.CheckRun
+		if obj != nil && obj.Name != gate.CheckName {
+			return nil // another app's check run
+		}
+	}
+	if ev.Action != "rerequested" || obj == nil {
 		return nil
 	}
-	r, err := repoOf(repo)
+	r, err := repoOf(ev.Repository)
 	if err != nil {
 		return err
 	}
 	return h.once(ctx, deliveryID, func() error {
-		for _, p := range prs {
-			// The payload's pull request is a stub (number, head, base): the domain fills the rest as needed.
+		for _, p := range obj.PullRequests {
+			// The payload's pull request is a stub (number, head, base): the domain reads the rest.
 			pr := gate.PR{
-				Installation: inst, Repo: r, RepoID: repo.GetID(), DefaultBranch: repo.GetDefaultBranch(),
-				Number: p.GetNumber(), HeadSHA: sha, HeadRef: p.GetHead().GetRef(),
-				BaseSHA: p.GetBase().GetSHA(), BaseRef: p.GetBase().GetRef(),
+				Installation: ev.Installation.ID, Repo: r, RepoID: ev.Repository.GetID(),
+				DefaultBranch: ev.Repository.GetDefaultBranch(), Number: p.Number, HeadSHA: obj.HeadSHA,
+				HeadRef: p.Head.Ref, BaseSHA: p.Base.SHA, BaseRef: p.Base.Ref,
 			}
 			if err := h.Gate.Recheck(ctx, pr); err != nil {
 				return err
 			}
 		}
-		if len(prs) == 0 {
-			h.Log.Info().Str("repo", gh.Repo(r).String()).Str("sha", sha).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
+		if len(obj.PullRequests) == 0 {
+			h.Log.Info().Str("repo", r.String()).Str("sha", obj.HeadSHA).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
 		}
 		return nil
 	})

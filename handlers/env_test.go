@@ -1,0 +1,112 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/escapegate/escapegate/app/demo"
+	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/app/fakegithub/events"
+)
+
+// env is escapegate's real HTTP handler in front of the fake GitHub, with one
+// installed organization "acme" and repository "acme/app".
+type env struct {
+	t    *testing.T
+	h    *demo.Harness
+	ctx  context.Context
+	repo events.Repo
+	inst int64
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	h, err := demo.NewHarness(ctx, demo.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	e := &env{t: t, h: h, ctx: ctx, repo: events.Repo{ID: 42, FullName: "acme/app", DefaultBranch: "main"}, inst: 9}
+	h.GitHub.AddRepo("acme/app", "main")
+	h.GitHub.AddRepo("acme/.github", "main")
+	h.GitHub.AddInstallation(e.inst, "acme/app", "acme/.github")
+	return e
+}
+
+// send delivers a signed event and fails the test unless escapegate answered 2xx.
+func (e *env) send(event string, payload []byte) {
+	e.t.Helper()
+	status, err := e.h.Send(e.ctx, event, payload)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if status < 200 || status > 299 {
+		e.t.Fatalf("%s webhook answered %d", event, status)
+	}
+}
+
+// sha makes a 40-character commit id from a short tag.
+func sha(tag string) string { return fmt.Sprintf("%040s", tag) }
+
+// patch makes a GitHub file patch that adds lines to a new file.
+func addedPatch(lines ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "@@ -0,0 +1,%d @@", len(lines))
+	for _, l := range lines {
+		b.WriteString("\n+" + l)
+	}
+	return b.String()
+}
+
+// openPR registers PR n with files on the fake GitHub and delivers pull_request opened.
+func (e *env) openPR(n int, author, head string, files ...fakegithub.PullFile) events.PR {
+	e.t.Helper()
+	pr := events.PR{Number: n, Title: fmt.Sprintf("change %d", n), Author: author, HeadSHA: sha(head), HeadRef: fmt.Sprintf("feature/%d", n), BaseSHA: sha("base"), BaseRef: "main"}
+	e.h.GitHub.AddPull(e.repo.FullName, fakegithub.Pull{Number: n, Title: pr.Title, Author: author, HeadSHA: pr.HeadSHA, HeadRef: pr.HeadRef, BaseSHA: pr.BaseSHA, BaseRef: "main", Files: files})
+	e.send("pull_request", events.PullRequest(e.inst, e.repo, "opened", pr, author))
+	return pr
+}
+
+// push moves PR to a new head with new files and delivers synchronize.
+func (e *env) push(pr events.PR, head string, files ...fakegithub.PullFile) events.PR {
+	e.t.Helper()
+	pr.HeadSHA = sha(head)
+	e.h.GitHub.SetPullFiles(e.repo.FullName, pr.Number, files)
+	e.send("pull_request", events.PullRequest(e.inst, e.repo, "synchronize", pr, pr.Author))
+	return pr
+}
+
+// lastRun returns the newest escapegate check run on sha.
+func (e *env) lastRun(head string) fakegithub.CheckRun {
+	e.t.Helper()
+	runs := e.h.GitHub.CheckRuns(e.repo.FullName)
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].HeadSHA == head && runs[i].Name == "escapegate" {
+			return runs[i]
+		}
+	}
+	e.t.Fatalf("no escapegate check run on %s", head)
+	return fakegithub.CheckRun{}
+}
+
+// requestsHold reports whether any request escapegate sent to GitHub contains s.
+func (e *env) requestsHold(s string) bool {
+	for _, r := range e.h.GitHub.Requests() {
+		b, _ := json.Marshal(r)
+		if strings.Contains(string(b), s) || strings.Contains(string(r.Body), s) || strings.Contains(r.Path, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Made-up credentials, assembled at run time so that this file holds none.
+func awsKey() string      { return "AKIA" + "Z3MSJV4W" + "WNKWW5FG" }
+func githubToken() string { return "ghp_" + "R7kPq2Ws9Xv4Lm8Tz3Bn6Hc1" + "Jd5Fg0Ya7Ue2" }
+func slackToken() string {
+	return "xoxb-" + "2934810247-" + "4829103847561-" + "Qm7Rt2Wx9Kp4Ln8Vb3Hc6Jd1"
+}
