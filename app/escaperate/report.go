@@ -103,6 +103,9 @@ func Compute(ctx context.Context, st store.Store, repo string, now time.Time, wi
 	r.Trend = TrendOf(r.Current.Rate(), r.Previous.Rate())
 	for i := SeriesWindows - 1; i >= 0; i-- {
 		w := store.Window{From: now.Add(-days((i + 1) * SeriesDays)), To: now.Add(-days(i * SeriesDays))}
+		if !since.IsZero() && !w.To.After(since) {
+			continue // the repository was not installed yet: no bar rather than an empty one
+		}
 		w = clamp(w, since)
 		c, err := l.counts(ctx, w)
 		if err != nil {

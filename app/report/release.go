@@ -62,13 +62,16 @@ func releaseComment(r escaperate.Report, carried []store.Escape, previousRelease
 	writeCarried(&b, r, carried, previousRelease, lim.carried)
 	writeOpenExceptions(&b, r, lim.exceptions)
 	if r.HasData() {
-		b.WriteString("\n")
-		labels, values := make([]string, len(r.Series)), make([]float64, len(r.Series))
-		for i, p := range r.Series {
-			labels[i] = p.Window.To.AddDate(0, 0, -1).Format("Jan 02")
-			values[i] = 100 * p.Counts.Rate().Value()
+		// A trend needs two windows at least: a newly installed repository gets no chart yet.
+		if len(r.Series) >= 2 {
+			b.WriteString("\n")
+			labels, values := make([]string, len(r.Series)), make([]float64, len(r.Series))
+			for i, p := range r.Series {
+				labels[i] = p.Window.To.AddDate(0, 0, -1).Format("Jan 02")
+				values[i] = 100 * p.Counts.Rate().Value()
+			}
+			b.WriteString(chart("Escape rate per 30 days (%)", labels, values))
 		}
-		b.WriteString(chart("Escape rate per 30 days (%)", labels, values))
 		writeEscapeDetails(&b, r, lim.escapes)
 	}
 	return b.String()
