@@ -354,7 +354,8 @@ func severityBadge(s checks.Severity) string {
 // risk is the finding in words with its redacted value; it never holds more of a secret than Redacted.
 func risk(f checks.Finding) string {
 	s := cmp.Or(f.Message, f.Rule)
-	if f.Redacted != "" {
+	// Detectors may already name the redacted value in their message; show it once.
+	if f.Redacted != "" && !strings.Contains(s, f.Redacted) {
 		s += " " + codeSpan(f.Redacted)
 	}
 	return s
