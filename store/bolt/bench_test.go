@@ -23,6 +23,6 @@ func benchStore(b *testing.B) *bolt.Store {
 	return s
 }
 
-func BenchmarkEscapeReport(b *testing.B) { storetest.BenchEscapeReport(b, benchStore(b)) }
+func BenchmarkEscapeReport(b *testing.B) { storetest.BenchEscapeReport(b, benchStore(b), nil) }
 
-func BenchmarkMonthlySummary(b *testing.B) { storetest.BenchMonthlySummary(b, benchStore(b)) }
+func BenchmarkMonthlySummary(b *testing.B) { storetest.BenchMonthlySummary(b, benchStore(b), nil) }

@@ -327,16 +327,8 @@ func (s *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 		return nil, fmt.Errorf("list caught in %s: %w", repo, err)
 	}
 	defer rows.Close()
-	var out []store.Caught
-	for rows.Next() {
-		var c store.Caught
-		if err := rows.Scan(&c.Repo, &c.Fingerprint, &c.Rule, &c.Severity, &c.Path, &c.PR, &c.SHA, &c.At); err != nil {
-			return nil, fmt.Errorf("list caught in %s: %w", repo, err)
-		}
-		c.At = c.At.UTC()
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := readCaught(rows)
+	if err != nil {
 		return nil, fmt.Errorf("list caught in %s: %w", repo, err)
 	}
 	return out, nil
