@@ -106,6 +106,8 @@ ellipsis and the length).
   AMQP, SQL Server, CockroachDB, ClickHouse, CouchDB, Neo4j, Cassandra, NATS; the password is the secret;
   placeholders and ` + "`${VAR}`" + ` do not fire. gitleaks has no rule for these.
 - ` + "`escapegate-connection-string-password-param`" + `: JDBC/ODBC/ADO.NET strings with ` + "`password=`" + ` or ` + "`pwd=`" + `.
+- ` + "`escapegate-url-credentials`" + ` (high): ` + "`https://user:password@host`" + ` and the same for FTP, LDAP, SMTP, IMAP,
+  WebSocket, git, svn and ssh URLs.
 - ` + "`escapegate-password-assignment`" + `: ` + "`password = \"...\"`" + ` with a value of entropy above 3.5 that may hold symbols
   (generic-api-key's value class ` + "`[\\w.=-]`" + ` stops at ` + "`$`" + `, ` + "`!`" + `, ` + "`#`" + `); code references, environment lookups and
   placeholders do not fire.
