@@ -294,6 +294,12 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 			if sc.skip[ri] {
 				continue
 			}
+			if pg := e.rules[ri].postGate; pg != nil {
+				after := sc.buf[end+1 : min(len(sc.buf), int(end)+1+postGateSpan)]
+				if !pg.Match(after) {
+					continue
+				}
+			}
 			c := sc.cands[ri]
 			if len(c) == 0 {
 				sc.touched = append(sc.touched, ri)

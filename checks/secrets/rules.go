@@ -32,6 +32,7 @@ type rule struct {
 	name                    string // short human name for messages ("GitHub personal access token")
 	re                      *regexp.Regexp
 	gate                    *regexp.Regexp // nil, or a necessary condition cheaper than re
+	postGate                *regexp.Regexp // nil, or a necessary condition on the text after a keyword
 	path                    *regexp.Regexp
 	secretGroup             int
 	entropy                 float64
@@ -58,8 +59,20 @@ var blockRules = map[string]int{
 // generic-api-key's gate is its pattern without the lazy 50-character prefix and
 // with the value cut to its first 10 characters (TestGatesAreNecessary checks it).
 var gates = map[string]string{
-	"generic-api-key": `(?i)(?:access|auth|api|credential|creds|key|passw(?:or)?d|secret|token)[ \t\w.-]{0,20}[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}[\w.=+/-]{10}`,
+	"vault-service-token": `s\.[\w-]{24}`, // a literal prefix: Go's regexp skips to it with a fast search
 }
+
+// postGates are anchored necessary conditions on the text right after a keyword hit:
+// a hit they reject does not make its line a candidate. generic-api-key's is its
+// pattern after the keyword, with the value cut to its first 10 characters
+// (TestGatesAreNecessary checks both kinds).
+var postGates = map[string]string{
+	"generic-api-key": `^(?i)[ \t\w.-]{0,20}[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}[\w.=+/-]{10}`,
+}
+
+// postGateSpan is how much text after a keyword a post gate sees; it covers the
+// longest prefix a post gate needs (20+3+3+5+10 bytes).
+const postGateSpan = 64
 
 const (
 	maxBlockLines = 400 // a 16k-bit RSA key in PEM is about 200 lines
@@ -180,6 +193,9 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 		cr.window = windowOf(r.RuleID, cr.re.String(), r.Keywords)
 		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
 			cr.gate = regexp.MustCompile(g)
+		}
+		if g, ok := postGates[r.RuleID]; ok && source == SourceGitleaks {
+			cr.postGate = regexp.MustCompile(g)
 		}
 	}
 	if r.Path != nil {
