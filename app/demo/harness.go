@@ -41,6 +41,11 @@ type Options struct {
 	Now       func() time.Time
 	QueueSize int
 	Workers   int
+	// Durable makes the bbolt store fsync every commit, as serve's does; the demo and
+	// tests skip it because their store is thrown away.
+	Durable bool
+	// PolicyTTL is serve's policy_ttl; 0 re-validates policy files on every event.
+	PolicyTTL time.Duration
 }
 
 // NewHarness starts a fake GitHub and escapegate in front of it.
@@ -48,7 +53,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 	st := o.Store
 	if st == nil {
 		var err error
-		st, err = bolt.Open(filepath.Join(o.Dir, "escapegate.db"), bolt.Options{})
+		st, err = bolt.Open(filepath.Join(o.Dir, "escapegate.db"), bolt.Options{NoSync: !o.Durable})
 		if err != nil {
 			return nil, fmt.Errorf("opening demo store: %w", err)
 		}
@@ -75,7 +80,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 	srv, err := server.New(server.Options{
 		Store: st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
-		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com",
+		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
 	})
 	if err != nil {
 		fake.Close()

@@ -1,0 +1,162 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/store/bolt"
+)
+
+const secret = "s3cret"
+
+// newServer builds escapegate with a client factory that blocks until release is closed,
+// so that tests control when queued work finishes.
+func newServer(t *testing.T, size, workers int, release <-chan struct{}) (*server.Server, *httptest.Server) {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clients := func(int64) (gh.Client, error) {
+		<-release
+		return nil, errors.New("no GitHub in this test")
+	}
+	srv, err := server.New(server.Options{Store: st, Clients: clients, WebhookSecret: secret, FingerprintKey: []byte("k"),
+		Logger: zerolog.Nop(), QueueSize: size, Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return srv, hs
+}
+
+func post(t *testing.T, url, id string, payload []byte) *http.Response {
+	t.Helper()
+	req, err := fakegithub.NewWebhookRequest(context.Background(), url, []byte(secret), "pull_request", id, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+func TestFullQueueAnswers503(t *testing.T) {
+	release := make(chan struct{})
+	srv, hs := newServer(t, 1, 1, release)
+	payload := events.PullRequest(1, events.Repo{ID: 1, FullName: "o/r"}, "opened", events.PR{Number: 1, Author: "a", HeadSHA: strings.Repeat("a", 40)}, "a")
+	var statuses []int
+	var sawRetryAfter bool
+	// One delivery occupies the worker, one waits in the queue; the rest find it full.
+	for i := 0; i < 6; i++ {
+		resp := post(t, hs.URL, "d"+string(rune('0'+i)), payload)
+		statuses = append(statuses, resp.StatusCode)
+		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" {
+			sawRetryAfter = true
+		}
+		if i == 0 {
+			time.Sleep(50 * time.Millisecond) // let the worker take the first one (not an assertion on time)
+		}
+	}
+	close(release)
+	srv.Wait()
+	ok, full := 0, 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusOK:
+			ok++
+		case http.StatusServiceUnavailable:
+			full++
+		default:
+			t.Fatalf("unexpected status %d in %v", s, statuses)
+		}
+	}
+	if ok < 1 || ok > 2 || full < 4 || !sawRetryAfter {
+		t.Fatalf("statuses %v: want 1–2 accepted and the rest 503 with Retry-After", statuses)
+	}
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	_, hs := newServer(t, 10, 1, release)
+	tests := []struct {
+		path   string
+		status int
+		holds  string
+	}{
+		{"/healthz", 200, "ok"},
+		{"/readyz", 200, `"ready":true`},
+		{"/metrics", 200, "escapegate_queue_depth"},
+		{"/api/report?repo=o/r", 400, "not found"},
+		{"/api/report", 400, "--repo"},
+		{"/nope", 404, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, err := http.Get(hs.URL + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.holds) {
+				t.Fatalf("%s: %d %q", tc.path, resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+func TestUnhandledEventsAreAccepted(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	_, hs := newServer(t, 10, 1, release)
+	body := []byte(`{"zen":"Keep it logically awesome.","hook_id":1}`)
+	for _, ev := range []string{"ping", "issues"} {
+		req, _ := fakegithub.NewWebhookRequest(context.Background(), hs.URL, []byte(secret), ev, "x-"+ev, body)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s answered %d", ev, resp.StatusCode)
+		}
+	}
+}
+
+func TestParseWindow(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		err  bool
+	}{{"", 90, false}, {"30d", 30, false}, {"2w", 14, false}, {"48h", 2, false}, {"0d", 0, true}, {"x", 0, true}, {"1h", 0, true}} {
+		got, err := server.ParseWindow(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseWindow(%q) = %d, %v", tc.in, got, err)
+		}
+	}
+}
+
