@@ -159,4 +159,3 @@ func TestParseWindow(t *testing.T) {
 		}
 	}
 }
-
