@@ -128,7 +128,11 @@ type scratch struct {
 	touched    []int32   // rules with candidates in this block
 	skip       []bool    // per rule: not applicable to this file's path
 	hits       []hit
+	drop       []bool
 	path       string
+	line       int // current line of the keyword walk
+	engine     *Engine
+	walk       func(end, n, pattern int64) bool
 }
 
 // hit is one finding inside a block, before de-duplication.
@@ -285,38 +289,19 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 		sc.cands[ri] = sc.cands[ri][:0]
 	}
 	sc.touched = sc.touched[:0]
-	line := 0
-	e.trie.Walk(sc.lower, func(end, _, pattern int64) bool {
-		for int(end) >= sc.starts[line+1] {
-			line++
-		}
-		for _, ri := range e.kwRules[pattern] {
-			if sc.skip[ri] {
-				continue
-			}
-			if pg := e.rules[ri].postGate; pg != nil {
-				after := sc.buf[end+1 : min(len(sc.buf), int(end)+1+postGateSpan)]
-				if !pg.Match(after) {
-					continue
-				}
-			}
-			c := sc.cands[ri]
-			if len(c) == 0 {
-				sc.touched = append(sc.touched, ri)
-			} else if c[len(c)-1] == int32(line) {
-				continue
-			}
-			sc.cands[ri] = append(c, int32(line))
-		}
-		return true
-	})
+	sc.line = 0
+	if sc.walk == nil || sc.engine != e {
+		sc.engine = e
+		sc.walk = sc.onKeyword // bound once: a method value per block would allocate
+	}
+	e.trie.Walk(sc.lower, sc.walk)
 	nLines := len(sc.starts) - 1
 	for _, ri := range e.noKeyword {
 		if !sc.skip[ri] {
 			e.runRule(sc, ri, 0, nLines-1)
 		}
 	}
-	sort.Slice(sc.touched, func(i, j int) bool { return sc.touched[i] < sc.touched[j] })
+	slices.Sort(sc.touched)
 	for _, ri := range sc.touched {
 		w := e.rules[ri].window
 		lo, hi := -1, -1
@@ -335,6 +320,33 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 			e.runRule(sc, ri, lo, hi)
 		}
 	}
+}
+
+// onKeyword marks the line of a keyword hit as a candidate for the keyword's rules.
+func (sc *scratch) onKeyword(end, _, pattern int64) bool {
+	e := sc.engine
+	for int(end) >= sc.starts[sc.line+1] {
+		sc.line++
+	}
+	for _, ri := range e.kwRules[pattern] {
+		if sc.skip[ri] {
+			continue
+		}
+		if pg := e.rules[ri].postGate; pg != nil {
+			after := sc.buf[end+1 : min(len(sc.buf), int(end)+1+postGateSpan)]
+			if !pg.Match(after) {
+				continue
+			}
+		}
+		c := sc.cands[ri]
+		if len(c) == 0 {
+			sc.touched = append(sc.touched, ri)
+		} else if c[len(c)-1] == int32(sc.line) {
+			continue
+		}
+		sc.cands[ri] = append(c, int32(sc.line))
+	}
+	return true
 }
 
 // runRule runs rule ri's regex over block lines lo..hi and keeps what gitleaks would
@@ -461,13 +473,17 @@ func lineOf(starts []int, off int) int {
 // keyword heuristic) wins, then the longer value, then the lower rule id.
 func (e *Engine) dedupe(sc *scratch) {
 	hs := sc.hits
-	sort.Slice(hs, func(i, j int) bool {
-		if hs[i].secStart != hs[j].secStart {
-			return hs[i].secStart < hs[j].secStart
+	if len(hs) < 2 {
+		return
+	}
+	slices.SortFunc(hs, func(a, b hit) int {
+		if a.secStart != b.secStart {
+			return a.secStart - b.secStart
 		}
-		return hs[i].rule < hs[j].rule
+		return int(a.rule - b.rule)
 	})
-	drop := make([]bool, len(hs))
+	sc.drop = append(sc.drop[:0], make([]bool, len(hs))...)
+	drop := sc.drop
 	for i := range hs {
 		if drop[i] {
 			continue
