@@ -170,14 +170,6 @@ func fileFrom(f *github.CommitFile) File {
 
 func (c *client) ListPullRequestFiles(ctx context.Context, r Repo, number int) ([]File, error) {
 	op := fmt.Sprintf("list files of pull request #%d", number)
-	// The pull request's changed_files says whether GitHub's 3,000-file listing is complete.
-	p, _, err := c.gh.PullRequests.Get(ctx, r.Owner, r.Name, number)
-	if err != nil {
-		return nil, wrap(err, op, r)
-	}
-	if p.GetChangedFiles() > MaxPullFiles {
-		return nil, fmt.Errorf("%s %s: %d files: %w", op, r, p.GetChangedFiles(), ErrTooManyFiles)
-	}
 	opts := &github.ListOptions{PerPage: perPage}
 	var out []File
 	for {
@@ -192,10 +184,22 @@ func (c *client) ListPullRequestFiles(ctx context.Context, r Repo, number int) (
 			return nil, fmt.Errorf("%s %s: %w", op, r, ErrTooManyFiles)
 		}
 		if resp.NextPage == 0 {
-			return out, nil
+			break
 		}
 		opts.Page = resp.NextPage
 	}
+	// GitHub stops listing at 3,000 files: only a listing that reached the cap can be
+	// incomplete, and only then is the pull request's changed_files worth a call.
+	if len(out) == MaxPullFiles {
+		p, _, err := c.gh.PullRequests.Get(ctx, r.Owner, r.Name, number)
+		if err != nil {
+			return nil, wrap(err, op, r)
+		}
+		if p.GetChangedFiles() > MaxPullFiles {
+			return nil, fmt.Errorf("%s %s: %d files: %w", op, r, p.GetChangedFiles(), ErrTooManyFiles)
+		}
+	}
+	return out, nil
 }
 
 func (c *client) CompareCommits(ctx context.Context, r Repo, base, head string) ([]File, error) {

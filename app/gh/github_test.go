@@ -169,7 +169,7 @@ func TestListPullRequestFiles(t *testing.T) {
 		{"three pages", 250, 0, nil, 3},
 		{"exactly the maximum", gh.MaxPullFiles, 0, nil, 30},
 		{"listing capped by GitHub", gh.MaxPullFiles + 1, 0, gh.ErrTooManyFiles, 0},
-		{"changed_files says more", 10, 5000, gh.ErrTooManyFiles, 0},
+		{"listing at the cap, changed_files says more", gh.MaxPullFiles, 5000, gh.ErrTooManyFiles, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
