@@ -122,17 +122,18 @@ func (e *Engine) Rules() []checks.RuleInfo {
 // scratch is the per-call working memory, pooled so that scanning allocates little
 // per line.
 type scratch struct {
-	buf, lower []byte
-	starts     []int     // start offset of each line in buf, plus len(buf) at the end
-	cands      [][]int32 // per rule: block line indexes where one of its keywords occurs
-	touched    []int32   // rules with candidates in this block
-	skip       []bool    // per rule: not applicable to this file's path
-	hits       []hit
-	drop       []bool
-	path       string
-	line       int // current line of the keyword walk
-	engine     *Engine
-	walk       func(end, n, pattern int64) bool
+	buf, lower  []byte
+	starts      []int     // start offset of each line in buf, plus len(buf) at the end
+	cands       [][]int32 // per rule: block line indexes where one of its keywords occurs
+	touched     []int32   // rules with candidates in this block
+	skip        []bool    // per rule: not applicable to this file's path
+	pathPending []bool    // per rule: its own path conditions are not evaluated yet for this file
+	hits        []hit
+	drop        []bool
+	path        string
+	line        int // current line of the keyword walk
+	engine      *Engine
+	walk        func(end, n, pattern int64) bool
 }
 
 // hit is one finding inside a block, before de-duplication.
@@ -200,6 +201,7 @@ func (e *Engine) scan(fp checks.Fingerprinter, repo, path string, added, removed
 func (e *Engine) prepareFile(sc *scratch, path string) bool {
 	if cap(sc.skip) < len(e.rules) {
 		sc.skip = make([]bool, len(e.rules))
+		sc.pathPending = make([]bool, len(e.rules))
 		sc.cands = make([][]int32, len(e.rules))
 	}
 	sc.skip = sc.skip[:len(e.rules)]
@@ -222,16 +224,23 @@ func (e *Engine) prepareFile(sc *scratch, path string) bool {
 		}
 		any = true
 	}
+	// Rules with their own path conditions are decided when they first have a
+	// candidate line in this file (most never do).
 	for _, ri := range e.pathChecked {
-		r := &e.rules[ri]
-		if sc.skip[ri] {
-			continue
-		}
-		if (r.path != nil && !r.path.MatchString(path)) || pathOrCommitAllowed(path, r.allowlists) {
-			sc.skip[ri] = true
-		}
+		sc.pathPending[ri] = !sc.skip[ri]
 	}
 	return any
+}
+
+// pathExcludes evaluates rule ri's own path conditions (its path pattern, its path
+// allowlists) for the current file once, recording the answer in sc.skip.
+func (e *Engine) pathExcludes(sc *scratch, ri int32) bool {
+	r := &e.rules[ri]
+	sc.pathPending[ri] = false
+	if (r.path != nil && !r.path.MatchString(sc.path)) || pathOrCommitAllowed(sc.path, r.allowlists) {
+		sc.skip[ri] = true
+	}
+	return sc.skip[ri]
 }
 
 // pathOrCommitAllowed follows gitleaks' checkCommitOrPathAllowed for a scan without
@@ -297,7 +306,7 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 	e.trie.Walk(sc.lower, sc.walk)
 	nLines := len(sc.starts) - 1
 	for _, ri := range e.noKeyword {
-		if !sc.skip[ri] {
+		if !sc.skip[ri] && !(sc.pathPending[ri] && e.pathExcludes(sc, ri)) {
 			e.runRule(sc, ri, 0, nLines-1)
 		}
 	}
@@ -329,7 +338,7 @@ func (sc *scratch) onKeyword(end, _, pattern int64) bool {
 		sc.line++
 	}
 	for _, ri := range e.kwRules[pattern] {
-		if sc.skip[ri] {
+		if sc.skip[ri] || (sc.pathPending[ri] && e.pathExcludes(sc, ri)) {
 			continue
 		}
 		if pg := e.rules[ri].postGate; pg != nil {
