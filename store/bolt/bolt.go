@@ -30,7 +30,7 @@ var (
 	bReposByInst     = []byte("repos_by_inst")       // be64(installation) + lower(full name) -> ""
 	bScans           = []byte("scans")               // lower(repo) 0 sha -> JSON
 	bCaught          = []byte("caught")              // lower(repo) 0 fingerprint -> caught_by_time key
-	bCaughtByTime    = []byte("caught_by_time")      // lower(repo) 0 time fingerprint -> rank byte + JSON
+	bCaughtByTime    = []byte("caught_by_time")      // lower(repo) 0 time fingerprint -> encodeCaught
 	bExceptions      = []byte("exceptions")          // be64(id) -> JSON
 	bExcByDelivery   = []byte("exc_by_delivery")     // delivery id -> be64(id)
 	bExcByTime       = []byte("exc_by_time")         // lower(repo) 0 created be64(id) -> ""
