@@ -13,9 +13,11 @@ import (
 )
 
 // Made-up findings of each severity, assembled at run time.
+// highFinding is caught by escapegate-url-credentials (high).
 func highFinding() string {
 	return "MIRROR=https://deploy:" + "Xk9p2Lq7Wz4m" + "@mirror.example.com/repo"
-} // escapegate-url-credentials
+}
+
 func mediumFinding() string {
 	return "STRIPE_KEY=" + "sk_test_" + "51Hx9Qm2Rt7Wk4Pn8Lz3Vb6Jc1" + "Fd5Gs0Ya7Ue2" // stripe test key
 }
