@@ -1,5 +1,6 @@
 // Package bolt is the embedded store.Store backend: one bbolt file, one
-// process. Records are JSON values; secondary index buckets keyed by
+// process. Records are JSON values (caught records, the bulk, a compact binary
+// form: codec.go); secondary index buckets keyed by
 // lower(repo) + big-endian time + id make the per-repository window queries
 // range scans.
 package bolt
