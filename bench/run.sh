@@ -30,7 +30,8 @@ gl_report=$out/gitleaks-report.json
 echo "# escapegate (bench/scanbench)" >&2
 (cd "$root" && go build -o "$out/scanbench" ./bench/scanbench)
 /usr/bin/time -f '{"cpu_s": %U+%S, "wall_s": %e, "rss_kb": %M}' -o "$out/escapegate.time" \
-  "$out/scanbench" -corpus "$corpus" -gitleaks-report "$gl_report" >"$out/escapegate.json"
+  "$out/scanbench" -corpus "$corpus" -gitleaks-report "$gl_report" \
+  -added-mb "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["added_MB"])' "$gl_json")" >"$out/escapegate.json"
 eg_json=$(cat "$out/escapegate.json")
 
 python3 - "$gl_json" "$eg_json" "$out/gitleaks.time" "$out/escapegate.time" <<'PY'

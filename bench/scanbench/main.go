@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -54,6 +55,7 @@ func main() {
 	corpus := flag.String("corpus", "", "corpus directory made by gen_diffs.py")
 	glReport := flag.String("gitleaks-report", "", "gitleaks JSON report over CORPUS/added, to list injected secrets gitleaks found and we did not")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "files scanned in parallel")
+	addedMB := flag.Float64("added-mb", 0, "size of CORPUS/added in MB when already known (else it is measured)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -72,7 +74,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: scanbench -corpus DIR [-gitleaks-report FILE]")
 		os.Exit(2)
 	}
-	res, err := run(*corpus, *glReport, *workers)
+	res, err := run(*corpus, *glReport, *workers, *addedMB)
 	if err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "scanbench:", err)
@@ -82,7 +84,7 @@ func main() {
 	fmt.Println(string(out))
 }
 
-func run(corpus, glReport string, workers int) (*result, error) {
+func run(corpus, glReport string, workers int, addedMB float64) (*result, error) {
 	start := time.Now()
 	eng, err := secrets.New(secrets.Options{})
 	if err != nil {
@@ -117,13 +119,12 @@ func run(corpus, glReport string, workers int) (*result, error) {
 		go func() {
 			defer wg.Done()
 			for p := range queue {
-				f, err := os.Open(p)
+				data, err := os.ReadFile(p)
 				if err != nil {
 					errs <- err
 					return
 				}
-				files, err := diff.Parse(capLines(f, diff.MaxLineBytes))
-				f.Close()
+				files, err := diff.Parse(capLines(data, diff.MaxLineBytes))
 				if err != nil {
 					errs <- fmt.Errorf("%s: %w", p, err)
 					return
@@ -165,7 +166,10 @@ func run(corpus, glReport string, workers int) (*result, error) {
 		ScanS: round(float64(scanNanos.Load())/1e9/float64(workers), 2), Injected: len(truth),
 		AddedLinesMB: round(float64(lineBytes.Load())/(1<<20), 1), PeakRSSMB: peakRSSMB(),
 	}
-	added := dirSize(filepath.Join(corpus, "added"))
+	added := int64(addedMB * (1 << 20))
+	if added == 0 {
+		added = dirSize(filepath.Join(corpus, "added"))
+	}
 	if added == 0 {
 		added = lineBytes.Load()
 	}
@@ -196,40 +200,36 @@ func run(corpus, glReport string, workers int) (*result, error) {
 
 // capLines cuts lines longer than limit bytes: diff.Parse refuses them (the corpus
 // holds a generated line of more than 1 MiB), and the engine scans only the first
-// secrets.MaxLineBytes of a line anyway.
-func capLines(r io.Reader, limit int) io.Reader {
-	pr, pw := io.Pipe()
-	go func() {
-		br := bufio.NewReaderSize(r, 1<<20)
-		bw := bufio.NewWriterSize(pw, 1<<20)
-		n := 0
-		for {
-			chunk, err := br.ReadSlice('\n')
-			if len(chunk) > 0 {
-				keep := chunk
-				if n+len(keep) > limit {
-					keep = keep[:max(0, limit-n)]
-				}
-				bw.Write(keep)
-				n += len(chunk)
-				if chunk[len(chunk)-1] == '\n' {
-					if len(keep) < len(chunk) {
-						bw.WriteByte('\n') // the cut took the line's end with it
-					}
-					n = 0
-				}
-			}
-			if err == bufio.ErrBufferFull {
-				continue
-			}
-			if err != nil {
-				bw.Flush()
-				pw.CloseWithError(nil)
-				return
-			}
+// secrets.MaxLineBytes of a line anyway. Patches without such lines pass unchanged.
+func capLines(data []byte, limit int) io.Reader {
+	long := false
+	for rest := data; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			i = len(rest)
 		}
-	}()
-	return pr
+		if i > limit {
+			long = true
+			break
+		}
+		rest = rest[min(i+1, len(rest)):]
+	}
+	if !long {
+		return bytes.NewReader(data)
+	}
+	var out bytes.Buffer
+	for rest := data; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest
+		if i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		out.Write(line[:min(len(line), limit)])
+		out.WriteByte('\n')
+	}
+	return &out
 }
 
 func readTruth(path string) ([]truthRow, error) {
