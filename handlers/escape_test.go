@@ -73,6 +73,22 @@ func TestMergeAccountsEscapes(t *testing.T) {
 	}
 }
 
+func TestMergeAfterNewSecretSplitsKinds(t *testing.T) {
+	e := newEnv(t)
+	e.withTeamPolicy()
+	pr := e.openPR(1, "alice", "k1", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+	e.label(pr, overrideLabel, "sec-lead")
+	pr = e.push(pr, "k2", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey(), "GITHUB_TOKEN="+githubToken()))
+	e.merge(pr, "alice")
+	kinds := map[string]string{}
+	for _, x := range e.escapes() {
+		kinds[x.Rule] = x.Kind
+	}
+	if len(kinds) != 2 || kinds["aws-access-token"] != store.EscapeOverridden || kinds["github-pat"] != store.EscapeAdvisory {
+		t.Fatalf("escapes by rule = %v", kinds)
+	}
+}
+
 func TestPushToProductionAccountsMissed(t *testing.T) {
 	tests := []struct {
 		name       string

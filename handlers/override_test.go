@@ -247,6 +247,67 @@ func TestOverrideLabel(t *testing.T) {
 	}
 }
 
+func TestOverridePolicyVariants(t *testing.T) {
+	tests := []struct {
+		name, policy, author, sender string
+		accept                       bool
+	}{
+		{name: "maintain permission qualifies", policy: "override:\n  approvers:\n    permission: maintain\n", author: "alice", sender: "mo", accept: true},
+		{name: "admin permission qualifies for maintain", policy: "override:\n  approvers:\n    permission: maintain\n", author: "alice", sender: "ada", accept: true},
+		{name: "write permission is below maintain", policy: "override:\n  approvers:\n    permission: maintain\n", author: "alice", sender: "wes"},
+		{name: "default policy: admin qualifies", author: "alice", sender: "ada", accept: true},
+		{name: "default policy: admin author refused", author: "ada", sender: "ada"},
+		{name: "org allows authors", policy: "override:\n  allow_author: true\n  approvers:\n    permission: admin\n", author: "ada", sender: "ada", accept: true},
+		{name: "org allows authors, still only approvers", policy: "override:\n  allow_author: true\n", author: "wes", sender: "wes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.policy != "" {
+				e.h.GitHub.SetFile("acme/.github", "", "escapegate.yml", []byte(tc.policy))
+			}
+			e.h.GitHub.SetPermission(e.repo.FullName, "mo", "maintain")
+			e.h.GitHub.SetPermission(e.repo.FullName, "ada", "admin")
+			e.h.GitHub.SetPermission(e.repo.FullName, "wes", "write")
+			pr := e.openPR(1, tc.author, "v1", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+			e.label(pr, overrideLabel, tc.sender)
+			accepted := len(e.exceptions(pr.Number)) == 1
+			run := e.lastRun(pr.HeadSHA)
+			if accepted != tc.accept || (tc.accept && run.Conclusion != "neutral") || (!tc.accept && (run.Conclusion != "failure" || len(e.refused()) != 1)) {
+				t.Fatalf("accepted=%v (want %v), check %s %q, refused %+v", accepted, tc.accept, run.Conclusion, run.Title, e.refused())
+			}
+		})
+	}
+}
+
+func TestExceptionExpires(t *testing.T) {
+	clk := &clock{t: time.Now().UTC()}
+	e, _ := newEnvOpts(t, demo.Options{Now: clk.Now})
+	e.withTeamPolicy()
+	pr := e.openPR(1, "alice", "x1", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+	e.label(pr, overrideLabel, "sec-lead")
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "neutral" {
+		t.Fatalf("approval: %s %q", run.Conclusion, run.Title)
+	}
+	clk.Advance(29 * 24 * time.Hour)
+	pr = e.push(pr, "x2", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "neutral" {
+		t.Fatalf("day 29: %s %q", run.Conclusion, run.Title)
+	}
+	clk.Advance(2 * 24 * time.Hour)
+	pr = e.push(pr, "x3", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
+		t.Fatalf("day 31: %s %q", run.Conclusion, run.Title)
+	}
+	if excs := e.exceptions(pr.Number); len(excs) != 1 || excs[0].State != store.ExceptionExpired {
+		t.Fatalf("exceptions = %+v", excs)
+	}
+	e.merge(pr, "alice")
+	if esc := e.escapes(); len(esc) != 1 || esc[0].Kind != store.EscapeAdvisory {
+		t.Fatalf("merge after expiry: %+v", esc)
+	}
+}
+
 func TestUnlabeledRevokesException(t *testing.T) {
 	e := newEnv(t)
 	e.withTeamPolicy()
