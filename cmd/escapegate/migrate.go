@@ -15,7 +15,7 @@ import (
 func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	st, err := open.Open(ctx, cfg.Store)
 	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", cfg.Store, err)
+		return nil, fmt.Errorf("opening store %s: %w", redactDSN(cfg.Store), err)
 	}
 	return st, nil
 }

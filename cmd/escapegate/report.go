@@ -45,7 +45,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		body, ferr := reportFromServer(ctx, cfg, *repo, *window, *format)
 		if ferr != nil {
 			fmt.Fprintf(stderr, "escapegate report: %v\nThe store %s is held by a running `escapegate serve`, and asking it at %s failed: %v\n"+
-				"Run report on the host where serve listens, or use a postgres:// store for several processes.\n", err, cfg.Store, cfg.Listen, ferr)
+				"Run report on the host where serve listens, or use a postgres:// store for several processes.\n", err, redactDSN(cfg.Store), cfg.Listen, ferr)
 			return 1
 		}
 		_, _ = stdout.Write(body)
