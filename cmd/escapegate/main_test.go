@@ -165,7 +165,9 @@ func TestRulesAndUsage(t *testing.T) {
 	if code != 0 {
 		t.Fatal(code)
 	}
-	var doc struct{ Rules []struct{ ID, Category string } }
+	var doc struct {
+		Rules []struct{ ID, Category string }
+	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
