@@ -312,10 +312,11 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 	}
 	slices.Sort(sc.touched)
 	for _, ri := range sc.touched {
-		w := e.rules[ri].window
+		window := e.rules[ri].window
 		lo, hi := -1, -1
-		for _, l := range sc.cands[ri] {
-			a, b := max(0, int(l)-w), min(nLines-1, int(l)+w)
+		for _, c := range sc.cands[ri] {
+			l, w := int(c>>1), window*int(c&1)
+			a, b := max(0, l-w), min(nLines-1, l+w)
 			if lo >= 0 && a <= hi+1 {
 				hi = max(hi, b)
 				continue
@@ -341,19 +342,25 @@ func (sc *scratch) onKeyword(end, _, pattern int64) bool {
 		if sc.skip[ri] || (sc.pathPending[ri] && e.pathExcludes(sc, ri)) {
 			continue
 		}
+		// A candidate is line<<1 | spill: spill says the match may reach the
+		// neighbouring lines (only then does the rule's window apply).
+		cand := int32(sc.line)<<1 | 1
 		if pg := e.rules[ri].postGate; pg != nil {
-			after := sc.buf[end+1 : min(len(sc.buf), int(end)+1+postGateSpan)]
-			if !pg.Match(after) {
+			stop := min(len(sc.buf), int(end)+1+postGateSpan)
+			if pg.Match(sc.buf[end+1 : min(stop, sc.starts[sc.line+1])]) {
+				cand = int32(sc.line) << 1 // the keyword's own line can hold the match
+			} else if !pg.Match(sc.buf[end+1 : stop]) {
 				continue
 			}
 		}
 		c := sc.cands[ri]
 		if len(c) == 0 {
 			sc.touched = append(sc.touched, ri)
-		} else if c[len(c)-1] == int32(sc.line) {
+		} else if last := c[len(c)-1]; last>>1 == cand>>1 {
+			c[len(c)-1] |= cand & 1
 			continue
 		}
-		sc.cands[ri] = append(c, int32(sc.line))
+		sc.cands[ri] = append(c, cand)
 	}
 	return true
 }
