@@ -396,3 +396,36 @@ func TestReplayedLabelDeliveriesChangeNothing(t *testing.T) {
 		t.Errorf("want two check runs on PR #1, got %d", runs)
 	}
 }
+
+// TestRefusalRedeliveredAfterFailure: GitHub failed while escapegate removed a refused
+// label, so the delivery failed and GitHub redelivers it (same delivery id). The
+// redelivery must finish the job: remove the label and answer, with one audit record.
+func TestRefusalRedeliveredAfterFailure(t *testing.T) {
+	for _, tc := range []struct{ name, method, path string }{
+		{"label removal failed", "DELETE", "/repos/acme/app/issues/1/labels"},
+		{"comment failed", "POST", "/repos/acme/app/issues/1/comments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.withTeamPolicy()
+			pr := e.openPR(1, "alice", "d1", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+			e.h.GitHub.AddLabel(e.repo.FullName, 1, overrideLabel)
+			payload := events.Labeled(e.inst, e.repo, "labeled", pr, overrideLabel, "mallory")
+			e.h.GitHub.InjectFault(fakegithub.Fault{Method: tc.method, Path: tc.path, Kind: fakegithub.ServerError, Times: 1})
+			for i := 0; i < 2; i++ {
+				if status, err := e.h.SendDelivery(e.ctx, "pull_request", "refused-then-redelivered", payload); err != nil || status/100 != 2 {
+					t.Fatalf("delivery %d: %d %v", i+1, status, err)
+				}
+			}
+			if ls := e.h.GitHub.Labels(e.repo.FullName, 1); hasLabel(ls, overrideLabel) {
+				t.Errorf("refused label still on the PR after the redelivery: %v", ls)
+			}
+			if n := len(e.h.GitHub.Comments(e.repo.FullName, 1)); n != 1 {
+				t.Errorf("want one refusal comment, got %d", n)
+			}
+			if n := len(e.refused()); n != 1 {
+				t.Errorf("want one refused record, got %d", n)
+			}
+		})
+	}
+}

@@ -149,13 +149,25 @@ func (s *Service) refuse(ctx context.Context, c gh.Client, ev LabelEvent, p poli
 		return OverrideOutcome{}, fmt.Errorf("recording refused override: %w", err)
 	}
 	out := OverrideOutcome{Refused: true, Why: why}
-	if !first {
-		return out, nil // a replayed delivery: the label was removed and answered already
-	}
+	// A delivery seen before is GitHub redelivering one whose handling failed part way
+	// (handlers forget failed deliveries), so finish it: removing a label that is gone is
+	// a no-op, and the comment carries the delivery id so that it is posted once.
 	if err := c.RemoveLabel(ctx, ev.PR.Repo, ev.PR.Number, ev.Label); err != nil {
 		return out, fmt.Errorf("removing refused label: %w", err)
 	}
-	body := checkrun.RefusalComment(ev.Sender, ev.Label, ev.PR.Repo.String(), overrideHelp(ev.PR.Repo, p), why)
+	marker := fmt.Sprintf("<!-- escapegate:refused-override %s -->", ev.DeliveryID)
+	if !first {
+		comments, err := c.ListComments(ctx, ev.PR.Repo, ev.PR.Number)
+		if err != nil {
+			return out, fmt.Errorf("listing comments of %s#%d: %w", ev.PR.Repo, ev.PR.Number, err)
+		}
+		for _, cm := range comments {
+			if strings.Contains(cm.Body, marker) {
+				return out, nil
+			}
+		}
+	}
+	body := checkrun.RefusalComment(ev.Sender, ev.Label, ev.PR.Repo.String(), overrideHelp(ev.PR.Repo, p), why) + "\n" + marker
 	if _, err := c.CreateComment(ctx, ev.PR.Repo, ev.PR.Number, body); err != nil {
 		return out, fmt.Errorf("answering refused label: %w", err)
 	}
