@@ -429,3 +429,28 @@ func TestRefusalRedeliveredAfterFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestRevocationRedeliveredAfterFailure: GitHub failed while escapegate posted the
+// check after a revocation; the redelivered unlabeled event must still leave a failing check.
+func TestRevocationRedeliveredAfterFailure(t *testing.T) {
+	e := newEnv(t)
+	e.withTeamPolicy()
+	pr := e.openPR(1, "alice", "u1", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+	e.label(pr, overrideLabel, "sec-lead")
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "neutral" {
+		t.Fatalf("approval: %s %q", run.Conclusion, run.Title)
+	}
+	payload := events.Labeled(e.inst, e.repo, "unlabeled", pr, overrideLabel, "sec-lead")
+	e.h.GitHub.InjectFault(fakegithub.Fault{Method: "POST", Path: "/repos/acme/app/check-runs", Kind: fakegithub.ServerError, Times: 1})
+	for i := 0; i < 2; i++ {
+		if status, err := e.h.SendDelivery(e.ctx, "pull_request", "unlabeled-then-redelivered", payload); err != nil || status/100 != 2 {
+			t.Fatalf("delivery %d: %d %v", i+1, status, err)
+		}
+	}
+	if excs := e.exceptions(1); len(excs) != 1 || excs[0].State != store.ExceptionRevoked {
+		t.Fatalf("exceptions = %+v", excs)
+	}
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
+		t.Fatalf("after the redelivered revocation the check is %s (%q), want failure", run.Conclusion, run.Title)
+	}
+}

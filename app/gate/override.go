@@ -208,7 +208,15 @@ func (s *Service) Unlabeled(ctx context.Context, ev LabelEvent) (OverrideOutcome
 			Str("by", ev.Sender).Msg("exception revoked")
 	}
 	if revoked == 0 {
-		return OverrideOutcome{Ignored: true}, nil // e.g. escapegate removing a refused label
+		// Nothing to revoke (e.g. escapegate removing a refused label), unless this head's
+		// recorded check is still neutral: a revocation whose check failed to post, redelivered.
+		sc, err := s.store.GetScan(ctx, ev.PR.Repo.String(), ev.PR.HeadSHA)
+		if err != nil && !isNotFound(err) {
+			return OverrideOutcome{}, fmt.Errorf("reading scan of %s@%s: %w", ev.PR.Repo, short(ev.PR.HeadSHA), err)
+		}
+		if err != nil || sc.Conclusion != checkrun.ConclusionNeutral {
+			return OverrideOutcome{Ignored: true}, nil
+		}
 	}
 	evn, err := s.evaluate(ctx, c, ev.PR)
 	if err != nil {
