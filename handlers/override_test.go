@@ -454,3 +454,27 @@ func TestRevocationRedeliveredAfterFailure(t *testing.T) {
 		t.Fatalf("after the redelivered revocation the check is %s (%q), want failure", run.Conclusion, run.Title)
 	}
 }
+
+// TestOverrideLabelWithSlashColonAndSpaces: label names go into API paths escaped.
+func TestOverrideLabelWithSlashColonAndSpaces(t *testing.T) {
+	const label = "risk: accepted/by security"
+	e := newEnv(t)
+	e.h.GitHub.SetFile("acme/.github", "", "escapegate.yml", []byte("override:\n  label: \""+label+"\"\n  approvers:\n    teams: [security]\n    permission: \"\"\n"))
+	e.h.GitHub.AddTeamMember("acme", "security", "sec-lead", "active")
+	pr := e.openPR(1, "alice", "w1", envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()))
+	e.label(pr, label, "mallory")
+	if ls := e.h.GitHub.Labels(e.repo.FullName, 1); hasLabel(ls, label) {
+		t.Fatalf("refused label not removed: %v", ls)
+	}
+	if n := len(e.refused()); n != 1 {
+		t.Fatalf("refused records: %d", n)
+	}
+	e.label(pr, label, "sec-lead")
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "neutral" {
+		t.Fatalf("approval with the custom label: %s %q", run.Conclusion, run.Title)
+	}
+	e.unlabel(pr, label, "sec-lead")
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
+		t.Fatalf("revocation with the custom label: %s %q", run.Conclusion, run.Title)
+	}
+}
