@@ -50,7 +50,7 @@ func TestPolicyDecidesConclusion(t *testing.T) {
 		},
 		{
 			name: "broken org file names file and line", org: "fail_on: critical\nescape_rate:\n  severity: critical\n  windw_days: 30\n", line: criticalFinding(), want: "failure",
-			inSummary: []string{"`escapegate.yml` line 4", "unknown key"},
+			inSummary: []string{"`acme/.github/escapegate.yml` line 4", "unknown key"},
 		},
 		{
 			name: "invalid YAML on the default branch", repo: "fail_on: [high\n", line: highFinding(), want: "failure",
@@ -93,7 +93,7 @@ func TestLastValidOrgPolicyApplies(t *testing.T) {
 	if run.Conclusion != "success" {
 		t.Fatalf("broken org policy: %s %q; the last valid one (fail_on: critical) should apply\n%s", run.Conclusion, run.Title, run.Summary)
 	}
-	if !strings.Contains(run.Summary, "`escapegate.yml` line 2") {
+	if !strings.Contains(run.Summary, "`acme/.github/escapegate.yml` line 2") {
 		t.Fatalf("summary does not name the broken file and line:\n%s", run.Summary)
 	}
 }

@@ -248,6 +248,12 @@ func (l *Loader) state(name string, org bool, cf cachedFile) fileState {
 	} else {
 		st.errs = []*FileError{{File: path, Reason: err.Error()}}
 	}
+	if org {
+		// The check run is on another repository: name the org file with its repository.
+		for _, e := range st.errs {
+			e.File = strings.Replace(name, ":", "/", 1)
+		}
+	}
 	if !cf.LastValidAt.IsZero() {
 		if lv, lerr := ParseFile(path, cf.LastValid, org); lerr == nil {
 			st.parsed = lv
