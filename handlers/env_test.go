@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/escapegate/escapegate/app/testenv"
 	"strings"
 	"testing"
 
@@ -105,8 +106,6 @@ func (e *env) requestsHold(s string) bool {
 }
 
 // Made-up credentials, assembled at run time so that this file holds none.
-func awsKey() string      { return "AKIA" + "Z3MSJV4W" + "WNKWW5FG" }
-func githubToken() string { return "ghp_" + "R7kPq2Ws9Xv4Lm8Tz3Bn6Hc1" + "Jd5Fg0Ya7Ue2" }
-func slackToken() string {
-	return "xoxb-" + "2934810247-" + "4829103847561-" + "Qm7Rt2Wx9Kp4Ln8Vb3Hc6Jd1"
-}
+func awsKey() string      { return testenv.FakeAWSKey() }
+func githubToken() string { return testenv.FakeGitHubPAT() }
+func slackToken() string  { return testenv.FakeSlackBotToken() }

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"github.com/escapegate/escapegate/app/testenv"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 	"github.com/escapegate/escapegate/store"
 )
 
-func stripeKey() string { return "sk_live_" + "51Hx9Qm2Rt7Wk4Pn8Lz3Vb6Jc1" + "Fd5Gs0Ya7Ue2Io4Nm9Bq" }
+func stripeKey() string { return testenv.FakeStripeLiveKey() }
 
 func TestMergeAccountsEscapes(t *testing.T) {
 	tests := []struct {

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"github.com/escapegate/escapegate/app/testenv"
 	"io"
 	"strings"
 	"time"
@@ -11,16 +12,8 @@ import (
 	"github.com/escapegate/escapegate/app/fakegithub/events"
 )
 
-// The demo's made-up credentials are assembled at run time so that this source file
-// itself holds no string that a secret scanner (escapegate included) would flag.
-func demoAWSKey() string    { return "AKIA" + "Z3MSJV4W" + "WNKWW5FG" }
-func demoGitHubPAT() string { return "ghp_" + "R7kPq2Ws9Xv4Lm8Tz3Bn6Hc1" + "Jd5Fg0Ya7Ue2" }
-func demoSlackToken() string {
-	return "xoxb-" + "2934810247-" + "4829103847561-" + "Qm7Rt2Wx9Kp4Ln8Vb3Hc6Jd1"
-}
-func demoStripeKey() string {
-	return "sk_live_" + "51Hx9Qm2Rt7Wk4Pn8Lz3Vb6Jc1" + "Fd5Gs0Ya7Ue2Io4Nm9Bq"
-}
+// The demo's made-up credentials come from testenv: assembled at run time, so no
+// source file holds a string that a secret scanner would flag.
 
 const (
 	inst      = int64(7)
@@ -76,7 +69,7 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 
 	// 1. A PR adds an AWS key, a GitHub token and an agent allowed to run any shell command.
 	pr1 := events.PR{Number: 1, Title: "Add production config", Author: "alice", HeadSHA: sha('a'), HeadRef: "feature/config", BaseSHA: sha('0'), BaseRef: "main"}
-	env := []string{"AWS_ACCESS_KEY_ID=" + demoAWSKey(), "GITHUB_TOKEN=" + demoGitHubPAT(), "LOG_LEVEL=info"}
+	env := []string{"AWS_ACCESS_KEY_ID=" + testenv.FakeAWSKey(), "GITHUB_TOKEN=" + testenv.FakeGitHubPAT(), "LOG_LEVEL=info"}
 	claude := "{\n  \"permissions\": {\n    \"allow\": [\"Bash(*)\", \"Read\"]\n  }\n}\n"
 	f.AddPull(repoName, fakegithub.Pull{Number: 1, Title: pr1.Title, Author: "alice", HeadSHA: pr1.HeadSHA, HeadRef: pr1.HeadRef, BaseSHA: pr1.BaseSHA,
 		Files: []fakegithub.PullFile{
@@ -108,7 +101,7 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 	pr2 := events.PR{Number: 2, Title: "Notify ops channel", Author: "bob", HeadSHA: sha('c'), HeadRef: "feature/notify", BaseSHA: sha('0'), BaseRef: "main"}
 	f.AddPull(repoName, fakegithub.Pull{Number: 2, Title: pr2.Title, Author: "bob", HeadSHA: pr2.HeadSHA, HeadRef: pr2.HeadRef, BaseSHA: pr2.BaseSHA,
 		Files: []fakegithub.PullFile{{Filename: "scripts/notify.py", Status: "added", Additions: 2,
-			Patch: addedPatch("import slack_sdk", "client = slack_sdk.WebClient(token=\""+demoSlackToken()+"\")")}}})
+			Patch: addedPatch("import slack_sdk", "client = slack_sdk.WebClient(token=\""+testenv.FakeSlackBotToken()+"\")")}}})
 	p.step("bob opens PR #2 with a Slack bot token in a script")
 	if err := p.send(ctx, "pull_request", events.PullRequest(inst, payments, "opened", pr2, "bob")); err != nil {
 		return err
@@ -150,7 +143,7 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 
 	// 6. A direct push to main adds a Stripe live key: a missed escape.
 	f.SetCompare(repoName, sha('1'), sha('2'), []fakegithub.PullFile{{Filename: "billing/charge.rb", Status: "modified", Additions: 1,
-		Patch: "@@ -3,2 +3,3 @@\n require 'stripe'\n+Stripe.api_key = '" + demoStripeKey() + "'\n Stripe::Charge"}})
+		Patch: "@@ -3,2 +3,3 @@\n require 'stripe'\n+Stripe.api_key = '" + testenv.FakeStripeLiveKey() + "'\n Stripe::Charge"}})
 	p.step("carol pushes straight to main, adding a Stripe live key (no PR check ever saw it)")
 	if err := p.send(ctx, "push", events.Push(inst, payments, "main", sha('1'), sha('2'), []string{"billing/charge.rb"}, "carol")); err != nil {
 		return err

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"github.com/escapegate/escapegate/app/testenv"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -27,7 +28,7 @@ func benchPR(b *testing.B, workers int, durable bool) (*demo.Harness, events.Rep
 	for i := 0; i < 20; i++ {
 		patch := "@@ -10,3 +10,8 @@ func f() {\n ctx := context.Background()\n+\tx := compute(ctx)\n+\tif x > 0 {\n+\t\treturn fmt.Errorf(\"bad %d\", x)\n+\t}\n+\tlog.Printf(\"ok\")\n \treturn nil\n }"
 		if i == 7 {
-			patch = "@@ -1,1 +1,2 @@\n A=1\n+TOKEN=" + "ghp_" + "R7kPq2Ws9Xv4Lm8Tz3Bn6Hc1" + "Jd5Fg0Ya7Ue2"
+			patch = "@@ -1,1 +1,2 @@\n A=1\n+TOKEN=" + testenv.FakeGitHubPAT()
 		}
 		files = append(files, fakegithub.PullFile{Filename: fmt.Sprintf("pkg/f%02d.go", i), Status: "modified", Patch: patch, Additions: 5})
 	}

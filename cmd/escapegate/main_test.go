@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/escapegate/escapegate/app/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// Made-up credentials assembled at run time so this file holds none.
-func awsKey() string { return "AKIA" + "Z3MSJV4W" + "WNKWW5FG" }
+var awsKey = testenv.FakeAWSKey
 
 func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
