@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/escapegate/escapegate/app/testenv"
 	"strings"
 	"testing"
 
 	"github.com/escapegate/escapegate/app/demo"
 	"github.com/escapegate/escapegate/app/fakegithub"
 	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/app/testenv"
 )
 
 // env is escapegate's real HTTP handler in front of the fake GitHub, with one

@@ -1,13 +1,13 @@
 package handlers_test
 
 import (
-	"github.com/escapegate/escapegate/app/testenv"
 	"strings"
 	"testing"
 
 	"github.com/escapegate/escapegate/app/demo"
 	"github.com/escapegate/escapegate/app/fakegithub"
 	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/store"
 )
 

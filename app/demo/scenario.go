@@ -3,13 +3,13 @@ package demo
 import (
 	"context"
 	"fmt"
-	"github.com/escapegate/escapegate/app/testenv"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/escapegate/escapegate/app/fakegithub"
 	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/app/testenv"
 )
 
 // The demo's made-up credentials come from testenv: assembled at run time, so no

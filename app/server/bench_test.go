@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"github.com/escapegate/escapegate/app/testenv"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/escapegate/escapegate/app/demo"
 	"github.com/escapegate/escapegate/app/fakegithub"
 	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/app/testenv"
 )
 
 // benchPR sets up a 20-file pull request (one file with a secret) on a fresh harness.

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/escapegate/escapegate/app/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/escapegate/escapegate/app/testenv"
 )
 
 var awsKey = testenv.FakeAWSKey
