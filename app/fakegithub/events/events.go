@@ -188,3 +188,16 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// DeploymentStatus builds a deployment_status event of state on environment.
+func DeploymentStatus(installation int64, r Repo, environment, state, sha string, at time.Time, sender string) []byte {
+	ts := &github.Timestamp{Time: at}
+	ev := github.DeploymentStatusEvent{
+		Action: github.String("created"),
+		Deployment: &github.Deployment{ID: github.Int64(1), SHA: github.String(sha), Ref: github.String(r.gh().GetDefaultBranch()),
+			Environment: github.String(environment), CreatedAt: ts},
+		DeploymentStatus: &github.DeploymentStatus{ID: github.Int64(2), State: github.String(state), Environment: github.String(environment), CreatedAt: ts},
+		Repo:             r.gh(), Sender: user(sender), Installation: inst(installation), Org: org(r),
+	}
+	return mustJSON(ev)
+}
