@@ -32,6 +32,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(h.Close)
 	e := &env{t: t, h: h, ctx: ctx, repo: events.Repo{ID: 42, FullName: "acme/app", DefaultBranch: "main"}, inst: 9}
+	t.Cleanup(e.checkAPI)
 	h.GitHub.AddRepo("acme/app", "main")
 	h.GitHub.AddRepo("acme/.github", "main")
 	h.GitHub.AddInstallation(e.inst, "acme/app", "acme/.github")
