@@ -167,6 +167,11 @@ type Store interface {
 
 	// RecordCaught keeps the first detection of a fingerprint; later calls change nothing.
 	RecordCaught(ctx context.Context, c Caught) (first bool, err error)
+	// RecordScan does in one transaction what PutScan(s) and RecordCaught for each
+	// of caught, in order, would do: either all of it is stored or none. It returns
+	// how many of caught were first detections (a fingerprint repeated within caught
+	// counts once, as its first occurrence).
+	RecordScan(ctx context.Context, s Scan, caught []Caught) (firstCaught int, err error)
 	// WasCaught reports whether a PR check ever raised the fingerprint in the repository.
 	WasCaught(ctx context.Context, repo, fingerprint string) (bool, error)
 	ListCaught(ctx context.Context, repo string, w Window) ([]Caught, error)

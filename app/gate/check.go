@@ -217,18 +217,18 @@ func (s *Service) complete(ctx context.Context, c gh.Client, pr PR, id int64, r 
 
 // recordScan keeps the raised findings of this head SHA (fingerprints and redacted
 // forms only) and the first detection of each critical fingerprint.
+// Both go to the store in one transaction (one commit, one fsync).
 func (s *Service) recordScan(ctx context.Context, pr PR, id int64, ev evaluation) error {
 	sc := store.Scan{Repo: pr.Repo.String(), SHA: pr.HeadSHA, PR: pr.Number, CheckRunID: id, Conclusion: ev.result.Conclusion, At: s.now()}
+	var caught []store.Caught
 	for _, f := range ev.raised {
 		sc.Findings = append(sc.Findings, storeFinding(f))
-		if _, err := s.store.RecordCaught(ctx, store.Caught{
+		caught = append(caught, store.Caught{
 			Repo: pr.Repo.String(), Fingerprint: f.Fingerprint, Rule: f.Rule, Severity: string(f.Severity),
 			Path: f.Path, PR: pr.Number, SHA: pr.HeadSHA, At: s.now(),
-		}); err != nil {
-			return fmt.Errorf("recording caught finding: %w", err)
-		}
+		})
 	}
-	if err := s.store.PutScan(ctx, sc); err != nil {
+	if _, err := s.store.RecordScan(ctx, sc, caught); err != nil {
 		return fmt.Errorf("recording scan of %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
 	}
 	return nil

@@ -2,7 +2,8 @@
 // process. Records are JSON values (caught records, the bulk, a compact binary
 // form: codec.go); secondary index buckets keyed by
 // lower(repo) + big-endian time + id make the per-repository window queries
-// range scans.
+// range scans. Concurrent writes share a transaction, and so one commit and one
+// fsync, through bbolt's DB.Batch (see Store.update and Options.MaxBatchDelay).
 package bolt
 
 import (
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -62,18 +64,31 @@ var migrations = []func(tx *bbolt.Tx) error{
 // DefaultLockTimeout is how long Open waits for another process to release the file.
 const DefaultLockTimeout = 500 * time.Millisecond
 
+// DefaultMaxBatchDelay is how long a write that finds another write in flight
+// waits for more to share its commit (see Options.MaxBatchDelay). It is below
+// the cost of one fdatasync, which is what sharing a commit saves.
+const DefaultMaxBatchDelay = 2 * time.Millisecond
+
 // Options tune Open. The zero value is right for production.
 type Options struct {
 	// LockTimeout bounds the wait for the file lock; 0 means DefaultLockTimeout.
 	LockTimeout time.Duration
 	// NoSync skips fsync on commit: for tests and benchmarks only, a crash loses data.
 	NoSync bool
+	// MaxBatchDelay is how long a write waits for concurrent writes to join its
+	// transaction, so that they share one commit and one fsync (bbolt's DB.Batch).
+	// A write that finds no other write in flight commits at once and does not
+	// wait. 0 means DefaultMaxBatchDelay; a negative value turns batching off, so
+	// every write commits alone.
+	MaxBatchDelay time.Duration
 }
 
 // Store is a bbolt-backed store.Store.
 type Store struct {
-	db   *bbolt.DB
-	path string
+	db       *bbolt.DB
+	path     string
+	batching bool
+	writers  atomic.Int64 // writes between their start and their commit
 }
 
 var _ store.Store = (*Store)(nil)
@@ -92,7 +107,15 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	s := &Store{db: db, path: path}
+	switch {
+	case opts.MaxBatchDelay < 0:
+	case opts.MaxBatchDelay == 0:
+		db.MaxBatchDelay, s.batching = DefaultMaxBatchDelay, true
+	default:
+		db.MaxBatchDelay, s.batching = opts.MaxBatchDelay, true
+	}
+	return s, nil
 }
 
 // Close releases the file.
@@ -131,7 +154,9 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 // Migrate applies the missing layout steps in one transaction. A file written
-// by a newer build is refused rather than misread.
+// by a newer build is refused rather than misread. It commits alone (db.Update,
+// not update): it runs once at start, before other writes, and its refusal is an
+// error that would only make a shared batch re-run the others.
 func (s *Store) Migrate(ctx context.Context) error {
 	if len(migrations) != store.SchemaVersion {
 		return fmt.Errorf("bolt store: %d migrations for schema version %d", len(migrations), store.SchemaVersion)
@@ -185,11 +210,33 @@ func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	return s.db.View(fn)
 }
 
+// update runs fn in a write transaction, which it may share with concurrent
+// writes (bbolt's DB.Batch) so that they pay for one commit and one fsync.
+//
+// bbolt may call a batched fn more than once, in a transaction that is then
+// rolled back (when another fn of the batch fails, or fn itself fails and is
+// re-run alone), and only the last call's transaction commits. So every fn
+// given to update must be a function of the transaction alone: it reads its
+// inputs without changing them, assigns (never accumulates into) the results
+// it reports to its caller on every path, assigns ids inside the transaction
+// (NextSequence is rolled back with it), and reports expected outcomes such as
+// "not found" as results rather than errors, since an error makes bbolt re-run
+// the whole batch without it.
+//
+// A write that finds no other write in flight commits at once (db.Update): a
+// lone writer never waits for the batch delay.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(fn)
+	if !s.batching {
+		return s.db.Update(fn)
+	}
+	defer s.writers.Add(-1)
+	if s.writers.Add(1) == 1 {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
 }
 
 // ts normalizes a time the way both backends keep it: UTC, microseconds.
@@ -433,23 +480,71 @@ func (s *Store) RecordCaught(ctx context.Context, c store.Caught) (bool, error) 
 		if err != nil {
 			return err
 		}
-		prefix := repoPrefix(c.Repo)
-		key := append(append([]byte(nil), prefix...), c.Fingerprint...)
-		if bs[0].Get(key) != nil {
-			first = false
-			return nil
-		}
-		first = true
-		tkey := append(appendTime(prefix, c.At), c.Fingerprint...)
-		if err := bs[1].Put(tkey, encodeCaught(c)); err != nil {
-			return err
-		}
-		return bs[0].Put(key, tkey)
+		first, err = recordCaught(bs[0], bs[1], c)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("record caught in %s: %w", c.Repo, err)
 	}
 	return first, nil
+}
+
+// recordCaught writes c (its time normalized) unless (repo, fingerprint) is known.
+func recordCaught(byFP, byTime *bbolt.Bucket, c store.Caught) (bool, error) {
+	prefix := repoPrefix(c.Repo)
+	key := append(append([]byte(nil), prefix...), c.Fingerprint...)
+	if byFP.Get(key) != nil {
+		return false, nil
+	}
+	tkey := append(appendTime(prefix, c.At), c.Fingerprint...)
+	if err := byTime.Put(tkey, encodeCaught(c)); err != nil {
+		return false, err
+	}
+	if err := byFP.Put(key, tkey); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RecordScan stores the scan and the first detections among caught in one transaction.
+func (s *Store) RecordScan(ctx context.Context, sc store.Scan, caught []store.Caught) (int, error) {
+	sc.At = ts(sc.At)
+	key := append(repoPrefix(sc.Repo), sc.SHA...)
+	raw, err := json.Marshal(sc)
+	if err != nil {
+		return 0, fmt.Errorf("record scan %s@%s: encode: %w", sc.Repo, sc.SHA, err)
+	}
+	norm := make([]store.Caught, len(caught))
+	for i, c := range caught {
+		c.At = ts(c.At)
+		norm[i] = c
+	}
+	var firsts int
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bScans, bCaught, bCaughtByTime)
+		if err != nil {
+			return err
+		}
+		if err := bs[0].Put(key, raw); err != nil {
+			return fmt.Errorf("put scan: %w", err)
+		}
+		n := 0
+		for _, c := range norm {
+			first, err := recordCaught(bs[1], bs[2], c)
+			if err != nil {
+				return fmt.Errorf("record caught in %s: %w", c.Repo, err)
+			}
+			if first {
+				n++
+			}
+		}
+		firsts = n
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record scan %s@%s: %w", sc.Repo, sc.SHA, err)
+	}
+	return firsts, nil
 }
 
 // WasCaught reports whether a PR check ever raised the fingerprint in the repository.

@@ -16,13 +16,24 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := bolt.Open(filepath.Join(t.TempDir(), "escapegate.db"), bolt.Options{})
-		if err != nil {
-			t.Fatalf("open: %v", err)
-		}
-		return s
-	})
+	variants := []struct {
+		name string
+		opts bolt.Options
+	}{
+		{"batched", bolt.Options{}}, // the default: concurrent writes share commits
+		{"unbatched", bolt.Options{MaxBatchDelay: -1}},
+	}
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				s, err := bolt.Open(filepath.Join(t.TempDir(), "escapegate.db"), v.opts)
+				if err != nil {
+					t.Fatalf("open: %v", err)
+				}
+				return s
+			})
+		})
+	}
 }
 
 func TestOpenLockedFile(t *testing.T) {

@@ -31,6 +31,8 @@ func excPRKey(e store.Exception) []byte {
 func (s *Store) AddException(ctx context.Context, e store.Exception) (store.Exception, bool, error) {
 	normException(&e)
 	first := false
+	var out store.Exception
+	// fn may run more than once (see update): it leaves e alone and assigns out and first.
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		bs, err := s.buckets(tx, bExceptions, bExcByDelivery, bExcByTime, bExcByPR)
 		if err != nil {
@@ -43,7 +45,8 @@ func (s *Store) AddException(ctx context.Context, e store.Exception) (store.Exce
 				if raw == nil {
 					return fmt.Errorf("delivery index names missing exception %d", binary.BigEndian.Uint64(id))
 				}
-				return decode(raw, &e)
+				out = store.Exception{}
+				return decode(raw, &out)
 			}
 		}
 		first = true
@@ -51,18 +54,19 @@ func (s *Store) AddException(ctx context.Context, e store.Exception) (store.Exce
 		if err != nil {
 			return err
 		}
-		e.ID = int64(seq)
-		if e.DeliveryID != "" {
-			if err := bs[1].Put([]byte(e.DeliveryID), u64(seq)); err != nil {
+		out = e
+		out.ID = int64(seq)
+		if out.DeliveryID != "" {
+			if err := bs[1].Put([]byte(out.DeliveryID), u64(seq)); err != nil {
 				return err
 			}
 		}
-		return s.indexException(bs[2], bs[3], e, bs[0], u64(seq))
+		return s.indexException(bs[2], bs[3], out, bs[0], u64(seq))
 	})
 	if err != nil {
 		return store.Exception{}, false, fmt.Errorf("add exception in %s: %w", e.Repo, err)
 	}
-	return e, first, nil
+	return out, first, nil
 }
 
 func (s *Store) indexException(byTime, byPR *bbolt.Bucket, e store.Exception, primary *bbolt.Bucket, key []byte) error {
@@ -78,6 +82,7 @@ func (s *Store) indexException(byTime, byPR *bbolt.Bucket, e store.Exception, pr
 // UpdateException replaces an existing exception (state, end, revoker ...); the id must exist.
 func (s *Store) UpdateException(ctx context.Context, e store.Exception) error {
 	normException(&e)
+	missing := false
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		bs, err := s.buckets(tx, bExceptions, bExcByDelivery, bExcByTime, bExcByPR)
 		if err != nil {
@@ -85,8 +90,10 @@ func (s *Store) UpdateException(ctx context.Context, e store.Exception) error {
 		}
 		key := u64(uint64(e.ID))
 		raw := bs[0].Get(key)
-		if raw == nil {
-			return store.ErrNotFound
+		// Not found is a result, not an error: an error would make a batch re-run (see update).
+		missing = raw == nil
+		if missing {
+			return nil
 		}
 		var old store.Exception
 		if err := decode(raw, &old); err != nil {
@@ -113,6 +120,9 @@ func (s *Store) UpdateException(ctx context.Context, e store.Exception) error {
 		}
 		return s.indexException(bs[2], bs[3], e, bs[0], key)
 	})
+	if err == nil && missing {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("update exception %d: %w", e.ID, err)
 	}
@@ -229,6 +239,8 @@ func (s *Store) ListRefused(ctx context.Context, repo string, w store.Window) ([
 func (s *Store) AddEscape(ctx context.Context, e store.Escape) (store.Escape, bool, error) {
 	e.DetectedAt, e.At = ts(e.DetectedAt), ts(e.At)
 	first := false
+	var out store.Escape
+	// fn may run more than once (see update): it leaves e alone and assigns out and first.
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		bs, err := s.buckets(tx, bEscapes, bEscByFP, bEscByDetected)
 		if err != nil {
@@ -241,26 +253,28 @@ func (s *Store) AddEscape(ctx context.Context, e store.Escape) (store.Escape, bo
 			if raw == nil {
 				return fmt.Errorf("fingerprint index names missing escape %d", binary.BigEndian.Uint64(id))
 			}
-			return decode(raw, &e)
+			out = store.Escape{}
+			return decode(raw, &out)
 		}
 		first = true
 		seq, err := bs[0].NextSequence()
 		if err != nil {
 			return err
 		}
-		e.ID = int64(seq)
+		out = e
+		out.ID = int64(seq)
 		if err := bs[1].Put(fpKey, u64(seq)); err != nil {
 			return err
 		}
-		if err := bs[2].Put(appendUint64(appendTime(repoPrefix(e.Repo), e.DetectedAt), seq), nil); err != nil {
+		if err := bs[2].Put(appendUint64(appendTime(repoPrefix(out.Repo), out.DetectedAt), seq), nil); err != nil {
 			return err
 		}
-		return put(bs[0], u64(seq), e)
+		return put(bs[0], u64(seq), out)
 	})
 	if err != nil {
 		return store.Escape{}, false, fmt.Errorf("add escape in %s: %w", e.Repo, err)
 	}
-	return e, first, nil
+	return out, first, nil
 }
 
 // ListEscapes lists escapes whose DetectedAt is in the window, oldest first.
@@ -328,7 +342,8 @@ func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error 
 	return nil
 }
 
-// ClaimOnce sets key only if absent; bbolt's single writer makes it atomic.
+// ClaimOnce sets key only if absent; bbolt's single writer makes it atomic (a
+// batch runs its functions one after another in one transaction).
 func (s *Store) ClaimOnce(ctx context.Context, key string, value []byte) (bool, error) {
 	won := false
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
@@ -351,16 +366,22 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, value []byte) (bool, 
 
 // DeleteSetting removes a setting; deleting an absent key wraps store.ErrNotFound.
 func (s *Store) DeleteSetting(ctx context.Context, key string) error {
+	missing := false
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		bs, err := s.buckets(tx, bSettings)
 		if err != nil {
 			return err
 		}
-		if bs[0].Get([]byte(key)) == nil {
-			return store.ErrNotFound
+		// Not found is a result, not an error: an error would make a batch re-run (see update).
+		missing = bs[0].Get([]byte(key)) == nil
+		if missing {
+			return nil
 		}
 		return bs[0].Delete([]byte(key))
 	})
+	if err == nil && missing {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("delete setting %q: %w", key, err)
 	}

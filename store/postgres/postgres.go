@@ -308,6 +308,68 @@ func (s *Store) RecordCaught(ctx context.Context, c store.Caught) (bool, error) 
 	return tag.RowsAffected() == 1, nil
 }
 
+// RecordScan stores the scan and the first detections among caught in one
+// transaction: the scan upsert and one multi-row insert of the caught records.
+func (s *Store) RecordScan(ctx context.Context, sc store.Scan, caught []store.Caught) (int, error) {
+	sc.At = ts(sc.At)
+	raw, err := encode(sc)
+	if err != nil {
+		return 0, fmt.Errorf("record scan %s@%s: %w", sc.Repo, sc.SHA, err)
+	}
+	// One row per (repo, fingerprint), its first occurrence: the insert below then
+	// keeps the same record that RecordCaught calls in order would.
+	type rowKey struct{ repo, fp string }
+	seen := make(map[rowKey]bool, len(caught))
+	n := 0
+	cols := struct {
+		repoKey, fp, repo, rule, sev, path, sha []string
+		rank, pr                                []int32
+		at                                      []time.Time
+	}{}
+	for _, c := range caught {
+		k := rowKey{repoKey(c.Repo), c.Fingerprint}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		n++
+		cols.repoKey = append(cols.repoKey, k.repo)
+		cols.fp = append(cols.fp, c.Fingerprint)
+		cols.repo = append(cols.repo, c.Repo)
+		cols.rule = append(cols.rule, c.Rule)
+		cols.sev = append(cols.sev, c.Severity)
+		cols.rank = append(cols.rank, int32(checks.Severity(c.Severity).Rank()))
+		cols.path = append(cols.path, c.Path)
+		cols.pr = append(cols.pr, int32(c.PR))
+		cols.sha = append(cols.sha, c.SHA)
+		cols.at = append(cols.at, ts(c.At))
+	}
+	var firsts int
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO scans (repo_key, sha, data) VALUES ($1, $2, $3)
+			ON CONFLICT (repo_key, sha) DO UPDATE SET data = excluded.data`, repoKey(sc.Repo), sc.SHA, raw); err != nil {
+			return fmt.Errorf("put scan: %w", err)
+		}
+		if n == 0 {
+			firsts = 0
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO caught (repo_key, fingerprint, repo, rule, severity, severity_rank, path, pr, sha, at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::integer[], $9::text[], $10::timestamptz[])
+			ON CONFLICT DO NOTHING`,
+			cols.repoKey, cols.fp, cols.repo, cols.rule, cols.sev, cols.rank, cols.path, cols.pr, cols.sha, cols.at)
+		if err != nil {
+			return fmt.Errorf("record caught: %w", err)
+		}
+		firsts = int(tag.RowsAffected())
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record scan %s@%s: %w", sc.Repo, sc.SHA, err)
+	}
+	return firsts, nil
+}
+
 // WasCaught reports whether a PR check ever raised the fingerprint in the repository.
 func (s *Store) WasCaught(ctx context.Context, repo, fingerprint string) (bool, error) {
 	var found bool

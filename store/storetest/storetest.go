@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,6 +48,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Caught", testCaught},
 		{"CaughtWindows", testCaughtWindows},
 		{"CountCaught", testCountCaught},
+		{"RecordScan", testRecordScan},
+		{"RecordScanAllOrNothing", testRecordScanAllOrNothing},
+		{"RecordScanConcurrent", testRecordScanConcurrent},
 		{"Exceptions", testExceptions},
 		{"ExceptionWindows", testExceptionWindows},
 		{"Refused", testRefused},
@@ -53,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 		{"ClaimOnceConcurrent", testClaimOnceConcurrent},
 		{"ConcurrentUse", testConcurrentUse},
+		{"ConcurrentNotFound", testConcurrentNotFound},
 		{"CanceledContext", testCanceledContext},
 	}
 	t.Run("SchemaVersion", func(t *testing.T) {
@@ -340,6 +346,222 @@ func testCountCaught(t *testing.T, s store.Store) {
 	}
 }
 
+// scanOf is a scan of repo@sha whose findings are the fingerprints fps.
+func scanOf(repo, sha string, at time.Time, fps ...string) store.Scan {
+	sc := store.Scan{Repo: repo, SHA: sha, PR: 4, CheckRunID: 99, Conclusion: "failure", At: at}
+	for i, fp := range fps {
+		sc.Findings = append(sc.Findings, store.Finding{Fingerprint: fp, Rule: "rule-" + fp, Category: "secret",
+			Severity: "critical", Path: "p/" + fp, Line: i + 1, Redacted: "ghp_…(40)"})
+	}
+	return sc
+}
+
+// testRecordScan checks that RecordScan(s, caught) does what PutScan(s) and
+// RecordCaught of each caught in order do, step after step on one store.
+func testRecordScan(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	zone := time.FixedZone("X", -7*3600)
+	// Recorded with RecordCaught before any RecordScan: RecordScan must see it.
+	_, err := s.RecordCaught(ctx, caught("acme/web", "fp-old", "critical", base.Add(-time.Hour)))
+	must(t, err, "record caught")
+
+	type want struct {
+		firsts int
+		caught []store.Caught // acme/web's first detections after the step, oldest first
+	}
+	c1 := caught("Acme/Web", "fp1", "critical", base)
+	c2 := caught("acme/web", "fp2", "high", base.Add(time.Second))
+	c1Later := c1
+	c1Later.At, c1Later.PR, c1Later.SHA = base.Add(time.Hour), 9, "later"
+	c3 := caught("acme/web", "fp3", "critical", base.Add(2*time.Second))
+	c3Dup := c3
+	c3Dup.At, c3Dup.SHA = base.Add(3*time.Second), "dup"
+	c4Zoned := caught("acme/web", "fp4", "critical", base.Add(4*time.Second).In(zone))
+	c4 := c4Zoned
+	c4.At = c4Zoned.At.UTC()
+	cOld := caught("ACME/WEB", "fp-old", "critical", base.Add(5*time.Second))
+	cOther := caught("acme/api", "fp1", "critical", base.Add(6*time.Second))
+	old := caught("acme/web", "fp-old", "critical", base.Add(-time.Hour))
+
+	steps := []struct {
+		name   string
+		scan   store.Scan
+		caught []store.Caught
+		want   want
+	}{
+		{"first scan, two new fingerprints", scanOf("Acme/Web", "sha1", base, "fp1", "fp2"), []store.Caught{c1, c2},
+			want{2, []store.Caught{old, c1, c2}}},
+		{"the same call again changes nothing", scanOf("Acme/Web", "sha1", base, "fp1", "fp2"), []store.Caught{c1, c2},
+			want{0, []store.Caught{old, c1, c2}}},
+		{"a known fingerprint keeps its first detection", scanOf("acme/web", "sha2", base.Add(time.Hour), "fp1", "fp3"), []store.Caught{c1Later, c3},
+			want{1, []store.Caught{old, c1, c2, c3}}},
+		{"a fingerprint repeated in one call counts once, as its first occurrence", scanOf("acme/web", "sha3", base, "fp3", "fp4"), []store.Caught{c4Zoned, c4Zoned, c3Dup},
+			want{1, []store.Caught{old, c1, c2, c3, c4}}},
+		{"a fingerprint from RecordCaught is known, in any case of the name", scanOf("acme/web", "sha4", base), []store.Caught{cOld},
+			want{0, []store.Caught{old, c1, c2, c3, c4}}},
+		{"each caught record counts in its own repository", scanOf("acme/web", "sha5", base), []store.Caught{cOther},
+			want{1, []store.Caught{old, c1, c2, c3, c4}}},
+		{"a scan without caught records", scanOf("acme/web", "sha6", base.In(zone)), nil,
+			want{0, []store.Caught{old, c1, c2, c3, c4}}},
+		{"replacing a scan", scanOf("acme/web", "sha1", base.Add(time.Minute), "fp2"), []store.Caught{c2},
+			want{0, []store.Caught{old, c1, c2, c3, c4}}},
+	}
+	all := store.Window{From: base.Add(-24 * time.Hour), To: base.Add(24 * time.Hour)}
+	for _, st := range steps {
+		n, err := s.RecordScan(ctx, st.scan, st.caught)
+		must(t, err, st.name)
+		equal(t, st.name+": first detections", n, st.want.firsts)
+		got, err := s.GetScan(ctx, strings.ToUpper(st.scan.Repo), st.scan.SHA)
+		must(t, err, st.name+": get scan")
+		wantScan := st.scan
+		wantScan.At = wantScan.At.UTC()
+		equal(t, st.name+": scan", got, wantScan)
+		list, err := s.ListCaught(ctx, "acme/web", all)
+		must(t, err, st.name+": list caught")
+		equal(t, st.name+": caught in acme/web", list, st.want.caught)
+	}
+	list, err := s.ListCaught(ctx, "acme/api", all)
+	must(t, err, "list caught in acme/api")
+	equal(t, "caught in acme/api", list, []store.Caught{cOther})
+	// And RecordCaught sees what RecordScan kept.
+	first, err := s.RecordCaught(ctx, c3Dup)
+	must(t, err, "record caught after record scan")
+	equal(t, "RecordCaught of a fingerprint RecordScan kept", first, false)
+}
+
+// oversized is a fingerprint that no backend indexes (bbolt's key limit is 32 KiB,
+// a PostgreSQL btree entry about 2.7 kB), random so that it does not compress.
+func oversized(seed uint64) string {
+	r := rand.New(rand.NewPCG(seed, 1))
+	const hex = "0123456789abcdef"
+	b := make([]byte, 40000)
+	for i := range b {
+		b[i] = hex[r.IntN(16)]
+	}
+	return string(b)
+}
+
+// recordedAll reports whether the scan and every one of fps are stored, and fails
+// the test when only part of them is.
+func recordedAll(t *testing.T, s store.Store, what, repo, sha string, fps []string) bool {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.GetScan(ctx, repo, sha)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("%s: get scan: %v", what, err)
+	}
+	stored, parts := 0, 1+len(fps)
+	if err == nil {
+		stored++
+	}
+	for _, fp := range fps {
+		found, err := s.WasCaught(ctx, repo, fp)
+		must(t, err, what+": was caught")
+		if found {
+			stored++
+		}
+	}
+	if stored != 0 && stored != parts {
+		t.Errorf("%s: %d of the %d parts of one RecordScan are stored: it must be all or none", what, stored, parts)
+	}
+	return stored == parts
+}
+
+// testRecordScanAllOrNothing makes the last write of a RecordScan fail (a key no
+// backend takes) and checks that the scan and the earlier records went with it.
+func testRecordScanAllOrNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	cases := []struct {
+		name    string
+		ctx     context.Context
+		sha     string
+		caught  []store.Caught
+		wantErr bool // an error is required; otherwise all-or-nothing is
+	}{
+		{"oversized last fingerprint", ctx, "sha-big", []store.Caught{
+			caught("acme/web", "fp-a", "critical", base), caught("acme/web", "fp-b", "critical", base),
+			caught("acme/web", oversized(1), "critical", base)}, false},
+		{"canceled context", canceled, "sha-canceled", []store.Caught{caught("acme/web", "fp-c", "critical", base)}, true},
+	}
+	for _, c := range cases {
+		var fps []string
+		for _, x := range c.caught {
+			fps = append(fps, x.Fingerprint)
+		}
+		n, err := s.RecordScan(c.ctx, scanOf("acme/web", c.sha, base, fps...), c.caught)
+		if c.wantErr && err == nil {
+			t.Errorf("%s: want an error", c.name)
+		}
+		if err != nil {
+			t.Logf("%s: %.200v", c.name, err)
+			if recordedAll(t, s, c.name, "acme/web", c.sha, fps) {
+				t.Errorf("%s: RecordScan failed but stored everything", c.name)
+			}
+			// Nothing of the failed call counts: recording the valid part now finds every fingerprint new.
+			valid := c.caught[:len(c.caught)-1]
+			if c.wantErr {
+				valid = c.caught
+			}
+			n, err := s.RecordScan(ctx, scanOf("acme/web", c.sha, base), valid)
+			must(t, err, c.name+": record the valid part")
+			equal(t, c.name+": first detections after a failed call", n, len(valid))
+			continue
+		}
+		if !recordedAll(t, s, c.name, "acme/web", c.sha, fps) {
+			t.Errorf("%s: RecordScan succeeded but did not store everything", c.name)
+		}
+		equal(t, c.name+": first detections", n, len(c.caught))
+	}
+}
+
+// testRecordScanConcurrent runs overlapping RecordScan calls, some of which fail
+// (see testRecordScanAllOrNothing): each fingerprint is a first detection exactly
+// once, and every call is stored whole or not at all.
+func testRecordScanConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const workers = 16
+	firsts := make([]int, workers)
+	failed := make([]bool, workers)
+	fpsOf := func(w int) []string {
+		// Worker w shares fp-shared-(w/2) with its neighbour and owns two more.
+		return []string{fmt.Sprintf("fp-shared-%d", w/2), fmt.Sprintf("fp-own-%d-a", w), fmt.Sprintf("fp-own-%d-b", w)}
+	}
+	parallel(t, workers, func(w int) error {
+		var cs []store.Caught
+		for _, fp := range fpsOf(w) {
+			cs = append(cs, caught("acme/web", fp, "critical", base))
+		}
+		if w%4 == 3 {
+			cs = append(cs, caught("acme/web", oversized(uint64(w)), "critical", base))
+		}
+		n, err := s.RecordScan(ctx, scanOf("acme/web", fmt.Sprintf("sha-%d", w), base), cs)
+		firsts[w], failed[w] = n, err != nil
+		return nil
+	})
+	total := 0
+	distinct := map[string]bool{}
+	for w := range workers {
+		fps := fpsOf(w)
+		stored := recordedAll(t, s, fmt.Sprintf("worker %d", w), "acme/web", fmt.Sprintf("sha-%d", w), fps[1:])
+		if stored == failed[w] {
+			t.Errorf("worker %d: failed=%v but stored=%v", w, failed[w], stored)
+		}
+		if failed[w] {
+			continue
+		}
+		total += firsts[w]
+		for _, fp := range fps {
+			distinct[fp] = true
+		}
+	}
+	equal(t, "first detections over all calls", total, len(distinct))
+	n, err := s.CountCaught(ctx, "acme/web", store.Window{From: base, To: base.Add(time.Second)}, "low")
+	must(t, err, "count caught")
+	equal(t, "caught records", n, len(distinct))
+}
+
 func exception(repo string, pr int, delivery string, at time.Time) store.Exception {
 	return store.Exception{Repo: repo, PR: pr, HeadSHA: "head", Approver: "alice", Reason: "fix_later",
 		Label: "escapegate/accept-risk", Fingerprints: []string{"fp1", "fp2"}, CreatedAt: at,
@@ -618,6 +840,62 @@ func testConcurrentUse(t *testing.T, s store.Store) {
 	esc, err := s.ListEscapes(ctx, "acme/web", store.Window{From: base, To: base.Add(time.Hour)})
 	must(t, err, "list escapes")
 	equal(t, "one escape per (repo, fingerprint) under concurrency", len(esc), 1)
+}
+
+// testConcurrentNotFound mixes writes that find nothing to change with writes
+// that succeed: each gets its own answer (a backend that shares transactions
+// between concurrent writes must not let one's outcome leak into another's).
+func testConcurrentNotFound(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	kinds := []struct {
+		name string
+		fn   func(i int) error
+	}{
+		{"delete a missing setting", func(i int) error {
+			err := s.DeleteSetting(ctx, fmt.Sprintf("missing-%d", i))
+			if !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("delete a missing setting: got %v, want store.ErrNotFound", err)
+			}
+			return nil
+		}},
+		{"update a missing exception", func(i int) error {
+			err := s.UpdateException(ctx, store.Exception{ID: int64(1000 + i), Repo: "acme/web", CreatedAt: base})
+			if !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("update a missing exception: got %v, want store.ErrNotFound", err)
+			}
+			return nil
+		}},
+		{"claim and mark", func(i int) error {
+			won, err := s.ClaimOnce(ctx, fmt.Sprintf("claim-%d", i), []byte("v"))
+			if err != nil || !won {
+				return fmt.Errorf("claim a new key: won=%v, %v", won, err)
+			}
+			first, err := s.MarkDelivery(ctx, fmt.Sprintf("d-%d", i), base)
+			if err != nil || !first {
+				return fmt.Errorf("mark a new delivery: first=%v, %v", first, err)
+			}
+			return nil
+		}},
+		{"put and delete a setting", func(i int) error {
+			key := fmt.Sprintf("tmp-%d", i)
+			if err := s.PutSetting(ctx, key, []byte("v")); err != nil {
+				return err
+			}
+			return s.DeleteSetting(ctx, key)
+		}},
+	}
+	const n = 32
+	parallel(t, n, func(i int) error { return kinds[i%len(kinds)].fn(i) })
+	for i := range n {
+		switch kinds[i%len(kinds)].name {
+		case "claim and mark":
+			_, err := s.GetSetting(ctx, fmt.Sprintf("claim-%d", i))
+			must(t, err, "get a claimed setting")
+		case "put and delete a setting":
+			_, err := s.GetSetting(ctx, fmt.Sprintf("tmp-%d", i))
+			notFound(t, err, "get a deleted setting")
+		}
+	}
 }
 
 func testCanceledContext(t *testing.T, s store.Store) {

@@ -158,13 +158,32 @@ type caughtIndex struct {
 func (m *MemStore) RecordCaught(_ context.Context, c store.Caught) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.recordCaught(c), nil
+}
+
+// RecordScan stores the scan and the first detections among caught under one lock.
+func (m *MemStore) RecordScan(_ context.Context, s store.Scan, caught []store.Caught) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.scans[key(s.Repo)+"@"+s.SHA] = s
+	n := 0
+	for _, c := range caught {
+		if m.recordCaught(c) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// recordCaught keeps c if its fingerprint is new in its repository; m.mu is held.
+func (m *MemStore) recordCaught(c store.Caught) bool {
 	ix := m.caught[key(c.Repo)]
 	if ix == nil {
 		ix = &caughtIndex{byFP: map[string]bool{}}
 		m.caught[key(c.Repo)] = ix
 	}
 	if ix.byFP[c.Fingerprint] {
-		return false, nil
+		return false
 	}
 	ix.byFP[c.Fingerprint] = true
 	i := len(ix.byTime)
@@ -177,7 +196,7 @@ func (m *MemStore) RecordCaught(_ context.Context, c store.Caught) (bool, error)
 		})
 	}
 	ix.byTime = slices.Insert(ix.byTime, i, c)
-	return true, nil
+	return true
 }
 
 func (m *MemStore) WasCaught(_ context.Context, repo, fingerprint string) (bool, error) {
