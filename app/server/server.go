@@ -90,13 +90,28 @@ func New(o Options) (*Server, error) {
 		githubapp.WithErrorCallback(s.onError),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("POST "+HookPath, dispatcher)
+	mux.Handle("POST "+HookPath, limitBody(dispatcher, MaxPayloadBytes))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/report", s.reportAPI)
 	s.handler = s.withLogger(mux)
 	return s, nil
+}
+
+// MaxPayloadBytes is GitHub's cap on a webhook payload (25 MB); larger bodies are refused
+// before they are read into memory.
+const MaxPayloadBytes = 25 << 20
+
+func limitBody(next http.Handler, n int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > n {
+			http.Error(w, "webhook payload too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler is the server's HTTP handler.

@@ -159,3 +159,14 @@ func TestParseWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestOversizedPayloadRefused(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	_, hs := newServer(t, 10, 1, release)
+	big := make([]byte, server.MaxPayloadBytes+1)
+	resp := post(t, hs.URL, "big", big)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+}
