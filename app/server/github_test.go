@@ -1,0 +1,75 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"strings"
+	"testing"
+
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/server"
+)
+
+// TestAppClientsAuthenticateAsInstallation runs serve's real client path (go-githubapp's
+// client creator, ghinstallation's app JWT, an installation token) against the fake GitHub,
+// which verifies the JWT with the app's public key.
+func TestAppClientsAuthenticateAsInstallation(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	f := fakegithub.New()
+	defer f.Close()
+	f.SetApp(fakegithub.App{ID: 4242, Slug: "escapegate", Name: "escapegate"})
+	f.SetAppKey(&key.PublicKey)
+	f.AddRepo("acme/app", "trunk")
+	f.AddInstallation(77, "acme/app")
+
+	var cfg githubapp.Config
+	cfg.V3APIURL = f.URL()
+	cfg.App.IntegrationID = 4242
+	cfg.App.PrivateKey = string(pemKey)
+	clients, err := server.AppClients(cfg, "escapegate/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := clients(77)
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch, err := c.GetRepository(context.Background(), gh.Repo{Owner: "acme", Name: "app"})
+	if err != nil || branch != "trunk" {
+		t.Fatalf("GetRepository = %q, %v", branch, err)
+	}
+	var sawToken bool
+	for _, r := range f.Requests() {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/app/installations/77/access_tokens") {
+			sawToken = true
+		}
+	}
+	if !sawToken {
+		t.Fatalf("no installation token was requested: %+v", f.Requests())
+	}
+
+	// A key that is not the app's is refused by the fake, and the error reaches the caller.
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	cfg.App.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))
+	bad, err := server.AppClients(cfg, "escapegate/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = bad(77)
+	if err == nil {
+		_, err = c.GetRepository(context.Background(), gh.Repo{Owner: "acme", Name: "app"})
+	}
+	if err == nil {
+		t.Fatal("a wrong app key authenticated")
+	}
+}
