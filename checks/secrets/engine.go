@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/zricethezav/gitleaks/v8/config"
 
 	"github.com/escapegate/escapegate/checks"
@@ -45,8 +44,7 @@ type Options struct {
 // Engine scans the added lines of files. It is compiled once and safe for concurrent use.
 type Engine struct {
 	rules       []rule
-	trie        *ahocorasick.Trie
-	kwRules     [][]int32 // trie pattern index → rules having that keyword
+	keywords    *kwMatcher // every rule keyword; a hit reports the rules having it
 	noKeyword   []int32   // regex rules without keywords: they run on every line
 	pathOnly    []int32   // rules without a regex: the path alone is the finding
 	pathChecked []int32   // rules whose eligibility depends on the file's path
@@ -63,6 +61,7 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{rules: rules, globalSets: globalSets}
 	kwIndex := map[string]int{}
 	var kws []string
+	var kwRules [][]int32 // keyword index → rules having that keyword
 	for i := range rules {
 		r := &rules[i]
 		if r.re == nil {
@@ -83,14 +82,14 @@ func New(opts Options) (*Engine, error) {
 				ki = len(kws)
 				kwIndex[k] = ki
 				kws = append(kws, k)
-				e.kwRules = append(e.kwRules, nil)
+				kwRules = append(kwRules, nil)
 			}
-			if l := e.kwRules[ki]; len(l) == 0 || l[len(l)-1] != int32(i) {
-				e.kwRules[ki] = append(l, int32(i))
+			if l := kwRules[ki]; len(l) == 0 || l[len(l)-1] != int32(i) {
+				kwRules[ki] = append(l, int32(i))
 			}
 		}
 	}
-	e.trie = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
+	e.keywords = newKWMatcher(kws, kwRules)
 	e.scratch.New = func() any { return &scratch{} }
 	return e, nil
 }
@@ -122,7 +121,7 @@ func (e *Engine) Rules() []checks.RuleInfo {
 // scratch is the per-call working memory, pooled so that scanning allocates little
 // per line.
 type scratch struct {
-	buf, lower  []byte
+	buf         []byte
 	starts      []int     // start offset of each line in buf, plus len(buf) at the end
 	cands       [][]int32 // per rule: block line indexes where one of its keywords occurs
 	touched     []int32   // rules with candidates in this block
@@ -133,7 +132,7 @@ type scratch struct {
 	path        string
 	line        int // current line of the keyword walk
 	engine      *Engine
-	walk        func(end, n, pattern int64) bool
+	walk        func(end int, rules []int32)
 }
 
 // hit is one finding inside a block, before de-duplication.
@@ -273,7 +272,7 @@ func pathOrCommitAllowed(path string, als []*config.Allowlist) bool {
 
 // scanBlock finds the secrets in a run of consecutive added lines; they land in sc.hits.
 func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
-	sc.buf, sc.lower, sc.starts, sc.hits = sc.buf[:0], sc.lower[:0], sc.starts[:0], sc.hits[:0]
+	sc.buf, sc.starts, sc.hits = sc.buf[:0], sc.starts[:0], sc.hits[:0]
 	for _, l := range block {
 		sc.starts = append(sc.starts, len(sc.buf))
 		t := l.Text
@@ -284,16 +283,8 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 		sc.buf = append(sc.buf, '\n') // lines end as in a file, so patterns that take \s or $ see the end
 	}
 	sc.starts = append(sc.starts, len(sc.buf))
-	// ASCII lower case keeps byte offsets equal to buf's (keywords are ASCII).
-	sc.lower = slices.Grow(sc.lower, len(sc.buf))[:len(sc.buf)]
-	for i, c := range sc.buf {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		sc.lower[i] = c
-	}
-
-	// One pass of the keyword automaton over the block marks candidate lines per rule.
+	// One pass of the keyword automaton (ASCII case ignored) over the block marks
+	// candidate lines per rule.
 	for _, ri := range sc.touched {
 		sc.cands[ri] = sc.cands[ri][:0]
 	}
@@ -303,7 +294,7 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 		sc.engine = e
 		sc.walk = sc.onKeyword // bound once: a method value per block would allocate
 	}
-	e.trie.Walk(sc.lower, sc.walk)
+	e.keywords.scan(sc.buf, sc.walk)
 	nLines := len(sc.starts) - 1
 	for _, ri := range e.noKeyword {
 		if !sc.skip[ri] && !(sc.pathPending[ri] && e.pathExcludes(sc, ri)) {
@@ -332,13 +323,14 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 	}
 }
 
-// onKeyword marks the line of a keyword hit as a candidate for the keyword's rules.
-func (sc *scratch) onKeyword(end, _, pattern int64) bool {
+// onKeyword marks the line of a keyword hit (keywords ending at offset end) as a
+// candidate for the keywords' rules.
+func (sc *scratch) onKeyword(end int, rules []int32) {
 	e := sc.engine
-	for int(end) >= sc.starts[sc.line+1] {
+	for end >= sc.starts[sc.line+1] {
 		sc.line++
 	}
-	for _, ri := range e.kwRules[pattern] {
+	for _, ri := range rules {
 		if sc.skip[ri] || (sc.pathPending[ri] && e.pathExcludes(sc, ri)) {
 			continue
 		}
@@ -346,7 +338,7 @@ func (sc *scratch) onKeyword(end, _, pattern int64) bool {
 		// neighbouring lines (only then does the rule's window apply).
 		cand := int32(sc.line)<<1 | 1
 		if pg := e.rules[ri].postGate; pg != nil {
-			stop := min(len(sc.buf), int(end)+1+postGateSpan)
+			stop := min(len(sc.buf), end+1+postGateSpan)
 			if pg.Match(sc.buf[end+1 : min(stop, sc.starts[sc.line+1])]) {
 				cand = int32(sc.line) << 1 // the keyword's own line can hold the match
 			} else if !pg.Match(sc.buf[end+1 : stop]) {
@@ -362,7 +354,6 @@ func (sc *scratch) onKeyword(end, _, pattern int64) bool {
 		}
 		sc.cands[ri] = append(c, cand)
 	}
-	return true
 }
 
 // runRule runs rule ri's regex over block lines lo..hi and keeps what gitleaks would

@@ -1,0 +1,74 @@
+package secrets
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestKWMatcher compares the keyword automaton with a naive search: every occurrence
+// of every keyword, overlapping ones included, ASCII case ignored.
+func TestKWMatcher(t *testing.T) {
+	keywords := []string{"key", "apikey", "api", "ey", "s.", "hvs.", "a3-", "sk", "pass", "password", "é", "x"}
+	vals := make([][]int32, len(keywords))
+	for i := range vals {
+		vals[i] = []int32{int32(i)}
+	}
+	m := newKWMatcher(keywords, vals)
+	alphabet := []byte("aApPiIkKeEyYsShHvV.3-wWoOrRdDx\n é")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		text := make([]byte, rng.IntN(60))
+		for i := range text {
+			text[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		type occ struct{ end, kw int }
+		var got, want []occ
+		m.scan(text, func(end int, vs []int32) {
+			for _, v := range vs {
+				got = append(got, occ{end, int(v)})
+			}
+		})
+		lower := asciiLower(text)
+		for ki, k := range keywords {
+			for i := 0; i+len(k) <= len(lower); i++ {
+				if string(lower[i:i+len(k)]) == k {
+					want = append(want, occ{i + len(k) - 1, ki})
+				}
+			}
+		}
+		cmp := func(a, b occ) int {
+			if a.end != b.end {
+				return a.end - b.end
+			}
+			return a.kw - b.kw
+		}
+		slices.SortFunc(got, cmp)
+		slices.SortFunc(want, cmp)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q: got %v, want %v", text, got, want)
+		}
+	}
+}
+
+func asciiLower(b []byte) []byte {
+	out := []byte(strings.Clone(string(b)))
+	for i, c := range out {
+		if 'A' <= c && c <= 'Z' {
+			out[i] = c + 'a' - 'A'
+		}
+	}
+	return out
+}
+
+// TestKWMatcherMergesValues checks that a position where several keywords end
+// reports each value once.
+func TestKWMatcherMergesValues(t *testing.T) {
+	m := newKWMatcher([]string{"apikey", "key", "ey"}, [][]int32{{1, 2}, {2, 3}, {3}})
+	var got [][]int32
+	m.scan([]byte("x APIKEY"), func(end int, vs []int32) { got = append(got, slices.Sorted(slices.Values(vs))) })
+	if len(got) != 1 || !slices.Equal(got[0], []int32{1, 2, 3}) {
+		t.Fatalf("got %v", got)
+	}
+}
