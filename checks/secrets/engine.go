@@ -45,9 +45,9 @@ type Options struct {
 type Engine struct {
 	rules       []rule
 	keywords    *kwMatcher // every rule keyword; a hit reports the rules having it
-	noKeyword   []int32   // regex rules without keywords: they run on every line
-	pathOnly    []int32   // rules without a regex: the path alone is the finding
-	pathChecked []int32   // rules whose eligibility depends on the file's path
+	noKeyword   []int32    // regex rules without keywords: they run on every line
+	pathOnly    []int32    // rules without a regex: the path alone is the finding
+	pathChecked []int32    // rules whose eligibility depends on the file's path
 	globalSets  [][]*config.Allowlist
 	scratch     sync.Pool
 }
