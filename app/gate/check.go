@@ -45,9 +45,9 @@ func isNotFound(err error) bool {
 // CheckPullRequest creates the escapegate check run on the PR's head, scans the
 // lines the PR adds, records what it caught and completes the check run.
 func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, error) {
-	c, err := s.clients(pr.Installation)
+	c, err := s.client(pr.Installation)
 	if err != nil {
-		return CheckOutcome{}, fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
+		return CheckOutcome{}, err
 	}
 	if _, err := s.ensureRepo(ctx, pr.Installation, pr.Repo, pr.RepoID, pr.DefaultBranch); err != nil {
 		return CheckOutcome{}, err
@@ -308,9 +308,9 @@ func short(sha string) string {
 // Recheck checks a PR again when a check run or suite is re-requested; the payload's
 // pull request is a stub, so the rest is read from GitHub.
 func (s *Service) Recheck(ctx context.Context, pr PR) error {
-	c, err := s.clients(pr.Installation)
+	c, err := s.client(pr.Installation)
 	if err != nil {
-		return fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
+		return err
 	}
 	full, err := c.GetPullRequest(ctx, pr.Repo, pr.Number)
 	if err != nil {
@@ -332,11 +332,7 @@ func (s *Service) Recheck(ctx context.Context, pr PR) error {
 
 // SyncRelease refreshes the release comment of a PR whose title, labels or branches changed.
 func (s *Service) SyncRelease(ctx context.Context, pr PR) error {
-	c, err := s.clients(pr.Installation)
-	if err != nil {
-		return fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
-	}
-	pol, err := s.Policy(ctx, c, pr.Repo, pr.DefaultBranch)
+	c, pol, err := s.session(ctx, pr.Installation, pr.Repo, pr.DefaultBranch)
 	if err != nil {
 		return err
 	}

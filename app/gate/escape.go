@@ -25,11 +25,7 @@ const (
 // advisory (the check was failing and nothing covered it). With a release or
 // deployment trigger the escapes wait until that ships them.
 func (s *Service) Merged(ctx context.Context, pr PR) ([]store.Escape, error) {
-	c, err := s.clients(pr.Installation)
-	if err != nil {
-		return nil, fmt.Errorf("GitHub client for installation %d: %w", pr.Installation, err)
-	}
-	pol, err := s.Policy(ctx, c, pr.Repo, pr.DefaultBranch)
+	c, pol, err := s.session(ctx, pr.Installation, pr.Repo, pr.DefaultBranch)
 	if err != nil {
 		return nil, err
 	}
@@ -122,9 +118,9 @@ func (s *Service) Pushed(ctx context.Context, ev PushEvent) ([]store.Escape, err
 	if ev.After == zeroSHA || ev.Before == zeroSHA || ev.Before == "" {
 		return nil, nil // branch created or deleted: nothing was added on top of production
 	}
-	c, err := s.clients(ev.Installation)
+	c, err := s.client(ev.Installation)
 	if err != nil {
-		return nil, fmt.Errorf("GitHub client for installation %d: %w", ev.Installation, err)
+		return nil, err
 	}
 	if _, err := s.ensureRepo(ctx, ev.Installation, ev.Repo, ev.RepoID, ev.DefaultBranch); err != nil {
 		return nil, err
@@ -260,11 +256,7 @@ type Shipped struct {
 // Ship records the pending escapes of a repository when its production trigger fires,
 // and remembers a published release so the release comment knows what each release carries.
 func (s *Service) Ship(ctx context.Context, ev Shipped) ([]store.Escape, error) {
-	c, err := s.clients(ev.Installation)
-	if err != nil {
-		return nil, fmt.Errorf("GitHub client for installation %d: %w", ev.Installation, err)
-	}
-	pol, err := s.Policy(ctx, c, ev.Repo, ev.DefaultBranch)
+	c, pol, err := s.session(ctx, ev.Installation, ev.Repo, ev.DefaultBranch)
 	if err != nil {
 		return nil, err
 	}

@@ -33,9 +33,9 @@ func (s *Service) Installed(ctx context.Context, in store.Installation, repos []
 
 // ReposAdded records repositories added to an installation and checks their open PRs.
 func (s *Service) ReposAdded(ctx context.Context, inst int64, repos []InstalledRepo, pace time.Duration) error {
-	c, err := s.clients(inst)
+	c, err := s.client(inst)
 	if err != nil {
-		return fmt.Errorf("GitHub client for installation %d: %w", inst, err)
+		return err
 	}
 	for _, r := range repos {
 		repo, err := gh.ParseRepo(r.FullName)

@@ -87,11 +87,7 @@ func (s *Service) Approver(ctx context.Context, c gh.Client, pr PR, p policy.Pol
 // covering the findings open at this head and turns the check neutral; anyone
 // else's label is removed, answered and audited.
 func (s *Service) Labeled(ctx context.Context, ev LabelEvent) (OverrideOutcome, error) {
-	c, err := s.clients(ev.PR.Installation)
-	if err != nil {
-		return OverrideOutcome{}, fmt.Errorf("GitHub client for installation %d: %w", ev.PR.Installation, err)
-	}
-	pol, err := s.Policy(ctx, c, ev.PR.Repo, ev.PR.DefaultBranch)
+	c, pol, err := s.session(ctx, ev.PR.Installation, ev.PR.Repo, ev.PR.DefaultBranch)
 	if err != nil {
 		return OverrideOutcome{}, err
 	}
@@ -179,11 +175,7 @@ func (s *Service) refuse(ctx context.Context, c gh.Client, ev LabelEvent, p poli
 // Unlabeled revokes the PR's active exceptions when the override label goes, and
 // checks again (the check fails again where findings remain).
 func (s *Service) Unlabeled(ctx context.Context, ev LabelEvent) (OverrideOutcome, error) {
-	c, err := s.clients(ev.PR.Installation)
-	if err != nil {
-		return OverrideOutcome{}, fmt.Errorf("GitHub client for installation %d: %w", ev.PR.Installation, err)
-	}
-	pol, err := s.Policy(ctx, c, ev.PR.Repo, ev.PR.DefaultBranch)
+	c, pol, err := s.session(ctx, ev.PR.Installation, ev.PR.Repo, ev.PR.DefaultBranch)
 	if err != nil {
 		return OverrideOutcome{}, err
 	}

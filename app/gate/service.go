@@ -107,6 +107,29 @@ func (s *Service) lockRepo(repo gh.Repo) func() {
 	return m.Unlock
 }
 
+// client returns the GitHub client of an installation.
+func (s *Service) client(inst int64) (gh.Client, error) {
+	c, err := s.clients(inst)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client for installation %d: %w", inst, err)
+	}
+	return c, nil
+}
+
+// session is what handling one event of a repository needs: the installation's client
+// and the repository's effective policy.
+func (s *Service) session(ctx context.Context, inst int64, repo gh.Repo, defaultBranch string) (gh.Client, policy.Result, error) {
+	c, err := s.client(inst)
+	if err != nil {
+		return nil, policy.Result{}, err
+	}
+	pol, err := s.Policy(ctx, c, repo, defaultBranch)
+	if err != nil {
+		return nil, policy.Result{}, err
+	}
+	return c, pol, nil
+}
+
 // Policy returns the effective policy of a repository (the loader trusts a file it
 // checked less than PolicyTTL ago, then re-validates it with a conditional request).
 func (s *Service) Policy(ctx context.Context, c gh.Client, repo gh.Repo, defaultBranch string) (policy.Result, error) {
