@@ -64,10 +64,13 @@ var gates = map[string]string{
 
 // postGates are anchored necessary conditions on the text right after a keyword hit:
 // a hit they reject does not make its line a candidate. generic-api-key's is its
-// pattern after the keyword, with the value cut to its first 10 characters
-// (TestGatesAreNecessary checks both kinds).
+// pattern after the keyword, where the value is either a run of 10 to 150 value
+// characters that ends as the pattern's value must (a quote, space, ';', \n or the
+// end of the text: a value cut by postGateSpan passes) or the first 12 characters of
+// the pattern's other value form (TestGatesAreNecessary checks both kinds). Code
+// such as `token := strings.TrimSpace(s)` fails it: the value is followed by '('.
 var postGates = map[string]string{
-	"generic-api-key": `^(?i)[ \t\w.-]{0,20}[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}[\w.=+/-]{10}`,
+	"generic-api-key": `^(?i)[ \t\w.-]{0,20}[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(?:[\w.=+/-]{10,150}(?:[\x60'"\s;]|\\[nr]|$)|[a-z0-9][a-z0-9+/]{11})`,
 }
 
 // postGateSpan is how much text after a keyword a post gate sees; it covers the
