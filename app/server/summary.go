@@ -14,30 +14,30 @@ import (
 // summaryTarget resolves where an installation's monthly summary goes: the org
 // policy's summary.repository. A missing repository is a readiness detail (creating
 // it would need the administration permission, which escapegate does not ask for).
-func (s *Server) summaryTarget(ctx context.Context, inst store.Installation) (gh.Client, gh.Repo, bool, error) {
+func (s *Server) summaryTarget(ctx context.Context, inst store.Installation) (summary.Destination, bool, error) {
 	key := "summary/" + inst.Account
 	c, err := s.clients(inst.ID)
 	if err != nil {
-		return nil, gh.Repo{}, false, err
+		return summary.Destination{}, false, err
 	}
 	res, err := s.gate.Policy(ctx, c, gh.Repo{Owner: inst.Account, Name: policy.OrgRepo}, "")
 	if err != nil {
-		return nil, gh.Repo{}, false, err
+		return summary.Destination{}, false, err
 	}
-	name := res.Policy.Summary.Repository
-	if name == "" {
+	p := res.Policy
+	if p.Summary.Repository == "" {
 		s.SetProblem(key, "")
-		return nil, gh.Repo{}, false, nil
+		return summary.Destination{}, false, nil
 	}
-	repo := gh.Repo{Owner: inst.Account, Name: name}
+	repo := gh.Repo{Owner: inst.Account, Name: p.Summary.Repository}
 	if _, err := c.GetRepository(ctx, repo); err != nil {
 		why := fmt.Sprintf("summary.repository %s cannot be read (%v): create it and add it to the installation", repo, err)
 		s.SetProblem(key, why)
 		s.log.Warn().Str("org", inst.Account).Str("repository", repo.String()).Err(err).Msg("monthly summary repository missing")
-		return nil, gh.Repo{}, false, nil
+		return summary.Destination{}, false, nil
 	}
 	s.SetProblem(key, "")
-	return c, repo, true, nil
+	return summary.Destination{Client: c, Repo: repo, WindowDays: p.EscapeRate.WindowDays, MinSeverity: p.EscapeRate.Severity}, true, nil
 }
 
 // RunMonthlySummaries posts each installation's summary once its month is due,
@@ -46,7 +46,7 @@ func (s *Server) summaryTarget(ctx context.Context, inst store.Installation) (gh
 func (s *Server) RunMonthlySummaries(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	sch := summary.Scheduler{Store: s.store, Target: s.summaryTarget}
+	sch := summary.Scheduler{Store: s.store, Target: s.summaryTarget, Log: s.log}
 	if err := sch.Loop(ctx, t.C); err != nil && ctx.Err() == nil {
 		s.log.Error().Err(err).Msg("monthly summaries stopped")
 	}
@@ -58,14 +58,15 @@ func (s *Server) RunSummary(ctx context.Context, installationID int64, month tim
 	if err != nil {
 		return summary.Outcome{}, fmt.Errorf("installation %d: %w", installationID, err)
 	}
-	c, repo, ok, err := s.summaryTarget(ctx, inst)
+	d, ok, err := s.summaryTarget(ctx, inst)
 	if err != nil {
 		return summary.Outcome{}, err
 	}
 	if !ok && !dryRun {
 		return summary.Outcome{}, fmt.Errorf("the org policy of %s names no readable summary.repository", inst.Account)
 	}
-	return summary.Run(ctx, s.store, c, inst, repo, month, dryRun)
+	r := summary.Runner{WindowDays: d.WindowDays, MinSeverity: d.MinSeverity}
+	return r.Run(ctx, s.store, d.Client, inst, d.Repo, month, dryRun)
 }
 
 // FindInstallation returns the installation of an org or user account.

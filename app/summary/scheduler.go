@@ -4,25 +4,36 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/store"
 )
 
-// Target tells the scheduler where an installation's summary goes: a client acting
-// as the installation and the repository of its policy's summary.repository.
-// ok is false when the policy names none (no summary for that organisation).
-// It is a callback so that this package does not depend on policy loading.
-type Target func(ctx context.Context, inst store.Installation) (c gh.Client, repo gh.Repo, ok bool, err error)
+// Destination is where an installation's summary goes and how its org counts: a client
+// acting as the installation, the repository of its policy's summary.repository, and
+// the policy's escape_rate settings (zero values keep the Runner's).
+type Destination struct {
+	Client      gh.Client
+	Repo        gh.Repo
+	WindowDays  int
+	MinSeverity checks.Severity
+}
+
+// Target tells the scheduler an installation's Destination; ok is false when the
+// policy names no summary repository. It is a callback so that this package does not
+// depend on policy loading.
+type Target func(ctx context.Context, inst store.Installation) (d Destination, ok bool, err error)
 
 // Scheduler runs every installation's monthly summary when it is due.
 type Scheduler struct {
 	Store  store.Store
 	Target Target
 	Runner Runner
-	Log    *slog.Logger // default slog.Default()
+	Log    zerolog.Logger
 }
 
 // Loop runs the due summaries once at start and then at every tick, until ctx is
@@ -45,7 +56,7 @@ func (s *Scheduler) Loop(ctx context.Context, ticks <-chan time.Time) error {
 
 func (s *Scheduler) runLogged(ctx context.Context, now time.Time) {
 	if _, err := s.RunDue(ctx, now); err != nil && ctx.Err() == nil {
-		s.log().ErrorContext(ctx, "monthly summary", "err", err)
+		s.Log.Error().Err(err).Msg("monthly summary")
 	}
 }
 
@@ -74,7 +85,7 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) ([]Outcome, error
 		if !inst.DeletedAt.IsZero() || inst.Suspended || (!inst.CreatedAt.IsZero() && !inst.CreatedAt.Before(month.AddDate(0, 1, 0))) {
 			continue
 		}
-		c, repo, ok, err := s.Target(ctx, inst)
+		d, ok, err := s.Target(ctx, inst)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("monthly summary of %s: %w", inst.Account, err))
 			continue
@@ -82,22 +93,23 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) ([]Outcome, error
 		if !ok {
 			continue
 		}
-		out, err := r.Run(ctx, s.Store, c, inst, repo, month, false)
+		run := r
+		if d.WindowDays > 0 {
+			run.WindowDays = d.WindowDays
+		}
+		if d.MinSeverity != "" {
+			run.MinSeverity = d.MinSeverity
+		}
+		out, err := run.Run(ctx, s.Store, d.Client, inst, d.Repo, month, false)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if out.Status == StatusCreated {
-			s.log().InfoContext(ctx, "monthly summary created", "installation", inst.ID, "account", inst.Account, "repo", repo.String(), "issue", out.Issue.Number)
+			s.Log.Info().Int64("installation", inst.ID).Str("account", inst.Account).Str("repo", d.Repo.String()).
+				Int("issue", out.Issue.Number).Msg("monthly summary created")
 		}
 		outs = append(outs, out)
 	}
 	return outs, errors.Join(errs...)
-}
-
-func (s *Scheduler) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
 }

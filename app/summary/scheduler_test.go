@@ -3,11 +3,11 @@ package summary_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/gh"
+	"github.com/rs/zerolog"
+
 	"github.com/escapegate/escapegate/app/summary"
 	"github.com/escapegate/escapegate/store"
 )
@@ -31,16 +31,16 @@ func TestScheduler(t *testing.T) {
 	s := &summary.Scheduler{
 		Store:  st,
 		Runner: summary.Runner{Now: at(t0)},
-		Log:    slog.New(slog.DiscardHandler),
-		Target: func(_ context.Context, in store.Installation) (gh.Client, gh.Repo, bool, error) {
+		Log:    zerolog.Nop(),
+		Target: func(_ context.Context, in store.Installation) (summary.Destination, bool, error) {
 			asked = append(asked, in.ID)
 			switch in.ID {
 			case 8:
-				return nil, gh.Repo{}, false, nil
+				return summary.Destination{}, false, nil
 			case 11:
-				return nil, gh.Repo{}, false, errors.New("policy unreadable")
+				return summary.Destination{}, false, errors.New("policy unreadable")
 			}
-			return c, repo, true, nil
+			return summary.Destination{Client: c, Repo: repo}, true, nil
 		},
 	}
 	ticks := make(chan time.Time)
