@@ -10,6 +10,8 @@ out=${1:-$root/bench/out}
 corpus=$out/corpus
 [ -f "$shared/bench/gen_diffs.py" ] || { echo "run.sh: $shared/bench is absent" >&2; exit 2; }
 mkdir -p "$out"
+# The corpus holds Go sources: a go.mod makes OUT its own module, outside ./... of this one.
+[ -f "$out/go.mod" ] || echo "module escapegate-bench-out" >"$out/go.mod"
 
 if [ ! -f "$corpus/truth.jsonl" ]; then
   echo "# building corpus in $corpus" >&2

@@ -6,11 +6,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -119,12 +117,13 @@ func run(corpus, glReport string, workers int, addedMB float64) (*result, error)
 		go func() {
 			defer wg.Done()
 			for p := range queue {
-				data, err := os.ReadFile(p)
+				f, err := os.Open(p)
 				if err != nil {
 					errs <- err
 					return
 				}
-				files, err := diff.Parse(capLines(data, diff.MaxLineBytes))
+				files, err := diff.Parse(f) // lines over diff.MaxLineBytes are cut
+				f.Close()
 				if err != nil {
 					errs <- fmt.Errorf("%s: %w", p, err)
 					return
@@ -196,40 +195,6 @@ func run(corpus, glReport string, workers int, addedMB float64) (*result, error)
 	}
 	sort.Strings(res.MissedThatGLFound)
 	return res, nil
-}
-
-// capLines cuts lines longer than limit bytes: diff.Parse refuses them (the corpus
-// holds a generated line of more than 1 MiB), and the engine scans only the first
-// secrets.MaxLineBytes of a line anyway. Patches without such lines pass unchanged.
-func capLines(data []byte, limit int) io.Reader {
-	long := false
-	for rest := data; len(rest) > 0; {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			i = len(rest)
-		}
-		if i > limit {
-			long = true
-			break
-		}
-		rest = rest[min(i+1, len(rest)):]
-	}
-	if !long {
-		return bytes.NewReader(data)
-	}
-	var out bytes.Buffer
-	for rest := data; len(rest) > 0; {
-		i := bytes.IndexByte(rest, '\n')
-		line := rest
-		if i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
-		out.Write(line[:min(len(line), limit)])
-		out.WriteByte('\n')
-	}
-	return &out
 }
 
 func readTruth(path string) ([]truthRow, error) {

@@ -3,7 +3,6 @@
 package diff
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -38,19 +37,104 @@ const MaxLineBytes = 1 << 20
 func ParsePatch(patch string) (added, removed []Line, err error) {
 	f := &File{}
 	p := hunkParser{file: f}
-	for i, raw := range strings.Split(patch, "\n") {
+	for i := 1; ; i++ {
+		raw, rest, more := strings.Cut(patch, "\n")
 		if err := p.line(raw); err != nil {
-			return nil, nil, fmt.Errorf("patch line %d: %w", i+1, err)
+			return nil, nil, fmt.Errorf("patch line %d: %w", i, err)
 		}
+		if !more {
+			break
+		}
+		patch = rest
 	}
 	return f.Added, f.Removed, nil
 }
 
+// lineReader yields the lines of a reader without their "\n" or "\r\n", cutting any
+// line at MaxLineBytes. Each chunk of input becomes one string and its lines are
+// substrings of it, so reading costs no allocation per line.
+type lineReader struct {
+	r     io.Reader
+	buf   []byte // read buffer, reused
+	lines string // complete lines not yet returned
+	tail  []byte // in buf: the start of a line whose end is not read yet
+	skip  bool   // dropping the rest of a line that was cut
+	eof   bool
+	err   error
+}
+
+// chunkBytes is how much input one read asks for. Chunks stay small enough to be
+// ordinary heap objects: large ones cost fresh, zeroed pages.
+const chunkBytes = 32 << 10
+
+func (lr *lineReader) next() (string, bool) {
+	for {
+		if i := strings.IndexByte(lr.lines, '\n'); i >= 0 {
+			line := lr.lines[:i]
+			lr.lines = lr.lines[i+1:]
+			return cutLine(line), true
+		}
+		if lr.eof {
+			if len(lr.tail) > 0 && !lr.skip {
+				line := string(lr.tail[:min(len(lr.tail), MaxLineBytes)])
+				lr.tail = nil
+				return cutLine(line), true
+			}
+			return "", false
+		}
+		lr.fill()
+	}
+}
+
+// fill reads the next chunk: its complete lines go to lr.lines, the rest to lr.tail.
+func (lr *lineReader) fill() {
+	nt := len(lr.tail)
+	if cap(lr.buf) < nt+chunkBytes {
+		lr.buf = make([]byte, max(nt+chunkBytes, 2*cap(lr.buf))) // a long line: the buffer grows to hold it
+	}
+	lr.buf = lr.buf[:cap(lr.buf)]
+	copy(lr.buf, lr.tail) // the tail may overlap its new place: copy moves it safely
+	n, err := io.ReadFull(lr.r, lr.buf[nt:nt+chunkBytes])
+	if err != nil {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			lr.err = err
+		}
+		lr.eof = true
+	}
+	buf := lr.buf[:nt+n]
+	if lr.skip {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			lr.tail = nil
+			return
+		}
+		lr.skip = false
+		buf = buf[i+1:]
+	}
+	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+		lr.lines = string(buf[:i+1])
+		buf = buf[i+1:]
+	}
+	if len(buf) > MaxLineBytes && !lr.eof {
+		// A line with no end in sight: keep its first MaxLineBytes, drop the rest.
+		lr.lines += string(buf[:MaxLineBytes]) + "\n"
+		lr.skip = true
+		buf = nil
+	}
+	lr.tail = buf
+}
+
+// cutLine drops a trailing "\r" and cuts the line at MaxLineBytes.
+func cutLine(s string) string {
+	s = strings.TrimSuffix(s, "\r")
+	return s[:min(len(s), MaxLineBytes)]
+}
+
 // Parse reads a git-style unified diff (as `git diff` or `git format-patch` writes it,
-// or a plain `diff -u`) and returns its files in order.
+// or a plain `diff -u`) and returns its files in order. A line longer than
+// MaxLineBytes is cut there (the rest of it is skipped).
 func Parse(r io.Reader) ([]File, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), MaxLineBytes+1)
+	lr := lineReader{r: r}
 	var files []File
 	var cur *File
 	var p hunkParser
@@ -62,18 +146,14 @@ func Parse(r io.Reader) ([]File, error) {
 	}
 	n := 0
 	for {
-		ok := sc.Scan()
+		raw, ok := lr.next()
 		if !ok {
-			if err := sc.Err(); err != nil {
-				if err == bufio.ErrTooLong {
-					return nil, fmt.Errorf("diff line %d is longer than %d bytes", n+1, MaxLineBytes)
-				}
-				return nil, fmt.Errorf("reading diff: %w", err)
+			if lr.err != nil {
+				return nil, fmt.Errorf("reading diff: %w", lr.err)
 			}
 			break
 		}
 		n++
-		raw := strings.TrimSuffix(sc.Text(), "\r")
 		switch {
 		case strings.HasPrefix(raw, "diff --git "):
 			flush()

@@ -1,9 +1,12 @@
 package diff
 
 import (
+	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestParsePatch(t *testing.T) {
@@ -154,4 +157,75 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseCutsLongLines: a line longer than MaxLineBytes is cut there and parsing
+// goes on; the added line keeps its first MaxLineBytes-1 bytes (after the "+").
+func TestParseCutsLongLines(t *testing.T) {
+	long := strings.Repeat("x", 2*MaxLineBytes+17)
+	for _, tail := range []string{"\n", "\r\n", ""} {
+		in := "diff --git a/min.js b/min.js\n--- a/min.js\n+++ b/min.js\n@@ -1,2 +1,3 @@\n ctx\n+" + long + tail
+		if tail != "" {
+			in += "+after\n-old\n"
+		}
+		for name, r := range map[string]func() io.Reader{
+			"whole":    func() io.Reader { return strings.NewReader(in) },
+			"one byte": func() io.Reader { return iotest.OneByteReader(strings.NewReader(in)) },
+			"half":     func() io.Reader { return iotest.HalfReader(strings.NewReader(in)) },
+		} {
+			files, err := Parse(r())
+			if err != nil {
+				t.Fatalf("%s %q: %v", name, tail, err)
+			}
+			want := []Line{{2, long[:MaxLineBytes-1]}}
+			if tail != "" {
+				want = append(want, Line{3, "after"})
+			}
+			if len(files) != 1 || !reflect.DeepEqual(files[0].Added, want) {
+				t.Fatalf("%s %q: got %d files", name, tail, len(files))
+			}
+			if tail != "" && !reflect.DeepEqual(files[0].Removed, []Line{{2, "old"}}) {
+				t.Fatalf("%s %q: removed %v", name, tail, files[0].Removed)
+			}
+		}
+	}
+}
+
+// TestParseReaders: the result does not depend on how the reader splits the input
+// (chunk boundaries inside lines, CRLF, no final newline).
+func TestParseReaders(t *testing.T) {
+	var b strings.Builder
+	var want []Line
+	b.WriteString("diff --git a/big.txt b/big.txt\n--- a/big.txt\n+++ b/big.txt\n")
+	const n = 30000
+	fmt.Fprintf(&b, "@@ -0,0 +1,%d @@\r\n", n)
+	for i := 1; i <= n; i++ {
+		text := fmt.Sprintf("line %d %s", i, strings.Repeat("ab", i%50))
+		want = append(want, Line{i, text})
+		b.WriteString("+" + text)
+		if i%7 == 0 {
+			b.WriteString("\r")
+		}
+		if i < n {
+			b.WriteString("\n")
+		}
+	}
+	in := b.String()
+	for name, r := range map[string]io.Reader{
+		"whole":    strings.NewReader(in),
+		"one byte": iotest.OneByteReader(strings.NewReader(in)),
+		"half":     iotest.HalfReader(strings.NewReader(in)),
+		"data err": iotest.DataErrReader(strings.NewReader(in)),
+	} {
+		files, err := Parse(r)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(files) != 1 || !reflect.DeepEqual(files[0].Added, want) {
+			t.Fatalf("%s: added lines differ", name)
+		}
+	}
+	if _, err := Parse(iotest.TimeoutReader(strings.NewReader(in))); err == nil {
+		t.Fatal("a read error must be returned")
+	}
 }
