@@ -49,6 +49,7 @@ type Engine struct {
 	pathOnly    []int32    // rules without a regex: the path alone is the finding
 	pathChecked []int32    // rules whose eligibility depends on the file's path
 	globalSets  [][]*config.Allowlist
+	globalPathF [][]pathFilter // per global set and allowlist: literals its path regexes need
 	scratch     sync.Pool
 }
 
@@ -59,6 +60,13 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{rules: rules, globalSets: globalSets}
+	for _, set := range globalSets {
+		fs := make([]pathFilter, len(set))
+		for i, a := range set {
+			fs[i] = newPathFilter(a)
+		}
+		e.globalPathF = append(e.globalPathF, fs)
+	}
 	kwIndex := map[string]int{}
 	var kws []string
 	var kwRules [][]int32 // keyword index → rules having that keyword
@@ -212,8 +220,13 @@ func (e *Engine) prepareFile(sc *scratch, path string) bool {
 	// Rules share one of two global allowlists (defaults; defaults plus policy's):
 	// evaluate each once per file.
 	var setAllowed [2]bool
+	lower, filtered := lowerPath(path)
 	for set := range e.globalSets {
-		setAllowed[set] = pathOrCommitAllowed(path, e.globalSets[set])
+		var fs []pathFilter
+		if filtered {
+			fs = e.globalPathF[set]
+		}
+		setAllowed[set] = pathOrCommitAllowedFiltered(path, lower, e.globalSets[set], fs)
 	}
 	any := false
 	for i := range e.rules {
@@ -246,11 +259,18 @@ func (e *Engine) pathExcludes(sc *scratch, ri int32) bool {
 // commits: an OR allowlist allows a matching path; an AND allowlist only when all
 // its (path, commit) checks pass and it has no regexes or stopwords to check later.
 func pathOrCommitAllowed(path string, als []*config.Allowlist) bool {
+	return pathOrCommitAllowedFiltered(path, "", als, nil)
+}
+
+// pathOrCommitAllowedFiltered is pathOrCommitAllowed where filters (nil, or one per
+// allowlist) skip the path regexes of allowlists that cannot match lower, the path
+// lower-cased.
+func pathOrCommitAllowedFiltered(path, lower string, als []*config.Allowlist, filters []pathFilter) bool {
 	if path == "" {
 		return false
 	}
-	for _, a := range als {
-		pathOK := a.PathAllowed(path)
+	for i, a := range als {
+		pathOK := (filters == nil || filters[i].mayAllow(lower)) && a.PathAllowed(path)
 		if a.MatchCondition == config.AllowlistMatchAnd {
 			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
 				continue
