@@ -38,6 +38,8 @@ type Config struct {
 type Queue struct {
 	Size    int `yaml:"size"`
 	Workers int `yaml:"workers"`
+	// MaxBytes bounds the payload bytes waiting or in progress, whatever their count.
+	MaxBytes int64 `yaml:"max_bytes"`
 }
 
 // Default returns the configuration used for keys that neither file nor environment set.
@@ -46,7 +48,7 @@ func Default() Config {
 		Listen:    "127.0.0.1:8080",
 		Store:     "bolt:escapegate.db",
 		LogLevel:  "info",
-		Queue:     Queue{Size: 1000, Workers: 8},
+		Queue:     Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
 		PolicyTTL: 5 * time.Minute,
 	}
 	c.GitHub.WebURL = "https://github.com"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/palantir/go-githubapp/githubapp"
 )
@@ -17,12 +18,17 @@ type queue struct {
 	inner   githubapp.Scheduler
 	wg      sync.WaitGroup
 	metrics *metrics
+	// maxBytes bounds the payload bytes waiting or in progress: a count of events alone
+	// does not bound memory when payloads range from 5 KB to GitHub's 25 MB.
+	maxBytes int64
+	bytes    atomic.Int64
 }
 
-func newQueue(size, workers int, m *metrics, onError githubapp.AsyncErrorCallback) *queue {
+func newQueue(size, workers int, maxBytes int64, m *metrics, onError githubapp.AsyncErrorCallback) *queue {
 	return &queue{
-		inner:   githubapp.QueueAsyncScheduler(size, workers, githubapp.WithAsyncErrorCallback(onError)),
-		metrics: m,
+		inner:    githubapp.QueueAsyncScheduler(size, workers, githubapp.WithAsyncErrorCallback(onError)),
+		metrics:  m,
+		maxBytes: maxBytes,
 	}
 }
 
@@ -48,15 +54,25 @@ func (q *queue) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 	if err := checkEnvelope(d.Payload); err != nil {
 		return githubapp.ValidationError{EventType: d.EventType, DeliveryID: d.DeliveryID, Cause: err}
 	}
+	n := int64(len(d.Payload))
+	if q.maxBytes > 0 && q.bytes.Add(n) > q.maxBytes {
+		q.bytes.Add(-n)
+		return githubapp.ErrCapacityExceeded
+	}
 	q.wg.Add(1)
 	q.metrics.queued.Inc()
-	d.Handler = &tracked{EventHandler: d.Handler, q: q}
+	d.Handler = &tracked{EventHandler: d.Handler, q: q, n: n}
 	if err := q.inner.Schedule(ctx, d); err != nil {
-		q.metrics.queued.Dec()
-		q.wg.Done()
+		q.release(n)
 		return err
 	}
 	return nil
+}
+
+func (q *queue) release(n int64) {
+	q.bytes.Add(-n)
+	q.metrics.queued.Dec()
+	q.wg.Done()
 }
 
 // Wait blocks until every scheduled event has been handled.
@@ -65,11 +81,11 @@ func (q *queue) Wait() { q.wg.Wait() }
 type tracked struct {
 	githubapp.EventHandler
 	q *queue
+	n int64
 }
 
 func (t *tracked) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	defer t.q.wg.Done()
-	t.q.metrics.queued.Dec()
+	defer t.q.release(t.n)
 	timer := t.q.metrics.startEvent(eventType)
 	err := t.EventHandler.Handle(ctx, eventType, deliveryID, payload)
 	timer(err)

@@ -39,9 +39,11 @@ type Options struct {
 	Now            func() time.Time
 	QueueSize      int
 	Workers        int
-	PublicURL      string
-	PolicyTTL      time.Duration
-	InstallPace    time.Duration
+	// QueueBytes bounds the payload bytes waiting or in progress (default 256 MB).
+	QueueBytes  int64
+	PublicURL   string
+	PolicyTTL   time.Duration
+	InstallPace time.Duration
 }
 
 // Server is a wired escapegate.
@@ -70,6 +72,9 @@ func New(o Options) (*Server, error) {
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 256 << 20
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -81,7 +86,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{gate: g, clients: o.Clients, store: o.Store, metrics: newMetrics(), log: o.Logger, size: o.QueueSize, problems: map[string]string{}}
-	s.queue = newQueue(o.QueueSize, o.Workers, s.metrics, func(ctx context.Context, d githubapp.Dispatch, err error) {
+	s.queue = newQueue(o.QueueSize, o.Workers, o.QueueBytes, s.metrics, func(ctx context.Context, d githubapp.Dispatch, err error) {
 		s.log.Error().Err(err).Str("event", d.EventType).Str("delivery", d.DeliveryID).Msg("webhook handling failed")
 	})
 	hs := handlers.All(handlers.Deps{Gate: g, Store: o.Store, Log: o.Logger, InstallPace: o.InstallPace, Now: o.Now})

@@ -25,6 +25,10 @@ const secret = "s3cret"
 // newServer builds escapegate with a client factory that blocks until release is closed,
 // so that tests control when queued work finishes.
 func newServer(t *testing.T, size, workers int, release <-chan struct{}) (*server.Server, *httptest.Server) {
+	return newServerBytes(t, size, workers, 0, release)
+}
+
+func newServerBytes(t *testing.T, size, workers int, maxBytes int64, release <-chan struct{}) (*server.Server, *httptest.Server) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
 	if err != nil {
@@ -39,7 +43,7 @@ func newServer(t *testing.T, size, workers int, release <-chan struct{}) (*serve
 		return nil, errors.New("no GitHub in this test")
 	}
 	srv, err := server.New(server.Options{Store: st, Clients: clients, WebhookSecret: secret, FingerprintKey: []byte("k"),
-		Logger: zerolog.Nop(), QueueSize: size, Workers: workers})
+		Logger: zerolog.Nop(), QueueSize: size, Workers: workers, QueueBytes: maxBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,4 +173,28 @@ func TestOversizedPayloadRefused(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", resp.StatusCode)
 	}
+}
+
+func TestQueueBoundedByBytes(t *testing.T) {
+	release := make(chan struct{})
+	payload := events.PullRequest(1, events.Repo{ID: 1, FullName: "o/r"}, "opened", events.PR{Number: 1, Author: "a", HeadSHA: strings.Repeat("a", 40)}, "a")
+	// Room for two payloads in bytes although the queue has room for a hundred events.
+	srv, hs := newServerBytes(t, 100, 1, int64(2*len(payload)+10), release)
+	var statuses []int
+	for i := 0; i < 5; i++ {
+		statuses = append(statuses, post(t, hs.URL, "b"+string(rune('0'+i)), payload).StatusCode)
+	}
+	close(release)
+	srv.Wait()
+	want := []int{200, 200, 503, 503, 503}
+	for i := range want {
+		if statuses[i] != want[i] {
+			t.Fatalf("statuses %v, want %v", statuses, want)
+		}
+	}
+	// Once the work is done the budget is free again.
+	if s := post(t, hs.URL, "after", payload).StatusCode; s != 200 {
+		t.Fatalf("after draining: %d", s)
+	}
+	srv.Wait()
 }
