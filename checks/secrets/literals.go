@@ -15,62 +15,113 @@ func requiredLiterals(pattern string) (lits []string, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	return reqLits(re.Simplify())
+	l := reqLits(re.Simplify())
+	if !l.ok || minLen(l.lits) == 0 {
+		return nil, false
+	}
+	return l.lits, true
 }
 
 const maxReqLits = 32
 
-func reqLits(re *syntax.Regexp) ([]string, bool) {
+// litSet is what reqLits knows of a pattern: every match contains one of lits (ok),
+// and when exact, every match is one of lits.
+type litSet struct {
+	lits      []string
+	ok, exact bool
+}
+
+func reqLits(re *syntax.Regexp) litSet {
 	switch re.Op {
 	case syntax.OpLiteral:
-		if len(re.Rune) == 0 {
-			return nil, false
-		}
-		return []string{strings.ToLower(string(re.Rune))}, true
+		return litSet{lits: []string{strings.ToLower(string(re.Rune))}, ok: true, exact: true}
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return litSet{lits: []string{""}, ok: true, exact: true}
 	case syntax.OpCharClass:
 		// A small class of single characters, such as [23].
 		var out []string
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
 				if len(out) == 8 {
-					return nil, false
+					return litSet{}
 				}
 				out = append(out, strings.ToLower(string(r)))
 			}
 		}
-		return out, len(out) > 0
-	case syntax.OpCapture, syntax.OpPlus:
+		return litSet{lits: out, ok: len(out) > 0, exact: len(out) > 0}
+	case syntax.OpCapture:
 		return reqLits(re.Sub[0])
+	case syntax.OpPlus:
+		l := reqLits(re.Sub[0])
+		l.exact = false
+		return l
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
-			return reqLits(re.Sub[0])
+			l := reqLits(re.Sub[0])
+			l.exact = l.exact && re.Min == 1 && re.Max == 1
+			return l
 		}
 	case syntax.OpConcat:
+		// Runs of exact parts multiply out ("." then (doc|pdf) is .doc or .pdf); the
+		// result is the best of the runs and of the other parts' sets.
 		var best []string
-		for _, s := range re.Sub {
-			if l, ok := reqLits(s); ok && better(l, best) {
+		consider := func(l []string) {
+			if l != nil && better(l, best) {
 				best = l
 			}
 		}
-		return best, best != nil
+		run, exact := []string{""}, true
+		for _, sub := range re.Sub {
+			l := reqLits(sub)
+			if l.exact && len(run)*len(l.lits) <= maxReqLits {
+				run = cross(run, l.lits)
+				continue
+			}
+			exact = false
+			consider(run)
+			run = []string{""}
+			if l.exact {
+				run = l.lits
+			} else if l.ok {
+				consider(l.lits)
+			}
+		}
+		consider(run)
+		return litSet{lits: best, ok: best != nil, exact: exact}
 	case syntax.OpAlternate:
 		var out []string
-		for _, s := range re.Sub {
-			l, ok := reqLits(s)
-			if !ok || len(out)+len(l) > maxReqLits {
-				return nil, false
+		exact := true
+		for _, sub := range re.Sub {
+			l := reqLits(sub)
+			if !l.ok || len(out)+len(l.lits) > maxReqLits {
+				return litSet{}
 			}
-			out = append(out, l...)
+			out = append(out, l.lits...)
+			exact = exact && l.exact
 		}
-		return out, true
+		return litSet{lits: out, ok: true, exact: exact}
 	}
-	return nil, false
+	return litSet{}
+}
+
+func cross(a, b []string) []string {
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, x+y)
+		}
+	}
+	return out
 }
 
 // better prefers the set whose shortest string is longest, then the smaller set.
 func better(a, b []string) bool {
 	if b == nil {
 		return true
+	}
+	if a == nil {
+		return false
 	}
 	ma, mb := minLen(a), minLen(b)
 	if ma != mb {

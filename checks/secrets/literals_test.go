@@ -72,8 +72,9 @@ func TestRequiredLiterals(t *testing.T) {
 		pattern string
 		want    []string
 	}{
-		{`(?i)\.(?:bmp|gif|jpe?g|png)$`, []string{"bmp", "gif", "jp", "png"}},
-		{`(?:^|/)node_modules(?:/.*)?$`, []string{"node_modules"}},
+		{`(?i)\.(?:bmp|gif|png)$`, []string{".bmp", ".gif", ".png"}},
+		{`(?i)\.(?:docx?|v2|.dll)$`, []string{"doc", "v2", "dll"}},
+		{`(?:^|/)node_modules(?:/.*)?$`, []string{"node_modules", "/node_modules"}},
 		{`go\.(?:mod|sum|work(?:\.sum)?)$`, []string{"go."}},
 		{`(?i)[a-z]+`, nil},
 		{`a*|b`, nil},
