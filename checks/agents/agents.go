@@ -4,7 +4,9 @@
 package agents
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"path"
 	"regexp"
 	"sort"
@@ -33,6 +35,7 @@ const (
 	kindAider
 	kindGoose
 	kindPython
+	kindClaudeJSON
 )
 
 // classify maps a repository path to the format this detector reads there.
@@ -46,8 +49,12 @@ func classify(p string) fileKind {
 	case parent == ".claude" && (base == "settings.json" || base == "settings.local.json"),
 		base == "managed-settings.json":
 		return kindClaude
+	case base == ".claude.json":
+		return kindClaudeJSON
 	case base == ".mcp.json", base == "claude_desktop_config.json", strings.HasSuffix(base, "mcp_settings.json"),
-		base == "mcp.json" && (parent == ".cursor" || parent == ".vscode" || parent == ".amazonq" || parent == ".roo" || parent == ".kiro"):
+		base == "mcp_config.json", base == "gemini-extension.json",
+		base == "mcp.json" && (parent == ".cursor" || parent == ".vscode" || parent == ".amazonq" || parent == ".roo" || parent == ".kiro" || parent == ".windsurf" ||
+			strings.HasSuffix(dir, ".kiro/settings") || strings.HasSuffix(dir, ".gemini/extensions")):
 		return kindMCP
 	case strings.HasSuffix(dir, ".continue/mcpServers") || dir == ".continue/mcpServers":
 		if ext == ".json" {
@@ -74,7 +81,7 @@ func classify(p string) fileKind {
 		return kindAmazonQ
 	case base == ".aider.conf.yml" || base == ".aider.conf.yaml":
 		return kindAider
-	case parent == "goose" && (base == "config.yaml" || base == "config.yml"):
+	case (parent == "goose" || parent == ".goose") && (base == "config.yaml" || base == "config.yml"):
 		return kindGoose
 	case ext == ".py":
 		return kindPython
@@ -132,10 +139,10 @@ func Evaluate(fp checks.Fingerprinter, path string, head, base []byte) []checks.
 	if k == kindNone {
 		return nil
 	}
-	heads := scan(k, path, head)
+	heads := safeScan(k, path, head)
 	var bases []hit
 	if base != nil {
-		bases = scan(k, path, base)
+		bases = safeScan(k, path, base)
 	}
 	out := make([]checks.Finding, 0, len(heads))
 	for _, h := range heads {
@@ -164,39 +171,66 @@ func Evaluate(fp checks.Fingerprinter, path string, head, base []byte) []checks.
 	return out
 }
 
+// safeScan is scan that never panics: a file that trips the evaluator is reported as unparseable.
+func safeScan(k fileKind, p string, content []byte) (hits []hit) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			hits = []hit{{rule: ruleParse, severity: checks.SeverityHigh, line: 1, setting: "parse internal",
+				message: "The file could not be evaluated; review its agent permissions by hand."}}
+		}
+	}()
+	return scan(k, p, content)
+}
+
+// maxNesting bounds bracket nesting in JSON and TOML: tools reject such files anyway, and
+// the parsers recurse once per level.
+const maxNesting = 512
+
 // scan runs the rules of one format over one version of a file.
 func scan(k fileKind, p string, content []byte) []hit {
 	var r report
 	var err error
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark is accepted by every tool here
+	if k != kindPython && k != kindCopilotAgent && k != kindAgenticWorkflow {
+		if line, deep := tooDeep(content, maxNesting); deep {
+			err = &parseError{line: line, msg: fmt.Sprintf("nested deeper than %d levels", maxNesting)}
+			k = kindNone
+		}
+	}
 	switch k {
 	case kindClaude:
-		err = withJSON(content, func(n *node) { claudeSettings(&r, n, p, true) })
+		err = withJSON(&r, content, func(n *node) { claudeSettings(&r, n, p, claudeProjectScope(p)) })
+	case kindClaudeJSON:
+		err = withJSON(&r, content, func(n *node) { claudeJSON(&r, n) })
 	case kindMCP:
-		err = withJSON(content, func(n *node) { mcpFile(&r, n) })
+		err = withJSON(&r, content, func(n *node) { mcpFile(&r, n) })
 	case kindMCPYAML:
-		err = withYAML(content, func(n *node) { mcpFile(&r, n) })
+		err = withYAML(&r, content, func(n *node) { mcpFile(&r, n) })
 	case kindCodex:
-		err = withTOML(content, func(n *node) { codexConfig(&r, n) })
+		err = withTOML(&r, content, func(n *node) { codexConfig(&r, n) })
 	case kindGemini:
-		err = withJSON(content, func(n *node) { geminiSettings(&r, n, true) })
+		err = withJSON(&r, content, func(n *node) { geminiSettings(&r, n, true) })
 	case kindGeminiPolicy:
-		err = withTOML(content, func(n *node) { geminiPolicy(&r, n) })
+		err = withTOML(&r, content, func(n *node) { geminiPolicy(&r, n) })
 	case kindCursor:
-		err = withJSON(content, func(n *node) { cursorPermissions(&r, n) })
+		err = withJSON(&r, content, func(n *node) { cursorPermissions(&r, n) })
 	case kindCopilotAgent:
-		err = withFrontMatter(content, func(n *node) { copilotAgent(&r, n) })
+		err = withFrontMatter(&r, content, func(n *node) { copilotAgent(&r, n) })
 	case kindAgenticWorkflow:
-		err = withFrontMatter(content, func(n *node) { agenticWorkflow(&r, n) })
+		err = withFrontMatter(&r, content, func(n *node) { agenticWorkflow(&r, n) })
 	case kindWorkflow:
-		err = withYAML(content, func(n *node) { workflow(&r, n) })
+		err = withYAML(&r, content, func(n *node) { workflow(&r, n) })
 	case kindAmazonQ:
-		err = withJSON(content, func(n *node) { amazonQAgent(&r, n) })
+		err = withJSON(&r, content, func(n *node) { amazonQAgent(&r, n) })
 	case kindAider:
-		err = withYAML(content, func(n *node) { aiderConfig(&r, n) })
+		err = withYAML(&r, content, func(n *node) { aiderConfig(&r, n) })
 	case kindGoose:
-		err = withYAML(content, func(n *node) { gooseConfig(&r, n) })
+		err = withYAML(&r, content, func(n *node) { gooseConfig(&r, n) })
 	case kindPython:
 		pythonFrameworks(&r, content)
+	}
+	if err == nil && r.root != nil && k != kindWorkflow {
+		secretSweep(&r, r.root, "", "")
 	}
 	var pe *parseError
 	if errors.As(err, &pe) {
@@ -209,33 +243,40 @@ func scan(k fileKind, p string, content []byte) []hit {
 
 var digits = regexp.MustCompile(`\d+`)
 
-func withJSON(b []byte, fn func(*node)) error {
+func withJSON(r *report, b []byte, fn func(*node)) error {
+	if jsonBlank(b) {
+		return nil // an empty file (or only comments) grants nothing
+	}
 	n, err := parseJSON(b)
 	if err == nil {
+		r.root = n
 		fn(n)
 	}
 	return err
 }
 
-func withYAML(b []byte, fn func(*node)) error {
+func withYAML(r *report, b []byte, fn func(*node)) error {
 	n, err := parseYAML(b, 0)
 	if err == nil {
+		r.root = n
 		fn(n)
 	}
 	return err
 }
 
-func withTOML(b []byte, fn func(*node)) error {
+func withTOML(r *report, b []byte, fn func(*node)) error {
 	n, err := parseTOML(b)
 	if err == nil {
+		r.root = n
 		fn(n)
 	}
 	return err
 }
 
-func withFrontMatter(b []byte, fn func(*node)) error {
+func withFrontMatter(r *report, b []byte, fn func(*node)) error {
 	n, err := parseFrontMatter(b)
 	if err == nil {
+		r.root = n
 		fn(n)
 	}
 	return err
@@ -243,14 +284,19 @@ func withFrontMatter(b []byte, fn func(*node)) error {
 
 // report collects hits, dropping a second hit of the same rule on the same setting.
 type report struct {
-	hits []hit
-	seen map[string]bool
+	hits  []hit
+	seen  map[string]bool
+	root  *node          // the parsed file, for the credential sweep
+	swept map[*node]bool // values already checked for credentials
 }
 
 func (r *report) add(h hit) {
 	if r.seen == nil {
 		r.seen = map[string]bool{}
 	}
+	// No literal credential may leave the evaluator, whatever a rule quotes.
+	h.message = redactCredentials(h.message)
+	h.setting = redactCredentials(h.setting)
 	key := h.rule + "\x00" + h.setting
 	if r.seen[key] {
 		return

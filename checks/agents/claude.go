@@ -2,6 +2,7 @@ package agents
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/escapegate/escapegate/checks"
@@ -50,11 +51,55 @@ func pathBase(s string) string {
 
 // wildcardSpec is a specifier that matches everything.
 func wildcardSpec(spec string) bool {
-	switch strings.TrimSpace(spec) {
-	case "", "*", ":*", "**", "* *":
+	switch s := strings.TrimSpace(spec); s {
+	case "", "*", ":*", "**", "* *", "*:*", "**:*", "***":
+		return true
+	default:
+		return strings.Trim(s, "*: ") == ""
+	}
+}
+
+// scriptRunnerSubcommands run any script, package or file when their arguments are free:
+// `npm run:*`, `uv run *`, `bundle exec:*`.
+var scriptRunnerSubcommands = map[string]map[string]bool{
+	"npm": {"run": true, "run-script": true, "exec": true, "x": true}, "pnpm": {"run": true, "exec": true, "dlx": true},
+	"yarn": {"run": true, "exec": true, "dlx": true}, "uv": {"run": true, "tool": true}, "poetry": {"run": true}, "pipenv": {"run": true},
+	"bundle": {"exec": true}, "go": {"run": true}, "cargo": {"run": true}, "pdm": {"run": true}, "hatch": {"run": true}, "rye": {"run": true},
+	"dotnet": {"run": true}, "mise": {"exec": true, "x": true}, "git": {"-c": true},
+}
+
+// runnerSubcommandSpec is "npm run:*" / "uv run *": a runner subcommand with free arguments.
+func runnerSubcommandSpec(spec string) (string, bool) {
+	f := strings.Fields(strings.TrimSpace(spec))
+	if len(f) < 2 || len(f) > 3 {
+		return "", false
+	}
+	cmd := pathBase(f[0])
+	sub := f[1]
+	rest := ""
+	if len(f) == 3 {
+		rest = f[2]
+	} else if i := strings.Index(sub, ":"); i >= 0 {
+		sub, rest = sub[:i], sub[i:]
+	}
+	if !scriptRunnerSubcommands[cmd][sub] {
+		return "", false
+	}
+	if rest == "" || rest == ":*" || rest == "*" || rest == "**" {
+		return cmd + " " + sub, true
+	}
+	return "", false
+}
+
+// broadEditSpec is an Edit/Write specifier that reaches files outside the project.
+func broadEditSpec(spec string) bool {
+	p := strings.TrimSpace(spec)
+	if wildcardSpec(p) {
 		return true
 	}
-	return false
+	p = strings.TrimSuffix(strings.TrimSuffix(p, "**"), "*")
+	p = strings.TrimSuffix(p, "/**/")
+	return p == "/" || p == "//" || p == "~/" || broadDirectory(p)
 }
 
 // wholeRunnerSpec is "npm:*" / "npm *": every subcommand of a script runner.
@@ -80,10 +125,13 @@ func judgeClaudeAllow(s string) (claudeGrant, bool) {
 	case tool == "*":
 		return claudeGrant{checks.SeverityHigh, "approves every tool", "*", 3, true, true}, true
 	case tool == "Bash":
-		if !hasSpec || wildcardSpec(spec) {
+		if !hasSpec || wildcardSpec(spec) || firstCommand(spec) == "*" || firstCommand(spec) == "**" {
 			return claudeGrant{checks.SeverityHigh, "approves every shell command", "Bash", 2, true, true}, true
 		}
 		cmd := firstCommand(spec)
+		if sub, ok := runnerSubcommandSpec(spec); ok {
+			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` invocation, which runs any script, package or file", sub), "Bash", 1, false, false}, true
+		}
 		if riskyCommands[cmd] {
 			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` command, which runs arbitrary code or reaches the network", cmd), "Bash", 1, false, egressCommands[cmd]}, true
 		}
@@ -91,8 +139,11 @@ func judgeClaudeAllow(s string) (claudeGrant, bool) {
 			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` subcommand, which runs any script of the repository", cmd), "Bash", 1, false, false}, true
 		}
 	case tool == "Edit" || tool == "Write" || tool == "MultiEdit" || tool == "NotebookEdit":
-		if !hasSpec || wildcardSpec(spec) || spec == "/**" || spec == "//**" || spec == "~/**" || spec == "~/" {
+		if !hasSpec || wildcardSpec(spec) {
 			return claudeGrant{checks.SeverityHigh, "approves edits to any file the agent can reach", tool, 2, false, false}, true
+		}
+		if broadEditSpec(spec) {
+			return claudeGrant{checks.SeverityHigh, "approves edits outside the project (home, dotfiles or system files)", tool, 1, false, false}, true
 		}
 	case tool == "WebFetch":
 		if !hasSpec || wildcardSpec(spec) {
@@ -100,11 +151,95 @@ func judgeClaudeAllow(s string) (claudeGrant, bool) {
 		}
 	case strings.HasPrefix(tool, "mcp__"):
 		parts := strings.Split(strings.TrimPrefix(tool, "mcp__"), "__")
+		if parts[0] == "*" || parts[0] == "" {
+			return claudeGrant{checks.SeverityHigh, "approves every tool of every MCP server, including write and delete tools", "mcp__", 3, false, false}, true
+		}
 		if len(parts) == 1 || parts[1] == "*" || parts[1] == "" {
 			return claudeGrant{checks.SeverityMedium, fmt.Sprintf("approves every tool of MCP server `%s`, including write and delete tools", parts[0]), "mcp__" + parts[0], 2, false, false}, true
 		}
 	}
 	return claudeGrant{}, false
+}
+
+// claudeAllow judges each entry of a Claude Code allow list.
+func claudeAllow(r *report, list *node, key string) {
+	for _, it := range list.list() {
+		if it.kind != scalarNode {
+			continue
+		}
+		g, ok := judgeClaudeAllow(it.text())
+		if !ok {
+			continue
+		}
+		r.add(hit{rule: ruleCC1, severity: g.severity, line: it.line,
+			setting: "permissions.allow " + it.text(), scope: "permissions.allow " + g.scope, breadth: g.breadth,
+			message: fmt.Sprintf("Claude Code may run without asking: `%s` %s.", it.text(), g.what)})
+	}
+}
+
+// claudeProjectScope is a settings file that Claude Code reads as project or local settings
+// (where it reportedly ignores bypass modes); managed settings are enforced.
+func claudeProjectScope(p string) bool {
+	return pathBase(p) != "managed-settings.json"
+}
+
+// claudeJSON checks a committed ~/.claude.json-style file: MCP servers at the top and per project.
+func claudeJSON(r *report, root *node) {
+	mcpFile(r, root)
+	root.get("projects").each(func(_ string, proj *node) {
+		mcpServers(r, proj.get("mcpServers"))
+		claudeAllow(r, proj.get("allowedTools"), "allowedTools")
+	})
+}
+
+var (
+	// remoteExec downloads code and runs it: curl ... | sh, bash <(curl ...), iex (iwr ...).
+	remoteExec = regexp.MustCompile(`(?i)\b(curl|wget|iwr|irm|invoke-webrequest|invoke-restmethod)\b[^|;&]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|\b(curl|wget|iwr|irm)\b[^|;&]*\|\s*(sudo\s+)?(python3?|node|perl|ruby|iex|invoke-expression)\b|<\(\s*(curl|wget)\b|\$\(\s*(curl|wget)\b[^)]*\)\s*"?\s*$|\b(sh|bash)\s+-c\s+["']?\$\(\s*(curl|wget)\b`)
+	// exfilCommand sends local secrets out: an upload flag or pipe to a network tool with env or credential files.
+	egressUpload = regexp.MustCompile(`(?i)\b(curl|wget|nc|ncat|socat)\b.*(\s-d\b|\s--data|\s-F\b|\s--form|\s-T\b|\s--upload-file|--post-data|--post-file)|\|\s*(nc|ncat|socat|curl|wget)\b`)
+	secretSource = regexp.MustCompile(`(?i)\$\(\s*(env|printenv|set)\s*\)|\b(env|printenv)\s*\||~/\.(ssh|aws|config/gh|docker|kube|netrc|npmrc|git-credentials)|\bid_(rsa|ed25519)|/etc/(passwd|shadow)|(^|[\s/])\.env\b|\bcredentials\b|\$\{?(ANTHROPIC|OPENAI|GITHUB|GH|AWS)_[A-Z_]*\}?`)
+)
+
+// claudeHooks flags hook (and status line) commands that fetch and run remote code or send secrets out.
+func claudeHooks(r *report, root *node) {
+	var cmds []*node
+	root.get("hooks").each(func(event string, matchers *node) {
+		for _, m := range matchers.list() {
+			for _, h := range m.get("hooks").list() {
+				if c := h.get("command"); c != nil {
+					cmds = append(cmds, c)
+				}
+			}
+			if c := m.get("command"); c != nil { // a hook written without the matcher level
+				cmds = append(cmds, c)
+			}
+		}
+	})
+	if c := root.get("statusLine", "command"); c != nil {
+		cmds = append(cmds, c)
+	}
+	if c := root.get("apiKeyHelper"); c != nil {
+		cmds = append(cmds, c)
+	}
+	for _, c := range cmds {
+		judgeHookCommand(r, c, "Claude Code hook")
+	}
+}
+
+// judgeHookCommand reports a command that runs with no prompt and downloads code or exfiltrates secrets.
+func judgeHookCommand(r *report, c *node, who string) {
+	t := c.text()
+	what := ""
+	switch {
+	case remoteExec.MatchString(t):
+		what = "downloads a script and runs it"
+	case egressUpload.MatchString(t) && secretSource.MatchString(t):
+		what = "sends environment variables or credential files to a remote host"
+	default:
+		return
+	}
+	r.add(hit{rule: ruleCC6, severity: checks.SeverityHigh, line: c.line, setting: "hook " + strings.Join(strings.Fields(t), " "),
+		message: fmt.Sprintf("%s runs without a prompt and %s: whoever controls that URL or script runs code with the developer's (or CI's) credentials.", who, what)})
 }
 
 // claudeSettings checks a Claude Code settings object. projectScope lowers what Claude
@@ -114,15 +249,9 @@ func claudeSettings(r *report, root *node, p string, projectScope bool) {
 		return
 	}
 	perms := root.get("permissions")
-	for _, it := range perms.get("allow").list() {
-		g, ok := judgeClaudeAllow(it.text())
-		if !ok {
-			continue
-		}
-		r.add(hit{rule: ruleCC1, severity: g.severity, line: it.line,
-			setting: "permissions.allow " + it.text(), scope: "permissions.allow " + g.scope, breadth: g.breadth,
-			message: fmt.Sprintf("Claude Code may run without asking: `%s` %s.", it.text(), g.what)})
-	}
+	claudeAllow(r, perms.get("allow"), "permissions.allow")
+	claudeAllow(r, root.get("allowedTools"), "allowedTools") // the older top-level form
+	claudeHooks(r, root)
 	ignored := ""
 	sev := checks.SeverityHigh
 	if projectScope {
@@ -162,14 +291,39 @@ func broadDirectory(d string) bool {
 	if d == "" {
 		return false
 	}
-	t := strings.TrimRight(d, "/\\")
+	t := strings.ReplaceAll(d, "\\", "/")
+	for _, home := range []string{"${env:HOME}", "${env:USERPROFILE}", "${userHome}", "%USERPROFILE%", "%HOMEPATH%", "${HOME}", "$HOME", "%HOME%"} {
+		if strings.HasPrefix(t, home) {
+			t = "~" + t[len(home):]
+			break
+		}
+	}
+	if len(t) >= 2 && t[1] == ':' && (t[0]|0x20) >= 'a' && (t[0]|0x20) <= 'z' { // C:/Users/x -> /Users/x
+		t = t[2:]
+		if t == "" {
+			return true
+		}
+	}
+	for strings.HasPrefix(t, "//") {
+		t = t[1:]
+	}
+	t = strings.TrimRight(t, "/")
 	switch t {
-	case "", "~", "$HOME", "${HOME}", "%USERPROFILE%", "/home", "/Users", "/root", "/etc", "/usr", "/var", "/opt", "C:", "c:", "..", "../..":
+	case "", "~", "/home", "/Users", "/root", "/etc", "/usr", "/var", "/opt", "/Windows", "..", "../..", "/mnt", "/Volumes", "/private", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib":
 		return true
 	}
-	for _, pre := range []string{"~/.", "$HOME/.", "${HOME}/.", "/etc/", "/root/", "/var/", "/usr/", "../../"} {
+	for _, pre := range []string{"~/.", "/etc/", "/root/", "/var/", "/usr/", "../../", "/proc/", "/sys/", "/boot/", "/Windows/", "/private/etc", "/Library/"} {
 		if strings.HasPrefix(t, pre) {
 			return true
+		}
+	}
+	// A home directory itself, or a dotfile in it: /home/alice, /Users/alice/.ssh.
+	for _, pre := range []string{"/home/", "/Users/"} {
+		if rest, ok := strings.CutPrefix(t, pre); ok {
+			name, sub, _ := strings.Cut(rest, "/")
+			if name != "" && (sub == "" || strings.HasPrefix(sub, ".")) {
+				return true
+			}
 		}
 	}
 	return false

@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -33,7 +34,7 @@ func pythonCode(src []byte) string {
 			blank(i, j)
 			i = j
 		case (c == '"' || c == '\'') && i+2 < len(b) && b[i+1] == c && b[i+2] == c:
-			end := strings.Index(string(b[i+3:]), string([]byte{c, c, c}))
+			end := bytes.Index(b[i+3:], []byte{c, c, c})
 			j := len(b)
 			if end >= 0 {
 				j = i + 3 + end + 3
@@ -69,6 +70,13 @@ var pyPatterns = []pyPattern{
 	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bLocalCommandLineCodeExecutor\s*\(`), "AutoGen `LocalCommandLineCodeExecutor` runs generated code on the host"},
 	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`["']use_docker["']\s*:\s*False\b|\buse_docker\s*=\s*False\b`), "AutoGen `use_docker: False` executes generated code on the host"},
 	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\badditional_authorized_imports\s*=\s*\[[^\]]*["'](\*|os|subprocess|sys|shutil)["']`), "smolagents code agent may import anything (or os/subprocess) in model-written code"},
+	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bload_tools\s*\(\s*\[[^\]]*["'](terminal|python_repl|shell)["']`), "LangChain `load_tools` with the `terminal` or `python_repl` tool runs model-chosen commands or code on the host"},
+	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\ballow_dangerous_tools\s*=\s*True\b`), "`allow_dangerous_tools=True` opts into LangChain tools that run commands or code on the host"},
+	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bPythonREPL\s*\(`), "LangChain `PythonREPL` runs model-written Python on the host"},
+	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\b(BashProcess|LLMBashChain)\b\s*[.(]`), "LangChain bash process/chain runs model-written shell commands on the host"},
+	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bLocalShellTool\s*\(`), "OpenAI Agents SDK `LocalShellTool` runs the commands the model chooses on this machine"},
+	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bCodeInterpreterTool\s*\([^)]*\bunsafe_mode\s*=\s*True\b`), "CrewAI `CodeInterpreterTool(unsafe_mode=True)` runs generated code on the host instead of Docker"},
+	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bShellToolMiddleware\s*\((?:[^()]|\([^()]*\))*\)`), "LangChain `ShellToolMiddleware` gives the model a persistent shell session"},
 	{ruleFW2, checks.SeverityMedium, regexp.MustCompile(`\ballow_dangerous_requests\s*=\s*True\b`), "requests toolkit with `allow_dangerous_requests=True` lets the model call any URL, internal ones included"},
 }
 
@@ -76,7 +84,9 @@ var (
 	fileToolkit   = regexp.MustCompile(`\bFileManagementToolkit\s*\(`)
 	rootDirArg    = regexp.MustCompile(`\broot_dir\s*=\s*(?:["']([^"']*)["']|([A-Za-z_][\w.]*))`)
 	toolDecorator = regexp.MustCompile(`(?m)^([ \t]*)@(function_tool|tool)\b[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)`)
-	shellCall     = regexp.MustCompile(`\bshell\s*=\s*True\b|\bos\.(system|popen)\s*\(|\bsubprocess\.getoutput\s*\(|\bcommands\.getoutput\s*\(`)
+	shellCall     = regexp.MustCompile(`\bshell\s*=\s*True\b|\bos\.(system|popen)\s*\(|\bsubprocess\.getoutput\s*\(|\bsubprocess\.getstatusoutput\s*\(|\bcommands\.getoutput\s*\(|\bcreate_subprocess_shell\s*\(|(^|[^.\w])(exec|eval)\s*\(|\[\s*["'](ba|z)?sh["']\s*,\s*["']-c["']|\bpty\.spawn\s*\(`)
+	// argvCall runs a program named by its first argument: subprocess.run(cmd.split()), Popen(shlex.split(cmd)).
+	argvCall = regexp.MustCompile(`\b(subprocess\.(run|Popen|call|check_output|check_call)|create_subprocess_exec|os\.exec\w*|os\.spawn\w*)\s*\(\s*(\*?\s*shlex\.split\s*\(\s*)?([A-Za-z_]\w*)(\.split\(\s*\))?\s*[,)]`)
 )
 
 // pythonFrameworks flags agent-framework code that runs model-chosen code on the host.
@@ -116,7 +126,16 @@ func pythonFrameworks(r *report, src []byte) {
 				continue
 			}
 			add(ruleFW1, checks.SeverityHigh, bodyStart+sm[0], "tool "+name+" "+strings.TrimSpace(line),
-				fmt.Sprintf("Agent tool `%s` passes its model-chosen argument to a shell (`%s`)", name, strings.TrimSpace(body[sm[0]:sm[1]])))
+				fmt.Sprintf("Agent tool `%s` passes its model-chosen argument to a shell or interpreter (`%s`)", name, strings.TrimSpace(body[sm[0]:sm[1]])))
+		}
+		for _, sm := range argvCall.FindAllStringSubmatchIndex(body, -1) {
+			arg := body[sm[8]:sm[9]]
+			if !mentionsAny(arg, params) {
+				continue
+			}
+			line := lineAround(body, sm[0])
+			add(ruleFW1, checks.SeverityHigh, bodyStart+sm[0], "tool "+name+" "+strings.TrimSpace(line),
+				fmt.Sprintf("Agent tool `%s` runs whatever program its model-chosen argument `%s` names", name, arg))
 		}
 	}
 }
@@ -190,9 +209,22 @@ func lineAround(s string, off int) string {
 
 func mentionsAny(s string, names []string) bool {
 	for _, n := range names {
-		if regexp.MustCompile(`\b` + regexp.QuoteMeta(n) + `\b`).MatchString(s) {
-			return true
+		for i := strings.Index(s, n); i >= 0; {
+			before := i == 0 || !isIdent(s[i-1])
+			after := i+len(n) == len(s) || !isIdent(s[i+len(n)])
+			if before && after {
+				return true
+			}
+			j := strings.Index(s[i+1:], n)
+			if j < 0 {
+				break
+			}
+			i += 1 + j
 		}
 	}
 	return false
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

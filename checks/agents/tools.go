@@ -102,21 +102,46 @@ func geminiPolicy(r *report, root *node) {
 		if !strings.EqualFold(rl.get("decision").text(), "allow") {
 			continue
 		}
+		var prefixes []string
+		var prefixNodes []*node
+		for _, key := range []string{"commandPrefix", "argsPattern", "commandRegex"} {
+			for _, p := range rl.get(key).list() {
+				if t := strings.TrimSpace(p.text()); t != "" && t != ".*" && t != ".+" && t != "^.*$" && t != "*" {
+					prefixes = append(prefixes, t)
+					prefixNodes = append(prefixNodes, p)
+				}
+			}
+		}
+		narrowed := len(prefixes) > 0
 		names := rl.get("toolName").list()
+		if len(names) == 0 && rl.get("mcpName") == nil {
+			d := rl.get("decision")
+			r.add(hit{rule: ruleGM2, severity: checks.SeverityMedium, line: d.line, setting: fmt.Sprintf("policy allow rule %d without toolName", i+1),
+				message: fmt.Sprintf("Gemini CLI policy rule %d has `decision = \"allow\"` and no `toolName`, so it allows every tool without confirmation. Gemini CLI documents workspace policies as disabled, hence medium; the same file is live in user or admin policy paths.", i+1)})
+			continue
+		}
 		for _, tn := range names {
 			t := tn.text()
-			narrowed := rl.get("commandPrefix") != nil || rl.get("argsPattern") != nil || rl.get("commandRegex") != nil
-			what := ""
+			what, at := "", tn
 			switch {
-			case t == "*" || t == "mcp_*" || strings.HasSuffix(t, "__*") && !narrowed:
+			case t == "*" || t == "mcp_*" || (strings.HasSuffix(t, "__*") || strings.HasSuffix(t, "_*")) && !narrowed:
 				what = "allows every tool it matches"
 			case geminiShellTools[t] && !narrowed:
 				what = "allows every shell command"
+			case geminiShellTools[t]:
+				for j, p := range prefixes {
+					if c := firstCommand(strings.TrimLeft(p, "^")); riskyCommands[c] {
+						what, at = fmt.Sprintf("allows every `%s` command, which runs arbitrary code or reaches the network,", c), prefixNodes[j]
+						break
+					}
+				}
+			case (t == "write_file" || t == "replace") && !narrowed:
+				what = "allows writes to any file"
 			}
 			if what == "" {
 				continue
 			}
-			r.add(hit{rule: ruleGM2, severity: checks.SeverityMedium, line: tn.line, setting: fmt.Sprintf("policy allow %s", t),
+			r.add(hit{rule: ruleGM2, severity: checks.SeverityMedium, line: at.line, setting: fmt.Sprintf("policy allow %s %s", t, strings.Join(prefixes, ",")),
 				message: fmt.Sprintf("Gemini CLI policy rule %d (`toolName = %q`, `decision = \"allow\"`) %s without confirmation. Gemini CLI documents workspace policies as disabled, hence medium; the same file is live in user or admin policy paths.", i+1, t, what)})
 		}
 	}
@@ -140,8 +165,11 @@ func cursorPermissions(r *report, root *node) {
 				what = "writes anywhere"
 			}
 		case "Mcp":
-			if strings.ReplaceAll(spec, " ", "") == "*,*" || spec == "*" {
+			switch sp := strings.ReplaceAll(spec, " ", ""); {
+			case sp == "*,*" || sp == "*:*" || sp == "*" || sp == "" || strings.HasPrefix(sp, "*,") || strings.HasPrefix(sp, "*:"):
 				what = "every tool of every MCP server"
+			case strings.HasSuffix(sp, ",*") || strings.HasSuffix(sp, ":*"):
+				what = "every tool of that MCP server, write tools included"
 			}
 		}
 		if what != "" {
@@ -152,7 +180,7 @@ func cursorPermissions(r *report, root *node) {
 	for _, key := range []string{"terminalAllowlist", "mcpAllowlist"} {
 		for _, it := range root.get(key).list() {
 			t := strings.TrimSpace(it.text())
-			if t == "*" || (key == "terminalAllowlist" && riskyCommands[firstCommand(t)]) {
+			if t == "*" || t == "*:*" || (key == "terminalAllowlist" && (riskyCommands[firstCommand(t)] || firstCommand(t) == "*")) {
 				r.add(hit{rule: ruleCU1, severity: checks.SeverityHigh, line: it.line, setting: key + " " + t,
 					message: fmt.Sprintf("Cursor `%s` entry `%s` auto-runs more than a fixed command.", key, t)})
 			}
@@ -190,6 +218,16 @@ func agenticWorkflow(r *report, fm *node) {
 		r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: s.line, setting: "strict false",
 			message: "Agentic workflow turns strict mode off, which lifts the compiler's refusals of unsafe settings."})
 	}
+	for _, it := range fm.get("roles").list() {
+		if t := it.text(); t == "all" || t == "*" {
+			r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: it.line, setting: "roles all",
+				message: "Agentic workflow `roles: all` lets anyone who can open an issue or comment trigger the agent (the default is admin and maintainer)."})
+		}
+	}
+	if sb := fm.get("sandbox"); sb != nil && sb.kind == scalarNode && sb.text() == "false" {
+		r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: sb.line, setting: "sandbox.agent false",
+			message: "Agentic workflow disables the sandbox (`sandbox: false`)."})
+	}
 	if a := fm.get("sandbox", "agent"); a != nil && a.text() == "false" {
 		r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: a.line, setting: "sandbox.agent false",
 			message: "Agentic workflow disables the agent sandbox (`sandbox.agent: false`)."})
@@ -222,29 +260,65 @@ func amazonQAgent(r *report, root *node) {
 		switch {
 		case t == "*":
 			what = "every tool"
-		case t == "execute_bash" || t == "fs_write" || t == "use_aws":
+		case t == "@builtin":
+			what = "every built-in tool (shell, file writes and AWS calls included)"
+		case amazonQPowerTools[t]:
 			what = "`" + t + "` (shell, file writes or AWS API calls)"
-		case strings.HasPrefix(t, "@") && !strings.Contains(t, "/"):
-			what = "every tool of MCP server `" + t[1:] + "`"
+		case strings.HasPrefix(t, "@") && (!strings.Contains(t, "/") || strings.HasSuffix(t, "/*")):
+			what = "every tool of MCP server `" + strings.TrimSuffix(t[1:], "/*") + "`"
 		}
 		if what != "" {
 			r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: it.line, setting: "allowedTools " + t,
 				message: fmt.Sprintf("Amazon Q agent pre-approves %s: it runs without a prompt.", what)})
 		}
 	}
+	ts := root.get("toolsSettings")
+	for _, key := range []string{"execute_bash", "execute_cmd", "shell"} {
+		for _, c := range ts.get(key, "allowedCommands").list() {
+			if t := strings.TrimSpace(c.text()); t == "*" || t == ".*" || t == ".+" || t == "^.*$" || t == "**" || riskyCommands[firstCommand(t)] && (strings.HasSuffix(t, "*") || !strings.Contains(t, " ")) {
+				r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: c.line, setting: "toolsSettings." + key + ".allowedCommands " + t,
+					message: fmt.Sprintf("Amazon Q agent runs `%s` commands matching `%s` without a prompt: that is any command (or an interpreter or downloader).", key, t)})
+			}
+		}
+	}
+	for _, key := range []string{"fs_write", "write"} {
+		for _, p := range ts.get(key, "allowedPaths").list() {
+			if t := strings.TrimSpace(p.text()); broadEditSpec(t) {
+				r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: p.line, setting: "toolsSettings." + key + ".allowedPaths " + t,
+					message: fmt.Sprintf("Amazon Q agent writes to `%s` without a prompt: files outside the project (shell profiles, SSH keys) included.", t)})
+			}
+		}
+	}
 	mcpServers(r, root.get("mcpServers"))
 }
 
+// amazonQPowerTools are built-ins that run commands, write files or call AWS (Kiro names included).
+var amazonQPowerTools = map[string]bool{"execute_bash": true, "execute_cmd": true, "fs_write": true, "use_aws": true, "shell": true, "write": true, "aws": true}
+
 func aiderConfig(r *report, root *node) {
-	if y := root.get("yes-always"); y.truthy() {
-		r.add(hit{rule: ruleAD1, severity: checks.SeverityMedium, line: y.line, setting: "yes-always true",
-			message: "Aider `yes-always: true` answers yes to every confirmation, including running suggested shell commands."})
+	for _, key := range []string{"yes-always", "yes"} {
+		if y := root.get(key); yamlTrue(y) {
+			r.add(hit{rule: ruleAD1, severity: checks.SeverityMedium, line: y.line, setting: "yes-always true",
+				message: fmt.Sprintf("Aider `%s: %s` answers yes to every confirmation, including running suggested shell commands.", key, y.text())})
+		}
 	}
 }
 
 func gooseConfig(r *report, root *node) {
-	if m := root.get("GOOSE_MODE"); strings.EqualFold(m.text(), "auto") {
-		r.add(hit{rule: ruleGS1, severity: checks.SeverityHigh, line: m.line, setting: "GOOSE_MODE auto",
-			message: "Goose `GOOSE_MODE: auto` runs every tool without approval."})
+	for _, key := range []string{"GOOSE_MODE", "goose_mode"} {
+		if m := root.get(key); strings.EqualFold(strings.TrimSpace(m.text()), "auto") {
+			r.add(hit{rule: ruleGS1, severity: checks.SeverityHigh, line: m.line, setting: "GOOSE_MODE auto",
+				message: "Goose `GOOSE_MODE: auto` runs every tool without approval."})
+		}
 	}
+	mcpServers(r, root.get("extensions"))
+}
+
+// yamlTrue is a YAML 1.1 boolean true as Python tools read it (true, yes, on), or 1.
+func yamlTrue(n *node) bool {
+	switch strings.ToLower(strings.TrimSpace(n.text())) {
+	case "true", "yes", "on", "y", "1":
+		return true
+	}
+	return false
 }

@@ -34,6 +34,7 @@ type node struct {
 	str   string // scalar text (strings unquoted, bools "true"/"false")
 	kline int    // line of the key that holds this value in its map (0 for list items and the root)
 	isStr bool   // the scalar was a string in the file (not a bool or number)
+	block bool   // a YAML block scalar (| or >): its text starts on the line after line
 }
 
 // get walks map keys; it returns nil when any step is missing or not a map.
@@ -209,15 +210,36 @@ func parseYAML(b []byte, lineOffset int) (*node, error) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return newMap(1 + lineOffset), nil // empty document
 	}
-	return fromYAML(doc.Content[0], lineOffset, 0), nil
+	c := yamlConv{off: lineOffset, memo: map[*yaml.Node]*node{}}
+	return c.node(doc.Content[0], 0), nil
 }
 
-func fromYAML(y *yaml.Node, off, depth int) *node {
+// yamlConv converts a yaml.Node tree; an anchored node is converted once and shared by
+// its aliases, so alias bombs stay linear.
+type yamlConv struct {
+	off  int
+	memo map[*yaml.Node]*node
+}
+
+func (c *yamlConv) node(y *yaml.Node, depth int) *node {
+	for i := 0; y.Kind == yaml.AliasNode && y.Alias != nil && i < 100; i++ {
+		y = y.Alias
+	}
+	if n, ok := c.memo[y]; ok {
+		cp := *n // shallow copy: the holder sets its own key line
+		return &cp
+	}
+	n := c.build(y, depth)
+	if y.Anchor != "" {
+		c.memo[y] = n
+	}
+	return n
+}
+
+func (c *yamlConv) build(y *yaml.Node, depth int) *node {
+	off := c.off
 	if depth > 100 {
 		return &node{kind: scalarNode, line: y.Line + off}
-	}
-	for y.Kind == yaml.AliasNode && y.Alias != nil {
-		y = y.Alias
 	}
 	line := y.Line + off
 	switch y.Kind {
@@ -226,7 +248,7 @@ func fromYAML(y *yaml.Node, off, depth int) *node {
 		for i := 0; i+1 < len(y.Content); i += 2 {
 			k, v := y.Content[i], y.Content[i+1]
 			if k.Value == "<<" && k.Tag == "!!merge" {
-				merged := fromYAML(v, off, depth+1)
+				merged := c.node(v, depth+1)
 				merged.each(func(mk string, mv *node) {
 					if _, ok := m.field[mk]; !ok {
 						m.set(mk, mv, mv.kline)
@@ -234,22 +256,23 @@ func fromYAML(y *yaml.Node, off, depth int) *node {
 				})
 				continue
 			}
-			m.set(k.Value, fromYAML(v, off, depth+1), k.Line+off)
+			m.set(k.Value, c.node(v, depth+1), k.Line+off)
 		}
 		return m
 	case yaml.SequenceNode:
 		l := &node{kind: listNode, line: line}
-		for _, c := range y.Content {
-			l.items = append(l.items, fromYAML(c, off, depth+1))
+		for _, it := range y.Content {
+			l.items = append(l.items, c.node(it, depth+1))
 		}
 		return l
 	case yaml.DocumentNode:
 		if len(y.Content) > 0 {
-			return fromYAML(y.Content[0], off, depth+1)
+			return c.node(y.Content[0], depth+1)
 		}
 	}
 	s := &node{kind: scalarNode, line: line, str: y.Value}
 	s.isStr = y.Tag == "!!str" || y.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+	s.block = y.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	if y.Tag == "!!null" {
 		s.str = ""
 	}

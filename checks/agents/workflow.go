@@ -13,7 +13,10 @@ var untrustedTriggers = map[string]bool{"pull_request_target": true, "workflow_r
 	"pull_request_review_comment": true, "pull_request_review": true, "discussion": true, "discussion_comment": true}
 
 // untrustedExpr is an expression whose text an outsider writes.
-var untrustedExpr = regexp.MustCompile(`\$\{\{[^}]*(github\.event\.(issue\.(title|body)|comment\.body|pull_request\.(title|body|head\.ref|head\.label)|review\.body|review_comment\.body|discussion\.(title|body)|head_commit\.message|commits|workflow_run\.(head_branch|display_title|head_commit))|github\.head_ref)[^}]*\}\}`)
+var untrustedExpr = regexp.MustCompile(`\$\{\{[^}]*(github\.event\.(issue\.(title|body)|comment\.body|pull_request\.(title|body|head\.ref|head\.label)|review\.body|review_comment\.body|discussion\.(title|body)|head_commit\.message|commits|workflow_run\.(head_branch|display_title|head_commit)|pages)|github\.head_ref|(?i:tojson)\(\s*github\.event\s*(\.\s*(issue|comment|pull_request|review|review_comment|discussion|head_commit|commits)\s*)?\))[^}]*\}\}`)
+
+// prCheckoutCmd is a run step that puts a pull request's code into the workspace.
+var prCheckoutCmd = regexp.MustCompile(`\bgh\s+pr\s+checkout\b[^\n]*|\bgit\s+fetch\b[^\n]*\bpull/[^\n]*|\bgit\s+(checkout|switch)\b[^\n]*(github\.event\.pull_request\.head\.|github\.head_ref|FETCH_HEAD|refs/pull/)[^\n]*`)
 
 // untrustedRef is a checkout ref that names the pull request's own code.
 var untrustedRef = regexp.MustCompile(`github\.event\.pull_request\.head\.|github\.head_ref|workflow_run\.head_(sha|branch)|refs/pull/`)
@@ -23,7 +26,22 @@ var untrustedRef = regexp.MustCompile(`github\.event\.pull_request\.head\.|githu
 var writeScopes = map[string]bool{"contents": true, "actions": true, "packages": true, "deployments": true, "pages": true, "security-events": true, "statuses": true, "checks": true}
 
 // agentCLI finds agent command lines in a run script.
-var agentCLI = regexp.MustCompile(`(^|[\s;&|(])(claude|codex|gemini|goose|aider|copilot|q\s+chat)(\s|$)`)
+var agentCLI = regexp.MustCompile(`(^|[\s;&|(])(claude|codex|gemini|goose|aider|copilot|cursor-agent|q\s+chat|kiro-cli\s+chat)(\s|$)`)
+
+// agentPackage is an agent CLI started through its npm package (npx @anthropic-ai/claude-code -p ...).
+var agentPackage = regexp.MustCompile(`(?:(?:npx|bunx|pnpm\s+dlx|yarn\s+dlx|npm\s+exec)\s+(?:(?:-y|--yes|--)\s+)*)?@(anthropic-ai/claude-code|openai/codex|google/gemini-cli|github/copilot)(?:@[^\s]*)?`)
+
+var agentPackageCLI = map[string]string{"anthropic-ai/claude-code": "claude", "openai/codex": "codex", "google/gemini-cli": "gemini", "github/copilot": "copilot"}
+
+// normalizeAgentLine rewrites package launches of agent CLIs to the CLI's name.
+func normalizeAgentLine(l string) string {
+	if !strings.Contains(l, "@") {
+		return l
+	}
+	return agentPackage.ReplaceAllStringFunc(l, func(m string) string {
+		return agentPackageCLI[agentPackage.FindStringSubmatch(m)[1]]
+	})
+}
 
 type agentStep struct {
 	step   *node
@@ -44,14 +62,14 @@ func agentActionTool(uses string) string {
 	return ""
 }
 
-// runScript drops comment lines so a commented-out agent call does not count.
+// runScript blanks comment lines so a commented-out agent call does not count, keeps line
+// positions, and names agent CLIs started through npx.
 func runScript(run string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(run, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "#") {
-			continue
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			b.WriteString(normalizeAgentLine(l))
 		}
-		b.WriteString(l)
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -77,7 +95,8 @@ func workflow(r *report, root *node) {
 	untrusted, privileged := false, false
 	for _, t := range trig {
 		untrusted = untrusted || untrustedTriggers[t]
-		privileged = privileged || t == "pull_request_target" || t == "workflow_run"
+		// These run in the base repository's context with its secrets, yet can point at a fork's code.
+		privileged = privileged || t == "pull_request_target" || t == "workflow_run" || t == "issue_comment"
 	}
 	root.get("jobs").each(func(jobID string, job *node) {
 		var agents []agentStep
@@ -85,7 +104,7 @@ func workflow(r *report, root *node) {
 		for _, s := range steps {
 			if tool := agentActionTool(s.get("uses").text()); tool != "" {
 				agents = append(agents, agentStep{s, tool, true})
-			} else if m := agentCLI.FindStringSubmatch(runScript(s.get("run").text())); m != nil {
+			} else if m := agentCLI.FindStringSubmatch(runScript(s.get("run").text())); m != nil && s.get("run").kind == scalarNode {
 				agents = append(agents, agentStep{s, strings.Fields(m[2])[0], false})
 			}
 		}
@@ -142,6 +161,14 @@ func (w *jobWorkflow) untrustedCheckout(steps []*node, agents []agentStep) {
 		if s == agents[0].step {
 			return // only checkouts before the first agent step
 		}
+		if run := s.get("run"); run != nil {
+			script := runScript(run.text())
+			if m := prCheckoutCmd.FindString(script); m != "" {
+				w.r.add(hit{rule: ruleGHA2, severity: checks.SeverityCritical, line: lineWithin(run, m), setting: "job " + w.id + " run checkout " + strings.Join(strings.Fields(m), " "),
+					message: fmt.Sprintf("Job `%s` runs on a privileged trigger and checks out the pull request's code (`%s`) into the workspace before an agent runs: fork files steer an agent that holds this repository's secrets.", w.id, strings.TrimSpace(m))})
+			}
+			continue
+		}
 		if !strings.HasPrefix(strings.ToLower(s.get("uses").text()), "actions/checkout") {
 			continue
 		}
@@ -167,7 +194,6 @@ func (w *jobWorkflow) env(step *node, name string) *node {
 func (w *jobWorkflow) agent(a agentStep) {
 	s := a.step
 	with := s.get("with")
-	stepName := a.tool
 	if a.action {
 		switch a.tool {
 		case "claude":
@@ -175,13 +201,20 @@ func (w *jobWorkflow) agent(a agentStep) {
 			w.anyone(with.get("allowed_bots"), checks.SeverityHigh, "`allowed_bots: \"*\"` lets any GitHub App trigger the agent with a prompt it controls")
 			w.claudeArgs(with.get("claude_args"))
 			for _, key := range []string{"allowed_tools", "allowedTools"} {
-				w.claudeAllowList(with.get(key), with.get(key).text())
+				w.claudeAllowList(with.get(key), with.get(key).text(), with.get(key).keyLine())
 			}
 			if st := with.get("settings"); st != nil {
 				if n, err := parseJSON([]byte(st.text())); err == nil {
 					var sub report
 					claudeSettings(&sub, n, "", false)
-					w.adopt(sub, st.line, "settings input ")
+					w.adopt(sub, st, "settings input ")
+				}
+			}
+			if mc := with.get("mcp_config"); mc != nil {
+				if n, err := parseJSON([]byte(mc.text())); err == nil {
+					var sub report
+					mcpFile(&sub, n)
+					w.adopt(sub, mc, "mcp_config input ")
 				}
 			}
 		case "codex":
@@ -207,12 +240,12 @@ func (w *jobWorkflow) agent(a agentStep) {
 					}
 					var sub report
 					geminiSettings(&sub, n, false)
-					w.adopt(sub, st.line, "settings input ")
+					w.adopt(sub, st, "settings input ")
 				}
 			}
 		}
 	} else {
-		w.cliFlags(s.get("run"), stepName)
+		w.cliFlags(s.get("run"), "")
 	}
 	if v := w.env(s, "GEMINI_CLI_TRUST_WORKSPACE"); v.truthy() && (a.tool == "gemini") {
 		w.shellAll = true
@@ -232,15 +265,20 @@ func (w *jobWorkflow) agent(a agentStep) {
 	}
 }
 
-// adopt takes findings of a settings object embedded in a workflow input, at the input's line.
-func (w *jobWorkflow) adopt(sub report, line int, prefix string) {
+// adopt takes findings of a settings object embedded in a workflow input, at their line
+// inside a block scalar, or at the input's line.
+func (w *jobWorkflow) adopt(sub report, in *node, prefix string) {
 	for _, h := range sub.hits {
-		h.line = line
+		if in.block {
+			h.line += in.line
+		} else {
+			h.line = in.line
+		}
 		h.setting = "job " + w.id + " " + prefix + h.setting
 		if h.scope != "" {
 			h.scope = "job " + w.id + " " + prefix + h.scope
 		}
-		h.message += " (in the action's settings input)"
+		h.message += " (in the action's " + strings.TrimSpace(strings.TrimSuffix(prefix, " input ")) + " input)"
 		w.r.add(h)
 	}
 }
@@ -260,7 +298,7 @@ func (w *jobWorkflow) claudeArgs(v *node) {
 		return
 	}
 	for _, m := range allowedToolsFlag.FindAllStringSubmatch(v.text(), -1) {
-		w.claudeAllowList(v, strings.Trim(m[1], `"'`))
+		w.claudeAllowList(v, strings.Trim(m[1], `"'`), lineWithin(v, m[0]))
 	}
 	w.cliFlags(v, "claude")
 }
@@ -288,14 +326,14 @@ func splitToolList(s string) []string {
 	return out
 }
 
-func (w *jobWorkflow) claudeAllowList(v *node, list string) {
+func (w *jobWorkflow) claudeAllowList(v *node, list string, line int) {
 	if v == nil {
 		return
 	}
 	for _, t := range splitToolList(list) {
 		g, ok := judgeClaudeAllow(t)
 		if g.egress {
-			w.egress = append(w.egress, &node{kind: scalarNode, line: v.line, str: t})
+			w.egress = append(w.egress, &node{kind: scalarNode, line: line, str: t})
 		}
 		if g.shellAll {
 			w.shellAll = true
@@ -303,22 +341,41 @@ func (w *jobWorkflow) claudeAllowList(v *node, list string) {
 		if !ok {
 			continue
 		}
-		w.r.add(hit{rule: ruleCC1, severity: g.severity, line: v.line, setting: "job " + w.id + " allowedTools " + t,
+		w.r.add(hit{rule: ruleCC1, severity: g.severity, line: line, setting: "job " + w.id + " allowedTools " + t,
 			scope: "job " + w.id + " allowedTools " + g.scope, breadth: g.breadth,
 			message: fmt.Sprintf("Job `%s` lets Claude run without asking: `%s` %s.", w.id, t, g.what)})
 	}
 }
 
-// cliFlags finds approval-bypass flags of agent CLIs in a run script or an args input.
+// cliFlags finds approval-bypass flags of agent CLIs in a run script or an args input
+// (tool is the agent the input belongs to, "" for a run script).
 func (w *jobWorkflow) cliFlags(v *node, tool string) {
 	if v == nil {
 		return
 	}
-	for _, line := range strings.Split(runScript(v.text()), "\n") {
+	fromArgs := tool == "claude" // claude_args: --allowedTools was read by claudeArgs
+	block := strings.Contains(v.text(), "\n")
+	cont := ""
+	for i, line := range strings.Split(runScript(v.text()), "\n") {
+		at := v.line
+		if block && (v.block || v.kind == scalarNode && i > 0) {
+			at = v.line + i
+			if v.block {
+				at++
+			}
+		}
 		m := agentCLI.FindStringSubmatch(line)
 		cli := tool
 		if m != nil {
 			cli = strings.Fields(m[2])[0]
+		} else if cont != "" {
+			cli = cont // a continuation line of the agent command
+		} else if tool == "" {
+			continue
+		}
+		cont = ""
+		if t := strings.TrimSpace(line); strings.HasSuffix(t, "\\") || strings.HasSuffix(t, "`") {
+			cont = cli
 		}
 		f := strings.Fields(line)
 		has := func(flags ...string) string {
@@ -333,7 +390,7 @@ func (w *jobWorkflow) cliFlags(v *node, tool string) {
 		}
 		add := func(rule, flag, what string) {
 			w.shellAll = true
-			w.r.add(hit{rule: rule, severity: checks.SeverityHigh, line: v.line, setting: "job " + w.id + " " + cli + " " + flag,
+			w.r.add(hit{rule: rule, severity: checks.SeverityHigh, line: at, setting: "job " + w.id + " " + cli + " " + flag,
 				message: fmt.Sprintf("Job `%s` runs %s with `%s`: %s.", w.id, cli, flag, what)})
 		}
 		switch cli {
@@ -344,8 +401,8 @@ func (w *jobWorkflow) cliFlags(v *node, tool string) {
 			if strings.Contains(line, "bypassPermissions") {
 				add(ruleCC2, "--permission-mode bypassPermissions", "no permission prompt is ever shown")
 			}
-			if m := allowedToolsFlag.FindStringSubmatch(line); m != nil && tool != "claude" {
-				w.claudeAllowList(v, strings.Trim(m[1], `"'`))
+			if m := allowedToolsFlag.FindStringSubmatch(line); m != nil && !fromArgs {
+				w.claudeAllowList(v, strings.Trim(m[1], `"'`), at)
 			}
 		case "codex":
 			if x := has("--yolo", "--dangerously-bypass-approvals-and-sandbox"); x != "" {
@@ -358,7 +415,27 @@ func (w *jobWorkflow) cliFlags(v *node, tool string) {
 			if x := has("--yolo", "-y"); x != "" || strings.Contains(line, "approval-mode=yolo") || strings.Contains(line, "approval-mode yolo") {
 				add(ruleGM3, "--yolo", "every tool call is approved")
 			}
-		case "q":
+		case "copilot":
+			if x := has("--allow-all-tools", "--allow-all", "--yolo", "--allow-all-paths"); x != "" {
+				add(ruleGHA3, x, "every tool, shell included, runs without a prompt")
+			}
+			for _, x := range f {
+				if t := strings.Trim(strings.TrimPrefix(x, "--allow-tool="), `"'`); strings.HasPrefix(x, "--allow-tool=") && (t == "shell" || t == "write" || t == "*") {
+					add(ruleGHA3, x, "that tool runs without a prompt")
+				}
+			}
+			if i := strings.Index(line, "--allow-tool "); i >= 0 {
+				if g := strings.Fields(line[i+len("--allow-tool "):]); len(g) > 0 {
+					if t := strings.Trim(g[0], `"'`); t == "shell" || t == "write" || t == "*" {
+						add(ruleGHA3, "--allow-tool "+t, "that tool runs without a prompt")
+					}
+				}
+			}
+		case "cursor-agent":
+			if x := has("--force", "--yolo"); x != "" {
+				add(ruleCU1, x, "every shell command is allowed unless explicitly denied")
+			}
+		case "q", "kiro-cli":
 			if x := has("--trust-all-tools"); x != "" {
 				add(ruleAQ1, x, "every tool, shell included, runs without a prompt")
 			}
@@ -427,14 +504,22 @@ func (w *jobWorkflow) promptInjection(agents []agentStep) {
 // lineWithin is the file line of the first line of v's text that contains s: block
 // scalars (run: |) start on the line after their key.
 func lineWithin(v *node, s string) int {
-	if !strings.Contains(v.text(), "\n") {
+	text := v.text()
+	if !strings.Contains(text, "\n") {
 		return v.line
 	}
-	i := strings.Index(v.text(), s)
+	i := strings.Index(text, s)
+	if i < 0 {
+		i = strings.Index(runScript(text), s)
+	}
 	if i < 0 {
 		return v.line
 	}
-	return v.line + 1 + strings.Count(v.text()[:i], "\n")
+	n := v.line + strings.Count(text[:min(i, len(text))], "\n")
+	if v.block {
+		n++
+	}
+	return n
 }
 
 var envRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
