@@ -27,7 +27,7 @@ func familyRules(e *Engine, detector string) map[string]bool {
 	out := map[string]bool{}
 	d := strings.ToLower(detector)
 	for _, r := range e.rules {
-		id := strings.ReplaceAll(r.id, "-", "")
+		id := strings.ReplaceAll(strings.TrimPrefix(r.id, "escapegate-"), "-", "")
 		if len(d) >= 4 && strings.HasPrefix(id, d) {
 			out[r.id] = true
 		}
