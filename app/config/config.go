@@ -76,6 +76,7 @@ func (c *Config) keys() map[string]any {
 		"log_level":                   &c.LogLevel,
 		"queue.size":                  &c.Queue.Size,
 		"queue.workers":               &c.Queue.Workers,
+		"queue.max_bytes":             &c.Queue.MaxBytes,
 		"policy_ttl":                  &c.PolicyTTL,
 	}
 }

@@ -97,3 +97,28 @@ func TestPrivateKeyPathAndValidate(t *testing.T) {
 		t.Fatalf("ValidateServe = %v", err)
 	}
 }
+
+// The shipped example configuration must load: every key it documents is a real key.
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "deploy", "config.example.yml"), func(k string) (string, bool) {
+		if k == EnvName("github.app.private_key") {
+			return "pem", true // private_key_path names a file that exists only in production
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Queue.MaxBytes != 268435456 {
+		t.Errorf("queue.max_bytes = %d", c.Queue.MaxBytes)
+	}
+	c, err = Load("", func(k string) (string, bool) {
+		if k == "ESCAPEGATE_QUEUE_MAX_BYTES" {
+			return "1024", true
+		}
+		return "", false
+	})
+	if err != nil || c.Queue.MaxBytes != 1024 {
+		t.Errorf("ESCAPEGATE_QUEUE_MAX_BYTES: %d, %v", c.Queue.MaxBytes, err)
+	}
+}
