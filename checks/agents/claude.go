@@ -18,6 +18,49 @@ var riskyCommands = map[string]bool{
 	"rm": true, "chmod": true, "chown": true, "dd": true,
 }
 
+// alwaysRiskyCommands are dangerous whatever fixed arguments precede a free rest:
+// downloaders, remote shells, escalation, containers, command wrappers, destructive file tools.
+var alwaysRiskyCommands = map[string]bool{
+	"sudo": true, "su": true, "doas": true, "curl": true, "wget": true, "nc": true, "ncat": true, "socat": true, "ssh": true, "scp": true,
+	"rsync": true, "docker": true, "podman": true, "nerdctl": true, "eval": true, "exec": true, "xargs": true, "env": true, "rm": true,
+	"chmod": true, "chown": true, "dd": true, "timeout": true, "nohup": true, "nice": true, "watch": true, "sftp": true, "ftp": true, "telnet": true,
+}
+
+// riskyPrefix judges a command prefix after which anything may follow (the fixed part of
+// `Bash(curl:*)`, a Gemini `run_shell_command(python3)`, a Cursor `Shell(node)`): risky when
+// it names a downloader, escalator or wrapper, or an interpreter without a concrete script,
+// module or package (`python3`, `node -e`, `npx -y`), but not `python -m pytest`.
+func riskyPrefix(prefix string) (string, bool) {
+	f := strings.Fields(strings.TrimSpace(prefix))
+	if len(f) == 0 {
+		return "", false
+	}
+	cmd := pathBase(f[0])
+	if alwaysRiskyCommands[cmd] {
+		return cmd, true
+	}
+	if !riskyCommands[cmd] {
+		return cmd, false
+	}
+	for _, a := range f[1:] {
+		switch {
+		case strings.HasPrefix(a, "-"):
+		case a == "run" || a == "x" || a == "exec" || a == "eval" || a == "repl" || a == "dlx":
+		default:
+			return cmd, false // a concrete script, module, package or subcommand
+		}
+	}
+	return cmd, true
+}
+
+// fixedPrefix is the part of a wildcard specifier before the first `*` ("curl -s:*" → "curl -s").
+func fixedPrefix(spec string) string {
+	if i := strings.IndexByte(spec, '*'); i >= 0 {
+		spec = spec[:i]
+	}
+	return strings.TrimRight(spec, ": ")
+}
+
 // wholeToolRunners run any script of the repository when allowed as a whole (`npm:*`).
 var wholeToolRunners = map[string]bool{"npm": true, "pnpm": true, "yarn": true, "composer": true, "make": true, "go": false, "cargo": false, "gh": false}
 
@@ -128,15 +171,17 @@ func judgeClaudeAllow(s string) (claudeGrant, bool) {
 		if !hasSpec || wildcardSpec(spec) || firstCommand(spec) == "*" || firstCommand(spec) == "**" {
 			return claudeGrant{checks.SeverityHigh, "approves every shell command", "Bash", 2, true, true}, true
 		}
-		cmd := firstCommand(spec)
+		if !strings.Contains(spec, "*") {
+			return claudeGrant{}, false // without a wildcard Claude Code matches the exact command only
+		}
 		if sub, ok := runnerSubcommandSpec(spec); ok {
 			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` invocation, which runs any script, package or file", sub), "Bash", 1, false, false}, true
 		}
-		if riskyCommands[cmd] {
-			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` command, which runs arbitrary code or reaches the network", cmd), "Bash", 1, false, egressCommands[cmd]}, true
+		if cmd, ok := riskyPrefix(fixedPrefix(spec)); ok {
+			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` command, which runs arbitrary code, escalates or reaches the network", fixedPrefix(spec)), "Bash", 1, false, egressCommands[cmd]}, true
 		}
 		if wholeRunnerSpec(spec) {
-			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` subcommand, which runs any script of the repository", cmd), "Bash", 1, false, false}, true
+			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` subcommand, which runs any script of the repository", firstCommand(spec)), "Bash", 1, false, false}, true
 		}
 	case tool == "Edit" || tool == "Write" || tool == "MultiEdit" || tool == "NotebookEdit":
 		if !hasSpec || wildcardSpec(spec) {
@@ -200,8 +245,10 @@ var (
 	secretSource = regexp.MustCompile(`(?i)\$\(\s*(env|printenv|set)\s*\)|\b(env|printenv)\s*\||~/\.(ssh|aws|config/gh|docker|kube|netrc|npmrc|git-credentials)|\bid_(rsa|ed25519)|/etc/(passwd|shadow)|(^|[\s/])\.env\b|\bcredentials\b|\$\{?(ANTHROPIC|OPENAI|GITHUB|GH|AWS)_[A-Z_]*\}?`)
 )
 
-// claudeHooks flags hook (and status line) commands that fetch and run remote code or send secrets out.
-func claudeHooks(r *report, root *node) {
+// agentHooks flags hook (and status line) commands that fetch and run remote code or send
+// secrets out. Claude Code, Gemini CLI and Amazon Q agents share the shape
+// hooks.<event>[] with a command, or hooks.<event>[].hooks[].command.
+func agentHooks(r *report, root *node, who string) {
 	var cmds []*node
 	root.get("hooks").each(func(event string, matchers *node) {
 		for _, m := range matchers.list() {
@@ -222,7 +269,7 @@ func claudeHooks(r *report, root *node) {
 		cmds = append(cmds, c)
 	}
 	for _, c := range cmds {
-		judgeHookCommand(r, c, "Claude Code hook")
+		judgeHookCommand(r, c, who)
 	}
 }
 
@@ -251,7 +298,7 @@ func claudeSettings(r *report, root *node, p string, projectScope bool) {
 	perms := root.get("permissions")
 	claudeAllow(r, perms.get("allow"), "permissions.allow")
 	claudeAllow(r, root.get("allowedTools"), "allowedTools") // the older top-level form
-	claudeHooks(r, root)
+	agentHooks(r, root, "Claude Code hook")
 	ignored := ""
 	sev := checks.SeverityHigh
 	if projectScope {

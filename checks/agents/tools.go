@@ -61,8 +61,8 @@ func geminiSettings(r *report, root *node, projectScope bool) {
 			what = "every tool"
 		case geminiShellTools[tool] && (!hasSpec || wildcardSpec(spec)):
 			what = "every shell command"
-		case geminiShellTools[tool] && riskyCommands[firstCommand(spec)]:
-			what = fmt.Sprintf("every `%s` command, which runs arbitrary code or reaches the network", firstCommand(spec))
+		case geminiShellTools[tool] && isRiskyPrefix(fixedPrefix(spec)):
+			what = fmt.Sprintf("every `%s` command, which runs arbitrary code or reaches the network", fixedPrefix(spec))
 		case (tool == "write_file" || tool == "replace" || tool == "WriteFileTool" || tool == "EditTool") && !hasSpec:
 			what = "writes to any file"
 		}
@@ -78,14 +78,19 @@ func geminiSettings(r *report, root *node, projectScope bool) {
 				message: fmt.Sprintf("Gemini CLI sandbox allows `%s`: the sandbox no longer protects home or system files.", t)})
 		}
 	}
-	if m := root.get("general", "defaultApprovalMode"); strings.EqualFold(m.text(), "yolo") {
+	for _, key := range [][]string{{"general", "defaultApprovalMode"}, {"general", "approvalMode"}, {"defaultApprovalMode"}, {"approvalMode"}, {"yolo"}, {"general", "yolo"}} {
+		m := root.get(key...)
+		if !strings.EqualFold(m.text(), "yolo") && !(key[len(key)-1] == "yolo" && m.truthy()) {
+			continue
+		}
 		sev, note := checks.SeverityHigh, ""
 		if projectScope {
 			sev, note = checks.SeverityLow, " Gemini CLI ignores it in settings (YOLO is command-line only), hence low; it shows intent to run without confirmation."
 		}
-		r.add(hit{rule: ruleGM3, severity: sev, line: m.line, setting: "general.defaultApprovalMode yolo",
-			message: "Gemini CLI `defaultApprovalMode: yolo` approves every tool call." + note})
+		r.add(hit{rule: ruleGM3, severity: sev, line: m.line, setting: strings.Join(key, ".") + " yolo",
+			message: fmt.Sprintf("Gemini CLI `%s: %s` asks to approve every tool call.%s", strings.Join(key, "."), m.text(), note)})
 	}
+	agentHooks(r, root, "Gemini CLI hook")
 	mcpServers(r, root.get("mcpServers"))
 }
 
@@ -130,7 +135,7 @@ func geminiPolicy(r *report, root *node) {
 				what = "allows every shell command"
 			case geminiShellTools[t]:
 				for j, p := range prefixes {
-					if c := firstCommand(strings.TrimLeft(p, "^")); riskyCommands[c] {
+					if c, ok := riskyPrefix(fixedPrefix(strings.TrimLeft(p, "^"))); ok && !strings.Contains(p, "$") {
 						what, at = fmt.Sprintf("allows every `%s` command, which runs arbitrary code or reaches the network,", c), prefixNodes[j]
 						break
 					}
@@ -154,10 +159,10 @@ func cursorPermissions(r *report, root *node) {
 		what := ""
 		switch tool {
 		case "Shell":
-			if wildcardSpec(spec) {
+			if wildcardSpec(spec) || firstCommand(spec) == "*" {
 				what = "every shell command"
-			} else if riskyCommands[firstCommand(spec)] {
-				what = fmt.Sprintf("every `%s` command", firstCommand(spec))
+			} else if isRiskyPrefix(fixedPrefix(spec)) {
+				what = fmt.Sprintf("every `%s` command", fixedPrefix(spec))
 			}
 		case "Write":
 			switch strings.TrimSpace(spec) {
@@ -180,7 +185,7 @@ func cursorPermissions(r *report, root *node) {
 	for _, key := range []string{"terminalAllowlist", "mcpAllowlist"} {
 		for _, it := range root.get(key).list() {
 			t := strings.TrimSpace(it.text())
-			if t == "*" || t == "*:*" || (key == "terminalAllowlist" && (riskyCommands[firstCommand(t)] || firstCommand(t) == "*")) {
+			if t == "*" || t == "*:*" || (key == "terminalAllowlist" && (isRiskyPrefix(fixedPrefix(t)) || firstCommand(t) == "*")) {
 				r.add(hit{rule: ruleCU1, severity: checks.SeverityHigh, line: it.line, setting: key + " " + t,
 					message: fmt.Sprintf("Cursor `%s` entry `%s` auto-runs more than a fixed command.", key, t)})
 			}
@@ -272,10 +277,13 @@ func amazonQAgent(r *report, root *node) {
 				message: fmt.Sprintf("Amazon Q agent pre-approves %s: it runs without a prompt.", what)})
 		}
 	}
+	agentHooks(r, root, "Amazon Q agent hook")
 	ts := root.get("toolsSettings")
 	for _, key := range []string{"execute_bash", "execute_cmd", "shell"} {
 		for _, c := range ts.get(key, "allowedCommands").list() {
-			if t := strings.TrimSpace(c.text()); t == "*" || t == ".*" || t == ".+" || t == "^.*$" || t == "**" || riskyCommands[firstCommand(t)] && (strings.HasSuffix(t, "*") || !strings.Contains(t, " ")) {
+			t := strings.TrimSpace(c.text())
+			free := strings.ContainsAny(t, "*+") || !strings.Contains(t, " ")
+			if t == "*" || t == ".*" || t == ".+" || t == "^.*$" || t == "**" || free && isRiskyPrefix(strings.TrimRight(fixedPrefix(t), ".\\s+")) {
 				r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: c.line, setting: "toolsSettings." + key + ".allowedCommands " + t,
 					message: fmt.Sprintf("Amazon Q agent runs `%s` commands matching `%s` without a prompt: that is any command (or an interpreter or downloader).", key, t)})
 			}
@@ -312,6 +320,11 @@ func gooseConfig(r *report, root *node) {
 		}
 	}
 	mcpServers(r, root.get("extensions"))
+}
+
+func isRiskyPrefix(p string) bool {
+	_, ok := riskyPrefix(p)
+	return ok
 }
 
 // yamlTrue is a YAML 1.1 boolean true as Python tools read it (true, yes, on), or 1.

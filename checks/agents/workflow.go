@@ -239,7 +239,7 @@ func (w *jobWorkflow) agent(a agentStep) {
 						}
 					}
 					var sub report
-					geminiSettings(&sub, n, false)
+					geminiSettings(&sub, n, true) // written to .gemini/settings.json by the action: yolo is ignored there too
 					w.adopt(sub, st, "settings input ")
 				}
 			}
