@@ -90,7 +90,7 @@ func classify(p string) fileKind {
 }
 
 // frameworkMention finds Python lines that may create an agent tool or executor.
-var frameworkMention = regexp.MustCompile(`langchain|crewai|autogen|smolagents|from agents import|function_tool|ShellTool|PythonREPLTool|PythonAstREPLTool|CommandLineCodeExecutor|allow_dangerous_code|allow_dangerous_requests|code_execution|FileManagementToolkit|use_docker|additional_authorized_imports|executor_type`)
+var frameworkMention = regexp.MustCompile(`langchain|crewai|autogen|smolagents|from agents import|function_tool|ShellTool|PythonREPLTool|PythonAstREPLTool|CommandLineCodeExecutor|allow_dangerous_code|allow_dangerous_requests|code_execution|FileManagementToolkit|use_docker|additional_authorized_imports|executor_type|PythonREPL|load_tools|allow_dangerous_tools|unsafe_mode|BashProcess|LLMBashChain|@tool\b`)
 
 // Wants reports whether path is a file this detector evaluates (so the caller fetches its content at head and base).
 // added are the lines the change adds to it (Python files: only when an added line mentions an agent framework).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/checks/diff"
 )
 
 // Made-up credentials (testenv's, or assembled here at run time) so no scanner sees a literal token in this file.
@@ -476,6 +477,18 @@ safe-outputs:
 Answer the issue.
 `},
 		{name: "cp aw roles all", path: ".github/workflows/bot.md", rule: ruleCP2, line: 4, content: "---\non:\n  issue_comment:\nroles: all\npermissions:\n  contents: read\nsafe-outputs:\n  add-comment:\n---\nReply.\n"},
+		{name: "cp agent mcp server rooted at home", path: ".github/agents/files.agent.md", rule: ruleMCP2, line: 9, content: `---
+name: files
+tools: ["read", "files/*"]
+mcp-servers:
+  files:
+    type: local
+    command: npx
+    args: ["-y", "@modelcontextprotocol/server-filesystem@2025.8.21",
+      "~"]
+---
+Organize files.
+`},
 		{name: "cp pass agent read search", path: ".github/agents/docs.agent.md", content: "---\nname: docs\ndescription: Writes docs\ntools: [\"read\", \"search\", \"edit\"]\n---\nWrite docs in docs/.\n"},
 		{name: "cp pass aw scoped", path: ".github/workflows/weekly.md", content: `---
 on:
@@ -861,6 +874,14 @@ func TestFreshPaths(t *testing.T) {
 	} {
 		if got := classify(p); got != want {
 			t.Errorf("classify(%q) = %d, want %d", p, got, want)
+		}
+	}
+}
+
+func TestFreshWantsPython(t *testing.T) {
+	for _, line := range []string{"repl = PythonREPL()", "tools = load_tools([\"terminal\"], llm=llm)", "tool = CodeInterpreterTool(unsafe_mode=True)", "@tool"} {
+		if !Wants("agent/x.py", []diff.Line{{No: 1, Text: line}}) {
+			t.Errorf("Wants ignores an added %q", line)
 		}
 	}
 }

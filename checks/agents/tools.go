@@ -195,6 +195,7 @@ func cursorPermissions(r *report, root *node) {
 
 // copilotAgent checks a Copilot custom agent profile's front matter.
 func copilotAgent(r *report, fm *node) {
+	mcpServers(r, fm.get("mcp-servers"))
 	tools := fm.get("tools")
 	if tools == nil {
 		if m := fm.get("mcp-servers"); m != nil {
@@ -213,6 +214,7 @@ func copilotAgent(r *report, fm *node) {
 
 // agenticWorkflow checks a GitHub agentic workflow (gh-aw) front matter.
 func agenticWorkflow(r *report, fm *node) {
+	mcpServers(r, fm.get("mcp-servers"))
 	for _, it := range fm.get("tools", "bash").list() {
 		if t := it.text(); t == ":*" || t == "*" {
 			r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: it.line, setting: "tools.bash " + t,
