@@ -77,9 +77,20 @@ func (e *env) openPR(n int, author, head string, files ...fakegithub.PullFile) e
 func (e *env) push(pr events.PR, head string, files ...fakegithub.PullFile) events.PR {
 	e.t.Helper()
 	pr.HeadSHA = sha(head)
-	e.h.GitHub.SetPullFiles(e.repo.FullName, pr.Number, files)
+	e.movePull(pr.Number, pr.HeadSHA, files...)
 	e.send("pull_request", events.PullRequest(e.inst, e.repo, "synchronize", pr, pr.Author))
 	return pr
+}
+
+// movePull moves PR n on the fake GitHub to a new head with new files, delivering nothing.
+func (e *env) movePull(n int, head string, files ...fakegithub.PullFile) {
+	e.t.Helper()
+	p, ok := e.h.GitHub.Pull(e.repo.FullName, n)
+	if !ok {
+		e.t.Fatalf("no pull request #%d", n)
+	}
+	p.HeadSHA, p.Files = head, files
+	e.h.GitHub.AddPull(e.repo.FullName, p)
 }
 
 // lastRun returns the newest escapegate check run on sha.

@@ -31,6 +31,12 @@ func (h *PullRequest) Handle(ctx context.Context, _, deliveryID string, payload 
 			_, err := h.Gate.CheckPullRequest(ctx, pr)
 			return err
 		case "edited":
+			if ev.GetChanges().GetBase() != nil {
+				// Retargeted: against the new base the PR adds other lines, so check it again
+				// (this also refreshes a release comment).
+				_, err := h.Gate.CheckPullRequest(ctx, pr)
+				return err
+			}
 			return h.Gate.SyncRelease(ctx, pr)
 		case "labeled", "unlabeled":
 			le := gate.LabelEvent{PR: pr, Label: ev.GetLabel().GetName(), Sender: ev.GetSender().GetLogin(),

@@ -30,12 +30,13 @@ func (h *Push) Handle(ctx context.Context, _, deliveryID string, payload []byte)
 	for _, c := range ev.Commits {
 		paths = append(paths, c.Added...)
 		paths = append(paths, c.Modified...)
+		paths = append(paths, c.Removed...) // a deleted policy file changes the policy too
 	}
 	return h.once(ctx, deliveryID, func() error {
 		_, err := h.Gate.Pushed(ctx, gate.PushEvent{
 			Installation: ev.GetInstallation().GetID(), Repo: repo, RepoID: r.GetID(),
 			DefaultBranch: r.GetDefaultBranch(), Ref: ev.GetRef(), Before: ev.GetBefore(), After: ev.GetAfter(),
-			ChangedPaths: paths,
+			Forced: ev.GetForced(), ChangedPaths: paths,
 		})
 		return err
 	})

@@ -92,8 +92,24 @@ type evaluation struct {
 	exception *store.Exception
 }
 
-// evaluate scans the PR and renders the check without posting anything.
+// evaluate scans the PR and renders the check without posting anything. It lists the
+// PR's files, which GitHub answers for the PR's current head.
 func (s *Service) evaluate(ctx context.Context, c gh.Client, pr PR) (evaluation, error) {
+	return s.evaluateFiles(ctx, c, pr, func() ([]gh.File, error) { return c.ListPullRequestFiles(ctx, pr.Repo, pr.Number) })
+}
+
+// evaluateAtHead is evaluate for exactly pr.HeadSHA, even when the PR has moved on
+// since: its files are the compare of the PR's base and that head (what the PR files
+// listing shows for the PR at that head).
+func (s *Service) evaluateAtHead(ctx context.Context, c gh.Client, pr PR) (evaluation, error) {
+	base := pr.BaseSHA
+	if base == "" {
+		base = pr.BaseRef
+	}
+	return s.evaluateFiles(ctx, c, pr, func() ([]gh.File, error) { return c.CompareCommits(ctx, pr.Repo, base, pr.HeadSHA) })
+}
+
+func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list func() ([]gh.File, error)) (evaluation, error) {
 	var ev evaluation
 	pol, err := s.Policy(ctx, c, pr.Repo, pr.DefaultBranch)
 	if err != nil {
@@ -113,7 +129,7 @@ func (s *Service) evaluate(ctx context.Context, c gh.Client, pr PR) (evaluation,
 	for _, r := range pol.Refusals {
 		in.PolicyNotes = append(in.PolicyNotes, r.String())
 	}
-	files, err := c.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+	files, err := list()
 	if errors.Is(err, gh.ErrTooManyFiles) {
 		in.TooManyFiles = true
 		ev.input = in

@@ -94,7 +94,9 @@ type PushEvent struct {
 	DefaultBranch string
 	Ref           string
 	Before, After string
-	ChangedPaths  []string // added and modified paths named by the push's commits
+	// Forced is a force push: Before need not be an ancestor of After.
+	Forced       bool
+	ChangedPaths []string // added, modified and removed paths named by the push's commits
 }
 
 const zeroSHA = "0000000000000000000000000000000000000000"
@@ -145,9 +147,29 @@ func (s *Service) Pushed(ctx context.Context, ev PushEvent) ([]store.Escape, err
 	if err != nil {
 		return nil, err
 	}
+	// A force push's before...after compares from the merge base, so it also lists what
+	// the old head already had over that base (rewritten commits, already in production,
+	// perhaps since before the install): only what the new head adds over the old one counts.
+	had := map[string]bool{}
+	if ev.Forced {
+		old, err := c.CompareCommits(ctx, ev.Repo, ev.After, ev.Before)
+		if err != nil && !errors.Is(err, gh.ErrTooManyFiles) {
+			return nil, fmt.Errorf("comparing %s...%s on %s: %w", short(ev.After), short(ev.Before), ev.Repo, err)
+		}
+		oldRes, err := s.scanFiles(ctx, c, ev.Repo, old, ev.Before, ev.After, eng)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range oldRes.findings {
+			had[f.Fingerprint] = true
+		}
+	}
 	now := s.now()
 	var escapes []store.Escape
 	for _, f := range raised(res.findings, p) {
+		if had[f.Fingerprint] {
+			continue
+		}
 		caught, err := s.store.WasCaught(ctx, ev.Repo.String(), f.Fingerprint)
 		if err != nil {
 			return nil, fmt.Errorf("reading caught findings: %w", err)

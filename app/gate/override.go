@@ -106,6 +106,19 @@ func (s *Service) Labeled(ctx context.Context, ev LabelEvent) (OverrideOutcome, 
 	if err != nil {
 		return OverrideOutcome{}, err
 	}
+	// The files listing shows the PR's current head. When a push landed after the label
+	// (the labeled and synchronize events race), the exception must cover the findings of
+	// the labeled head only: findings pushed later are not covered (DESIGN §1).
+	cur, err := c.GetPullRequest(ctx, ev.PR.Repo, ev.PR.Number)
+	if err != nil {
+		return OverrideOutcome{}, fmt.Errorf("reading %s#%d: %w", ev.PR.Repo, ev.PR.Number, err)
+	}
+	moved := cur.HeadSHA != "" && cur.HeadSHA != ev.PR.HeadSHA
+	if moved {
+		if evn, err = s.evaluateAtHead(ctx, c, ev.PR); err != nil {
+			return OverrideOutcome{}, err
+		}
+	}
 	var fps []string
 	for _, f := range evn.failing {
 		fps = append(fps, f.Fingerprint)
@@ -132,6 +145,15 @@ func (s *Service) Labeled(ctx context.Context, ev LabelEvent) (OverrideOutcome, 
 	evn.exception = &exc
 	if err := s.republish(ctx, c, ev.PR, evn); err != nil {
 		return OverrideOutcome{}, err
+	}
+	if moved {
+		// The newer head's check may have run before this exception existed: check it again.
+		next := ev.PR
+		next.HeadSHA, next.BaseSHA, next.HeadRef, next.BaseRef = cur.HeadSHA, cur.BaseSHA, cur.HeadRef, cur.BaseRef
+		next.Title, next.Labels = cur.Title, cur.Labels
+		if _, err := s.CheckPullRequest(ctx, next); err != nil {
+			return OverrideOutcome{}, err
+		}
 	}
 	return OverrideOutcome{Accepted: true, Exception: exc}, nil
 }
