@@ -197,7 +197,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // it is for the operator on the same host, not for the internet.
 func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() || proxied(r) {
 		http.Error(w, "the report endpoint answers loopback requests only", http.StatusForbidden)
 		return
 	}
@@ -209,6 +209,17 @@ func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	_, _ = w.Write(body)
+}
+
+// proxied reports whether a reverse proxy forwarded r: behind a proxy or a mesh sidecar on
+// the same host, every request arrives from loopback, the internet's included.
+func proxied(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Via"} {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }

@@ -198,3 +198,26 @@ func TestQueueBoundedByBytes(t *testing.T) {
 	}
 	srv.Wait()
 }
+
+// Behind a reverse proxy or a service-mesh sidecar on the same host every request comes
+// from loopback: a request that a proxy forwarded is not the local operator's.
+func TestReportEndpointRefusesProxiedRequests(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	_, hs := newServer(t, 10, 1, release)
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"} {
+		req, err := http.NewRequest(http.MethodGet, hs.URL+"/api/report?repo=o/r", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(h, "203.0.113.9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("with %s: %d, want 403", h, resp.StatusCode)
+		}
+	}
+}
