@@ -104,7 +104,7 @@ var catalog = []rule{
 		"Pass only the project folders the agent needs, e.g. `./docs`.",
 		".mcp.json", "{\n  \"mcpServers\": {\n    \"fs\": { \"command\": \"npx\", \"args\": [\"-y\", \"@modelcontextprotocol/server-filesystem@2025.8.21\", \"/\"] }\n  }\n}\n"},
 	{ruleMCP3, checks.SeverityCritical,
-		"MCP server config holds a literal credential in `env`, `headers` or `args` (critical), or talks plain `http://` to a host that is not loopback (high).",
+		"MCP server or agent config holds a literal credential (critical): a token of a known format, a password or key in a URL, or a random-looking value of a secret-named setting, in `env`, `headers`, `args` or any other setting (Claude `env`, Aider `*-api-key`, Codex `bearer_token`); or a server is reached over plain `http://` on a host that is not loopback (high). Findings show only a redacted prefix and the length.",
 		owaspSecret,
 		"Revoke the credential, then reference it from the environment (`${GITHUB_PAT}`, VS Code `${input:id}` with `password: true`, Codex `bearer_token_env_var`); use `https://`.",
 		".mcp.json", "{\n  \"mcpServers\": {\n    \"api\": { \"type\": \"http\", \"url\": \"http://mcp.corp.example.com/mcp\" }\n  }\n}\n"},
