@@ -132,3 +132,49 @@ func TestLabelRacingAPush(t *testing.T) {
 		})
 	}
 }
+
+// A PR whose last head was never checked (its synchronize failed or was still queued, or
+// the merge came first) merges a secret that an earlier head's check raised. The push to
+// main skips it (a PR check raised it: "its merge accounts it"), so the merge must.
+func TestMergeOfUncheckedHeadStillAccountsCaughtRisk(t *testing.T) {
+	e := newEnv(t)
+	key := stripeKey()
+	file := envFile("billing/charge.rb", "Stripe.api_key = '"+key+"'")
+	pr := e.openPR(1, "alice", "u1", file)
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
+		t.Fatalf("PR check: %s %q", run.Conclusion, run.Title)
+	}
+	// alice pushes u2 (the key moved down a line); its synchronize is never handled.
+	moved := envFile("billing/charge.rb", "# billing", "Stripe.api_key = '"+key+"'")
+	pr.HeadSHA = sha("u2")
+	e.movePull(pr.Number, pr.HeadSHA, moved)
+	e.merge(pr, "alice")
+	before, after := sha("m0"), sha("m1")
+	e.h.GitHub.SetCompare(e.repo.FullName, before, after, []fakegithub.PullFile{moved})
+	e.send("push", events.Push(e.inst, e.repo, "main", before, after, []string{"billing/charge.rb"}, "alice"))
+	esc := e.escapes()
+	if len(esc) != 1 || esc[0].Kind != "advisory" || esc[0].PR != pr.Number {
+		t.Fatalf("escapes = %+v, want one advisory escape of #1", esc)
+	}
+}
+
+// Re-running the check of an older head rescans that head (DESIGN §3), not the PR's
+// newer files under the older head's SHA.
+func TestRerunOfAnOlderHeadScansThatHead(t *testing.T) {
+	e := newEnv(t)
+	leaky := envFile("deploy/prod.env", criticalFinding())
+	pr := e.openPR(1, "alice", "o1", leaky)
+	old := e.lastRun(pr.HeadSHA)
+	if old.Conclusion != "failure" {
+		t.Fatalf("o1: %s %q", old.Conclusion, old.Title)
+	}
+	e.h.GitHub.SetCompare(e.repo.FullName, pr.BaseSHA, pr.HeadSHA, []fakegithub.PullFile{leaky})
+	next := e.push(pr, "o2", envFile("README.md", "clean"))
+	if run := e.lastRun(next.HeadSHA); run.Conclusion != "success" {
+		t.Fatalf("o2: %s %q", run.Conclusion, run.Title)
+	}
+	e.send("check_run", events.CheckRunRerequested(e.inst, e.repo, pr, old.ID, "alice"))
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
+		t.Fatalf("o1 re-run: %s %q (the key is still in o1)", run.Conclusion, run.Title)
+	}
+}

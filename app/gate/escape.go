@@ -39,12 +39,17 @@ func (s *Service) Merged(ctx context.Context, pr PR) ([]store.Escape, error) {
 	}
 	sc, err := s.store.GetScan(ctx, pr.Repo.String(), pr.HeadSHA)
 	if err != nil {
-		if isNotFound(err) {
-			// Never checked (e.g. opened before the install): a push to the branch accounts it as missed.
-			s.log.Info().Str("repo", pr.Repo.String()).Int("pr", pr.Number).Msg("merged head was never scanned")
-			return nil, s.closeException(ctx, exc)
+		if !isNotFound(err) {
+			return nil, fmt.Errorf("reading scan of %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
 		}
-		return nil, fmt.Errorf("reading scan of %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+		// The merged head was never checked (opened before the install, or its synchronize
+		// failed or had not run yet). What no PR check ever raised, the push to the branch
+		// accounts as missed; what an earlier head's check raised, that push skips, so it is
+		// accounted here from a scan of the merged head.
+		s.log.Info().Str("repo", pr.Repo.String()).Int("pr", pr.Number).Msg("merged head was never scanned; scanning it now")
+		if sc, err = s.caughtAtMerge(ctx, c, pr); err != nil {
+			return nil, err
+		}
 	}
 	covered := map[string]bool{}
 	if exc != nil {
@@ -72,6 +77,26 @@ func (s *Service) Merged(ctx context.Context, pr PR) ([]store.Escape, error) {
 		return nil, err
 	}
 	return s.reachProduction(ctx, c, pr.Repo, p, escapes)
+}
+
+// caughtAtMerge scans a merged head that was never checked and keeps the critical
+// findings that some PR check of the repository raised before.
+func (s *Service) caughtAtMerge(ctx context.Context, c gh.Client, pr PR) (store.Scan, error) {
+	sc := store.Scan{Repo: pr.Repo.String(), SHA: pr.HeadSHA, PR: pr.Number, At: s.now()}
+	ev, err := s.evaluate(ctx, c, pr)
+	if err != nil {
+		return sc, fmt.Errorf("scanning merged head %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	}
+	for _, f := range ev.raised {
+		caught, err := s.store.WasCaught(ctx, pr.Repo.String(), f.Fingerprint)
+		if err != nil {
+			return sc, fmt.Errorf("reading caught findings: %w", err)
+		}
+		if caught {
+			sc.Findings = append(sc.Findings, storeFinding(f))
+		}
+	}
+	return sc, nil
 }
 
 // closeException marks an exception as merged: it no longer expires or covers anything new.
