@@ -855,6 +855,277 @@ def git_log(n: int) -> str:
     """Show the last n commits."""
     return subprocess.run(["git", "log", f"-{int(n)}", "--oneline"], capture_output=True, text=True).stdout
 `},
+
+		// ---------------- more least-privilege configs ----------------
+		{name: "pass cc monorepo settings with many narrow rules", path: "services/api/.claude/settings.json", content: `{
+  "permissions": {
+    "allow": [
+      "Bash(pnpm --filter api test:*)",
+      "Bash(pnpm lint)",
+      "Bash(docker compose ps)",
+      "Bash(git log:*)",
+      "Bash(gh pr view:*)",
+      "Read(//tmp/api-logs/**)",
+      "Edit(src/**)",
+      "Write(./src/**/*.ts)",
+      "WebFetch(domain:docs.nestjs.com)",
+      "mcp__linear__get_issue",
+      "mcp__linear__list_issues"
+    ],
+    "ask": ["Bash(git push:*)", "Bash"],
+    "deny": ["Read(./.env*)", "Bash(curl:*)", "Bash(sudo:*)"]
+  },
+  "enabledMcpjsonServers": ["linear"],
+  "sandbox": {"enabled": true, "autoAllowBashIfSandboxed": false}
+}
+`},
+		{name: "pass cc tab indented default mode", path: ".claude/settings.json", content: "{\n\t\"permissions\": {\n\t\t\"allow\": [\"Bash(make test)\"],\n\t\t\"defaultMode\": \"default\"\n\t}\n}\n"},
+		{name: "pass cc status line and session hook local scripts", path: ".claude/settings.json", content: `{
+  "statusLine": {"type": "command", "command": "bash .claude/statusline.sh"},
+  "hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": "uv sync --frozen && echo ready"}]}]},
+  "apiKeyHelper": "~/bin/get-anthropic-key.sh"
+}
+`},
+		{name: "pass mcp everything pinned with env refs yaml continue", path: ".continue/mcpServers/github.yaml", content: `name: GitHub
+version: 0.0.1
+schema: v1
+mcpServers:
+  - name: github
+    command: docker
+    args: [run, -i, --rm, -e, GITHUB_PERSONAL_ACCESS_TOKEN, "ghcr.io/github/github-mcp-server@sha256:` + strings.Repeat("ab", 32) + `"]
+    env:
+      GITHUB_PERSONAL_ACCESS_TOKEN: ${{ secrets.GITHUB_PAT }}
+`},
+		{name: "pass mcp remote servers with oauth and env headers", path: ".mcp.json", content: `{
+  "mcpServers": {
+    "linear": {"type": "sse", "url": "https://mcp.linear.app/sse"},
+    "notion": {"type": "http", "url": "https://mcp.notion.com/mcp", "headers": {"Authorization": "Bearer ${NOTION_TOKEN}"}},
+    "stripe": {"type": "http", "url": "https://mcp.stripe.com", "headers": {"X-Api-Key": "${STRIPE_KEY:-}"}}
+  }
+}
+`},
+		{name: "pass mcp windsurf server url", path: ".windsurf/mcp_config.json", content: `{"mcpServers": {"docs": {"serverUrl": "https://docs-mcp.example.com/mcp"}, "time": {"command": "uvx", "args": ["mcp-server-time==0.6.2", "--local-timezone=Europe/Berlin"]}}}`},
+		{name: "pass mcp kiro with auto approve reads", path: ".kiro/settings/mcp.json", content: `{
+  "mcpServers": {
+    "aws-docs": {
+      "command": "uvx",
+      "args": ["awslabs.aws-documentation-mcp-server@1.1.2"],
+      "env": {"FASTMCP_LOG_LEVEL": "ERROR", "AWS_PROFILE": "dev", "AWS_REGION": "eu-west-1"},
+      "disabled": false,
+      "autoApprove": ["search_documentation", "read_documentation"]
+    }
+  }
+}
+`},
+		{name: "pass mcp roo sqlite read only always allow", path: ".roo/mcp.json", content: `{"mcpServers": {"db": {"command": "uvx", "args": ["mcp-server-sqlite==0.6.2", "--db-path", "./dev.db"], "alwaysAllow": ["read_query", "list_tables", "describe_table"]}}}`},
+		{name: "pass mcp docker named volume and bridge network", path: ".cursor/mcp.json", content: `{"mcpServers": {"pg": {"command": "docker", "args": ["run", "-i", "--rm", "--network", "bridge", "-v", "pgdata:/data", "-e", "DATABASE_URI", "crystaldba/postgres-mcp:0.3.0", "--access-mode=restricted"], "env": {"DATABASE_URI": "postgresql://readonly@localhost:5432/app"}}}}`},
+		{name: "pass mcp gemini extension pinned", path: ".gemini/extensions/jira/gemini-extension.json", content: `{"name": "jira", "version": "0.2.0", "contextFileName": "JIRA.md", "mcpServers": {"jira": {"command": "node", "args": ["${extensionPath}/dist/server.js"], "excludeTools": ["delete_issue"]}}}`},
+		{name: "pass claude json project with narrow tools", path: ".claude.json", content: `{
+  "projects": {
+    "/work/app": {
+      "allowedTools": ["Bash(npm test)", "Read"],
+      "mcpServers": {"memory": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory@2025.8.4"]}}
+    }
+  }
+}
+`},
+		{name: "pass codex profiles and mcp with env vars", path: ".codex/config.toml", content: `model = "gpt-5-codex"
+model_reasoning_effort = "high"
+approval_policy = "on-request"
+sandbox_mode = "workspace-write"
+profile = "review"
+
+[profiles.review]
+approval_policy = "never"
+sandbox_mode = "read-only"
+
+[sandbox_workspace_write]
+writable_roots = ["./build", "/tmp/codex-cache"]
+network_access = false
+
+[shell_environment_policy]
+inherit = "core"
+
+[mcp_servers.github]
+command = "docker"
+args = ["run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN", "ghcr.io/github/github-mcp-server:v0.13.0"]
+env_vars = ["GITHUB_PERSONAL_ACCESS_TOKEN"]
+enabled_tools = ["get_issue", "list_pull_requests"]
+`},
+		{name: "pass gemini policy deny and ask", path: ".gemini/policies/safety.toml", content: `# deny destructive commands, ask for the rest
+[[rule]]
+toolName = "run_shell_command"
+commandPrefix = ["rm", "sudo", "curl"]
+decision = "deny"
+priority = 900
+
+[[rule]]
+toolName = "write_file"
+decision = "ask_user"
+priority = 100
+
+[[rule]]
+toolName = "read_file"
+decision = "allow"
+priority = 50
+`},
+		{name: "pass cursor cli read write scoped with crlf", path: ".cursor/cli.json", content: "{\r\n  \"permissions\": {\r\n    \"allow\": [\"Read(**)\", \"Write(docs/**)\", \"Shell(npm run lint)\", \"Mcp(github:get_issue)\"],\r\n    \"deny\": [\"Read(.env*)\", \"Shell(git push)\"]\r\n  }\r\n}\r\n"},
+		{name: "pass aq agent with resources and prompt", path: ".amazonq/cli-agents/docs.json", content: `{
+  "$schema": "https://raw.githubusercontent.com/aws/amazon-q-developer-cli/refs/heads/main/schemas/agent-v1.json",
+  "name": "docs",
+  "description": "Writes docs",
+  "prompt": "You write documentation. Never run destructive commands.",
+  "tools": ["fs_read", "fs_write", "execute_bash"],
+  "allowedTools": ["fs_read"],
+  "toolsSettings": {"fs_write": {"allowedPaths": ["docs/**", "README.md"]}, "execute_bash": {"allowedCommands": ["git diff", "npm run docs:build"]}},
+  "resources": ["file://README.md", "file://docs/**/*.md"]
+}
+`},
+		{name: "pass aider with env file and read-only chat", path: ".aider.conf.yml", content: `# project aider config
+model: anthropic/claude-sonnet-4-5
+env-file: .env
+auto-commits: false
+suggest-shell-commands: false
+yes-always: false
+test-cmd: go test ./...
+auto-test: true
+read:
+  - CONVENTIONS.md
+  - docs/architecture.md
+`},
+		{name: "pass goose smart approve config", path: ".config/goose/config.yaml", content: "GOOSE_PROVIDER: openai\nGOOSE_MODEL: gpt-4o\nGOOSE_MODE: smart_approve\nextensions:\n  memory:\n    type: builtin\n    enabled: true\n    timeout: 300\n"},
+		{name: "pass gh-aw issue triage with safe outputs and github read tools", path: ".github/workflows/issue-triage.md", content: `---
+on:
+  issues:
+    types: [opened, reopened]
+permissions:
+  contents: read
+  issues: read
+  actions: read
+engine: copilot
+network:
+  allowed:
+    - defaults
+    - "*.pythonhosted.org"
+tools:
+  github:
+    toolsets: [issues, labels]
+  web-fetch:
+safe-outputs:
+  add-labels:
+    allowed: [bug, feature, question]
+  add-comment:
+    max: 1
+timeout_minutes: 10
+---
+# Issue triage
+
+Read issue #${{ github.event.issue.number }} and label it.
+`},
+		{name: "pass copilot setup steps read only", path: ".github/workflows/copilot-setup-steps.yml", content: `name: "Copilot Setup Steps"
+on:
+  workflow_dispatch:
+  push:
+    paths: [.github/workflows/copilot-setup-steps.yml]
+jobs:
+  copilot-setup-steps:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@v5
+      - uses: actions/setup-go@v6
+        with:
+          go-version-file: go.mod
+      - run: go mod download
+`},
+		{name: "pass gemini action on pull request scoped", path: ".github/workflows/gemini-pr.yml", content: `on:
+  pull_request:
+    types: [opened, synchronize]
+permissions:
+  contents: read
+  pull-requests: write
+  id-token: write
+jobs:
+  review:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+        with:
+          persist-credentials: false
+      - uses: google-github-actions/run-gemini-cli@v0
+        with:
+          gcp_workload_identity_provider: ${{ vars.GCP_WIF_PROVIDER }}
+          prompt: "Review PR #${{ github.event.pull_request.number }} and comment on risky changes."
+          settings: |-
+            {
+              "tools": {"core": ["read_file", "glob", "search_file_content"], "allowed": ["run_shell_command(git diff)"]},
+              "general": {"defaultApprovalMode": "default"}
+            }
+`},
+		{name: "pass codex action workspace write on push", path: ".github/workflows/codex-fix.yml", content: `on:
+  workflow_dispatch:
+    inputs:
+      task:
+        description: What to do
+        required: true
+permissions:
+  contents: read
+jobs:
+  codex:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+        with:
+          persist-credentials: false
+      - uses: openai/codex-action@v1
+        with:
+          openai-api-key: ${{ secrets.OPENAI_API_KEY }}
+          prompt: ${{ inputs.task }}
+          sandbox: workspace-write
+          safety-strategy: drop-sudo
+          allow-users: octocat,hubot
+`},
+		{name: "pass goose workflow approve mode trusted trigger", path: ".github/workflows/goose-docs.yml", content: `on:
+  schedule:
+    - cron: "0 5 * * 1"
+permissions:
+  contents: read
+jobs:
+  docs:
+    runs-on: ubuntu-latest
+    env:
+      GOOSE_MODE: approve
+    steps:
+      - uses: actions/checkout@v5
+      - run: goose run --no-session -t "Summarize CHANGELOG.md"
+`},
+		{name: "pass python langchain read only tools", path: "agent/research.py", content: `from langchain_community.agent_toolkits import FileManagementToolkit
+from langchain_community.tools import DuckDuckGoSearchRun
+from langchain_experimental.tools import PythonREPLTool  # not used: REPL is off
+
+toolkit = FileManagementToolkit(root_dir="./workspace", selected_tools=["read_file", "list_directory"])
+tools = toolkit.get_tools() + [DuckDuckGoSearchRun()]
+`},
+		{name: "pass python autogen docker executor and human input", path: "agents/pair.py", content: `from autogen import AssistantAgent, UserProxyAgent
+
+proxy = UserProxyAgent(
+    "proxy",
+    human_input_mode="ALWAYS",
+    code_execution_config={"work_dir": "coding", "use_docker": "python:3.12-slim"},
+)
+`},
+		{name: "pass python openai agent tools without shell", path: "agents/support.py", content: `import httpx
+from agents import Agent, function_tool
+
+@function_tool
+def lookup_order(order_id: str) -> str:
+    """Fetch an order by id."""
+    r = httpx.get(f"https://api.internal.example/orders/{order_id}", timeout=5)
+    return r.text
+
+agent = Agent(name="support", tools=[lookup_order])
+`},
 	}
 }
 
