@@ -29,6 +29,10 @@ type PR struct {
 	BaseRef       string
 	Title         string
 	Labels        []string
+
+	// atHead: HeadSHA is not the PR's current head, so its files come from a compare of
+	// base and HeadSHA (the PR files listing answers for the current head only).
+	atHead bool
 }
 
 // CheckOutcome is what a check concluded (for callers and tests).
@@ -61,7 +65,11 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 	if err != nil {
 		return CheckOutcome{}, fmt.Errorf("creating check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
 	}
-	out, err := s.evaluate(ctx, c, pr)
+	evaluate := s.evaluate
+	if pr.atHead {
+		evaluate = s.evaluateAtHead
+	}
+	out, err := evaluate(ctx, c, pr)
 	if err != nil {
 		// Fail closed: the check must not stay in progress or pass when the scan could not run.
 		s.complete(ctx, c, pr, id, checkrun.Result{
@@ -333,9 +341,16 @@ func (s *Service) Recheck(ctx context.Context, pr PR) error {
 		return fmt.Errorf("reading %s#%d: %w", pr.Repo, pr.Number, err)
 	}
 	pr.Author, pr.Title, pr.Labels = full.Author, full.Title, full.Labels
-	pr.HeadRef, pr.BaseRef, pr.BaseSHA = full.HeadRef, full.BaseRef, full.BaseSHA
+	pr.HeadRef, pr.BaseRef = full.HeadRef, full.BaseRef
 	if pr.HeadSHA == "" {
 		pr.HeadSHA = full.HeadSHA
+	}
+	if pr.HeadSHA != full.HeadSHA && pr.BaseSHA != "" {
+		// A re-run of an older head's check: rescan that head (against the base the
+		// payload names), not the PR's newer files under the older head's SHA.
+		pr.atHead = true
+	} else {
+		pr.HeadSHA, pr.BaseSHA = full.HeadSHA, full.BaseSHA
 	}
 	if pr.DefaultBranch == "" {
 		if pr.DefaultBranch, err = c.GetRepository(ctx, pr.Repo); err != nil {
