@@ -3,7 +3,9 @@ package handlers_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/escapegate/escapegate/app/demo"
 	"github.com/escapegate/escapegate/app/fakegithub"
 	"github.com/escapegate/escapegate/app/fakegithub/events"
 )
@@ -176,5 +178,32 @@ func TestRerunOfAnOlderHeadScansThatHead(t *testing.T) {
 	e.send("check_run", events.CheckRunRerequested(e.inst, e.repo, pr, old.ID, "alice"))
 	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
 		t.Fatalf("o1 re-run: %s %q (the key is still in o1)", run.Conclusion, run.Title)
+	}
+}
+
+// A push that deletes the org policy file drops the cached policy at once, as one that
+// edits it does (the built-in strict defaults apply again).
+func TestPushDeletingPolicyDropsCachedPolicy(t *testing.T) {
+	e, _ := newEnvOpts(t, demo.Options{PolicyTTL: time.Hour})
+	e.h.GitHub.SetFile("acme/.github", "", "escapegate.yml", []byte("fail_on: critical\n"))
+	pr := e.openPR(1, "alice", "d1", envFile("deploy/prod.env", highFinding()))
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "success" {
+		t.Fatalf("under fail_on critical: %s %q", run.Conclusion, run.Title)
+	}
+	e.h.GitHub.DeleteFile("acme/.github", "", "escapegate.yml")
+	gh := events.Repo{ID: 43, FullName: "acme/.github", DefaultBranch: "main"}
+	var m map[string]any
+	if err := json.Unmarshal(events.Push(e.inst, gh, "main", sha("g1"), sha("g2"), nil, "sec-lead"), &m); err != nil {
+		t.Fatal(err)
+	}
+	m["commits"] = []map[string]any{{"id": sha("g2"), "message": "drop policy", "removed": []string{"escapegate.yml"}}}
+	payload, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send("push", payload)
+	next := e.push(pr, "d2", envFile("deploy/prod.env", highFinding()))
+	if run := e.lastRun(next.HeadSHA); run.Conclusion != "failure" {
+		t.Fatalf("after the org policy was deleted: %s %q", run.Conclusion, run.Title)
 	}
 }
