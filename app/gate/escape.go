@@ -161,7 +161,11 @@ func (s *Service) Pushed(ctx context.Context, ev PushEvent) ([]store.Escape, err
 		return nil, nil
 	}
 	files, err := c.CompareCommits(ctx, ev.Repo, ev.Before, ev.After)
-	if err != nil && !errors.Is(err, gh.ErrTooManyFiles) {
+	if errors.Is(err, gh.ErrTooManyFiles) {
+		// Scan what GitHub lists and say that the rest of this push was not seen.
+		s.log.Warn().Str("repo", ev.Repo.String()).Str("before", short(ev.Before)).Str("after", short(ev.After)).
+			Int("scanned", len(files)).Msg("push changes more files than GitHub lists; the rest was not scanned for missed escapes")
+	} else if err != nil {
 		return nil, fmt.Errorf("comparing %s...%s on %s: %w", short(ev.Before), short(ev.After), ev.Repo, err)
 	}
 	eng, engErr := s.engineFor(ctx, c, ev.Repo, p)

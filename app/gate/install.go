@@ -99,6 +99,18 @@ func (s *Service) InstallationChanged(ctx context.Context, id int64, action stri
 	switch action {
 	case "deleted":
 		in.DeletedAt = s.now()
+		// Its repositories are no longer covered: a later install counts from then, not from before.
+		repos, err := s.store.ListRepositories(ctx, id)
+		if err != nil {
+			return fmt.Errorf("listing repositories of installation %d: %w", id, err)
+		}
+		var names []string
+		for _, r := range repos {
+			names = append(names, r.FullName)
+		}
+		if err := s.ReposRemoved(ctx, names); err != nil {
+			return err
+		}
 	case "suspend":
 		in.Suspended = true
 	case "unsuspend":

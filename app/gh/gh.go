@@ -115,7 +115,8 @@ type Client interface {
 	ListOpenPullRequests(ctx context.Context, r Repo) ([]PullRequest, error)
 	// ListPullRequestFiles lists all pages, at most MaxPullFiles; more yields ErrTooManyFiles.
 	ListPullRequestFiles(ctx context.Context, r Repo, number int) ([]File, error)
-	// CompareCommits lists the files changed between base and head (base...head).
+	// CompareCommits lists the files changed between base and head (base...head); past
+	// MaxPullFiles it returns the first MaxPullFiles with ErrTooManyFiles.
 	CompareCommits(ctx context.Context, r Repo, base, head string) ([]File, error)
 
 	CreateCheckRun(ctx context.Context, r Repo, c CheckRun) (id int64, err error)

@@ -215,7 +215,8 @@ func (c *client) CompareCommits(ctx context.Context, r Repo, base, head string) 
 			out = append(out, fileFrom(f))
 		}
 		if len(out) > MaxPullFiles {
-			return nil, fmt.Errorf("%s %s: %w", op, r, ErrTooManyFiles)
+			// The files listed so far are returned with the error: a caller may scan them.
+			return out[:MaxPullFiles], fmt.Errorf("%s %s: %w", op, r, ErrTooManyFiles)
 		}
 		if resp.NextPage == 0 || len(cmp.Files) == 0 {
 			return out, nil

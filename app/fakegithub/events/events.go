@@ -201,3 +201,10 @@ func DeploymentStatus(installation int64, r Repo, environment, state, sha string
 	}
 	return mustJSON(ev)
 }
+
+// InstallationAction builds an installation event without repositories (deleted, suspend, unsuspend).
+func InstallationAction(installation int64, account, action, sender string) []byte {
+	in := inst(installation)
+	in.Account = &github.User{Login: github.String(account), Type: github.String("Organization")}
+	return mustJSON(github.InstallationEvent{Action: github.String(action), Installation: in, Sender: user(sender)})
+}
