@@ -117,7 +117,7 @@ func TestTrufflehogRecall(t *testing.T) {
 	}
 }
 
-const trufflehogRecallFloor = 44.0
+const trufflehogRecallFloor = 58.0
 
 func pct(a, b int) float64 {
 	if b == 0 {
