@@ -111,4 +111,15 @@ ellipsis and the length).
 - ` + "`escapegate-password-assignment`" + `: ` + "`password = \"...\"`" + ` with a value of entropy above 3.5 that may hold symbols
   (generic-api-key's value class ` + "`[\\w.=-]`" + ` stops at ` + "`$`" + `, ` + "`!`" + `, ` + "`#`" + `); code references, environment lookups and
   placeholders do not fire.
+- Self-identifying credential formats that gitleaks has no rule for, or finds only with the service's name
+  nearby, or with other lengths or alphabets (` + "`escapegate-<family>`" + `, all in the table below): Azure storage,
+  Service Bus and SAS keys; Groq, xAI, Replicate, OpenRouter, LangSmith, Pinecone and newer OpenAI keys;
+  Doppler, Supabase, Netlify, Docker Hub, Figma, PostHog, Buildkite, CircleCI, Contentful, Cloudflare,
+  Tailscale, Bitbucket, ClickUp, SonarQube, Atlassian, Pulumi, RubyGems, Mailchimp, Mailgun, New Relic and
+  Telegram tokens; Google OAuth client secrets, refresh and access tokens; Square, webhook-signing, Braintree,
+  Mapbox, Cloudinary and Discord-webhook secrets; base64-encoded PEM private keys, ` + "`.npmrc`" + `/` + "`.yarnrc.yml`" + `
+  tokens, Docker ` + "`config.json`" + ` auths, ` + "`.netrc`" + ` passwords and AWS secret access keys under their usual names.
+  The OpenAI, Pulumi, RubyGems and SendGrid rules leave the exact shapes gitleaks reports to gitleaks.
+- ` + "`escapegate-escaped-quote-token`" + `: a known token format followed by ` + "`\\\"`" + ` (a string inside a notebook cell or
+  JSON inside a string), where several gitleaks rules stop short.
 `
