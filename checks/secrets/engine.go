@@ -136,6 +136,7 @@ type scratch struct {
 	skip        []bool    // per rule: not applicable to this file's path
 	pathPending []bool    // per rule: its own path conditions are not evaluated yet for this file
 	hits        []hit
+	matches     [][]int // runRule's matches, reused
 	drop        []bool
 	path        string
 	line        int // current line of the keyword walk
@@ -387,7 +388,14 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 	if r.gate != nil && !r.gate.Match(text) {
 		return
 	}
-	for _, m := range r.re.FindAllIndex(text, -1) {
+	var found [][]int
+	if r.lazy != nil {
+		found = r.lazy.findAll(text, sc.matches[:0])
+		sc.matches = found
+	} else {
+		found = r.re.FindAllIndex(text, -1)
+	}
+	for _, m := range found {
 		ms, me := base+m[0], base+m[1]
 		for ms < me && sc.buf[ms] == '\n' {
 			ms++

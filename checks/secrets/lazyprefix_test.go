@@ -1,0 +1,142 @@
+package secrets
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/escapegate/escapegate/app/testenv"
+)
+
+// sameMatches fails when a rule's lazy-prefix path finds other matches than its regex.
+func sameMatches(t *testing.T, r *rule, text, what string) bool {
+	t.Helper()
+	want := r.re.FindAllIndex([]byte(text), -1)
+	got := r.lazy.findAll([]byte(text), nil)
+	if len(want) == 0 && len(got) == 0 {
+		return true
+	}
+	if !slices.EqualFunc(want, got, slices.Equal[[]int]) {
+		t.Errorf("%s on %s %q: regex finds %v, lazy-prefix path %v", r.id, what, text, want, got)
+		return false
+	}
+	return true
+}
+
+func lazyRules(t *testing.T) (*Engine, []*rule) {
+	e := mustEngine(t, Options{})
+	var rs []*rule
+	for i := range e.rules {
+		if e.rules[i].lazy != nil {
+			rs = append(rs, &e.rules[i])
+		}
+	}
+	if len(rs) < 90 {
+		t.Fatalf("only %d rules run without their lazy prefix; gitleaks has about 100 such rules", len(rs))
+	}
+	return e, rs
+}
+
+// TestLazyPrefixSameMatches checks that every rule run without its lazy prefix finds
+// exactly the matches of its full regex: on every gitleaks sample (alone, after text
+// that runs into the prefix, and several samples on one line) and on random text
+// built from the rule's keywords, value characters and separators.
+func TestLazyPrefixSameMatches(t *testing.T) {
+	_, rs := lazyRules(t)
+	rng := rand.New(rand.NewPCG(3, 11))
+	samplesPath := filepath.Join(testenv.SharedDir(), "corpus/secrets/gitleaks-samples.jsonl")
+	if _, err := os.Stat(samplesPath); err == nil {
+		samples := readJSONL[gitleaksSample](t, samplesPath)
+		lower := make([]string, len(samples))
+		for i, s := range samples {
+			lower[i] = strings.ToLower(s.Text)
+		}
+		for _, r := range rs {
+			errs := 0
+			for i, s := range samples {
+				// Samples without any of the rule's keywords (all its patterns need
+				// one) are matched by neither; every 64th is checked all the same.
+				if i%64 != 0 && !slices.ContainsFunc(r.keywords, func(k string) bool { return strings.Contains(lower[i], k) }) {
+					continue
+				}
+				other := samples[(i*7+1)%len(samples)].Text
+				for _, text := range []string{
+					s.Text + "\n",
+					"abc_DEF-" + s.Text + " ",
+					strings.Repeat("x.", 30) + s.Text,
+					s.Text + " " + other + "\n" + s.Text,
+					"ſK" + s.Text + "\xff" + s.Text,
+				} {
+					if !sameMatches(t, r, text, "sample of "+s.RuleID) {
+						errs++
+					}
+				}
+				if errs > 5 {
+					break
+				}
+			}
+		}
+	} else {
+		t.Logf("no gitleaks samples (%v): random text only", err)
+	}
+	for _, r := range rs {
+		for i := range 400 {
+			if !sameMatches(t, r, randomLine(rng, r.keywords, 20+i%180), "random text") {
+				break
+			}
+		}
+	}
+}
+
+// randomLine mixes a rule's keywords with the characters its patterns care about.
+func randomLine(rng *rand.Rand, keywords []string, n int) string {
+	pieces := []string{
+		"=", ":", ":=", "=>", "||", "?=", ",", " ", "\t", "\n", "'", `"`, "`", ";", `\n`, `\r`,
+		".", "-", "_", "/", "+", "==", "x", "A", "0", "9", "f", "Z", "ſ", "K", "é", "\xff", "\xc5",
+		"key", "API", "token", "Secret", "ey", "_", "abcdefghij", "0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
+	}
+	var b strings.Builder
+	for b.Len() < n {
+		switch k := rng.IntN(10); {
+		case k < 2 && len(keywords) > 0:
+			kw := keywords[rng.IntN(len(keywords))]
+			if rng.IntN(2) == 0 {
+				kw = strings.ToUpper(kw)
+			}
+			b.WriteString(kw)
+		case k < 4:
+			// A run of value characters, as long as secrets are.
+			const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+			for range 8 + rng.IntN(60) {
+				b.WriteByte(alnum[rng.IntN(len(alnum))])
+			}
+		default:
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+	}
+	return b.String()
+}
+
+func TestSplitLazyPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		split   bool
+	}{
+		{`(?i)[\w.-]{0,50}?(?:key|token)[ =]+([a-z0-9]{20})`, true},
+		{`(?m)(?i)[\w.-]{0,50}?(?:key)=([a-z]{4})(?:\s|$)`, true},
+		{`[\w.-]{0,50}(?:key)=x`, false},        // greedy prefix
+		{`[\w.-]{1,50}?(?:key)=x`, false},       // the prefix must be optional
+		{`[\w.-]{0,50}?\bkey=x`, false},         // an assertion after the prefix
+		{`(?i)[\w.-]{0,50}?(?:key)?`, false},    // the rest can match empty
+		{`[^a]{0,50}?(?:key)=x`, false},         // the class holds U+FFFD
+		{`(?:[\w.-]{0,50}?key=x|other)`, false}, // not a prefix of the whole pattern
+		{`(?i)[\w.-]{0,50}?(?:key)=x|other`, false},
+	} {
+		if got := splitLazyPrefix(tc.pattern) != nil; got != tc.split {
+			t.Errorf("splitLazyPrefix(%q) split = %v, want %v", tc.pattern, got, tc.split)
+		}
+	}
+}
