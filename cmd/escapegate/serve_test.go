@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/app/testenv"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestServeEndToEnd runs the serve command as an operator would (config file plus an
+// environment override, a fresh bbolt store, the app's private key) against the fake
+// GitHub, delivers a signed webhook and waits for the check run; then it stops cleanly.
+func TestServeEndToEnd(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "app.pem")
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := fakegithub.New()
+	defer f.Close()
+	f.SetApp(fakegithub.App{ID: 99, Slug: "escapegate", Name: "escapegate"})
+	f.SetAppKey(&key.PublicKey)
+	f.AddRepo("acme/app", "main")
+	f.AddInstallation(5, "acme/app", "acme/.github")
+	head := strings.Repeat("c", 40)
+	f.AddPull("acme/app", fakegithub.Pull{Number: 1, Author: "alice", HeadSHA: head, BaseSHA: strings.Repeat("0", 40),
+		Files: []fakegithub.PullFile{{Filename: "app.env", Status: "added", Additions: 1, Patch: "@@ -0,0 +1 @@\n+TOKEN=" + testenv.FakeGitHubPAT()}}})
+
+	addr := freeAddr(t)
+	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: from-file\nstore: bolt:%s\n",
+		addr, f.URL(), keyPath, filepath.Join(dir, "escapegate.db"))
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ESCAPEGATE_GITHUB_APP_WEBHOOK_SECRET", "from-env")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--config", cfgPath}, strings.NewReader(""), &stdout, &stderr) }()
+
+	waitFor(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	payload := events.PullRequest(5, events.Repo{ID: 1, FullName: "acme/app", DefaultBranch: "main"}, "opened",
+		events.PR{Number: 1, Author: "alice", HeadSHA: head, BaseRef: "main"}, "alice")
+	// The environment's secret wins over the file's: a delivery signed with the file's is refused.
+	for _, tc := range []struct {
+		secret string
+		want   int
+	}{{"from-file", http.StatusUnauthorized}, {"from-env", http.StatusOK}} {
+		req, _ := fakegithub.NewWebhookRequest(ctx, "http://"+addr, []byte(tc.secret), "pull_request", "d-"+tc.secret, payload)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("signed with %s: %d, want %d", tc.secret, resp.StatusCode, tc.want)
+		}
+	}
+	waitFor(t, func() bool {
+		runs := f.CheckRuns("acme/app")
+		return len(runs) == 1 && runs[0].Conclusion == "failure"
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), testenv.FakeGitHubPAT()) {
+		t.Fatal("the log holds the raw token")
+	}
+}
+
+// waitFor polls cond until it holds; the test's own deadline bounds it.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("condition not reached")
+}
