@@ -10,8 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/agents"
@@ -130,34 +133,70 @@ func (s scanner) scanDiff(r io.Reader) ([]checks.Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading diff: %w", err)
 	}
-	var out []checks.Finding
-	for _, f := range files {
-		if f.Path == "" || f.Binary {
-			continue
-		}
-		out = append(out, s.eng.ScanFile(s.fp, s.repo, f.Path, f.Added, f.Removed)...)
-		if !agents.Wants(f.Path, f.Added) {
-			continue
-		}
-		var head []byte
-		if f.Status == "added" {
-			head = joinLines(f.Added)
-		} else if b, err := os.ReadFile(f.Path); err == nil {
-			head = b
-		} else {
-			head = joinLines(f.Added) // best effort: the added fragment alone
-		}
-		added := map[int]bool{}
-		for _, l := range f.Added {
-			added[l.No] = true
-		}
-		for _, fd := range agents.Evaluate(s.fp, f.Path, head, nil) {
-			if added[fd.Line] || fd.Line == 0 {
-				out = append(out, fd)
+	return eachParallel(len(files), func(i int) ([]checks.Finding, error) {
+		return s.scanDiffFile(files[i]), nil
+	})
+}
+
+// eachParallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and concatenates the
+// findings in index order (the output does not depend on scheduling); the error is
+// that of the lowest index that failed.
+func eachParallel(n int, fn func(i int) ([]checks.Finding, error)) ([]checks.Finding, error) {
+	results := make([][]checks.Finding, n)
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				results[i], errs[i] = fn(i)
 			}
+		}()
+	}
+	wg.Wait()
+	var out []checks.Finding
+	for i := range n {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
+		out = append(out, results[i]...)
 	}
 	return out, nil
+}
+
+// scanDiffFile is scanDiff for one file of the diff.
+func (s scanner) scanDiffFile(f diff.File) []checks.Finding {
+	if f.Path == "" || f.Binary {
+		return nil
+	}
+	out := s.eng.ScanFile(s.fp, s.repo, f.Path, f.Added, f.Removed)
+	if !agents.Wants(f.Path, f.Added) {
+		return out
+	}
+	var head []byte
+	if f.Status == "added" {
+		head = joinLines(f.Added)
+	} else if b, err := os.ReadFile(f.Path); err == nil {
+		head = b
+	} else {
+		head = joinLines(f.Added) // best effort: the added fragment alone
+	}
+	added := map[int]bool{}
+	for _, l := range f.Added {
+		added[l.No] = true
+	}
+	for _, fd := range agents.Evaluate(s.fp, f.Path, head, nil) {
+		if added[fd.Line] || fd.Line == 0 {
+			out = append(out, fd)
+		}
+	}
+	return out
 }
 
 // joinLines rebuilds content from numbered lines, leaving unknown lines blank so numbers hold.
@@ -175,8 +214,11 @@ func joinLines(ls []diff.Line) []byte {
 	return []byte(b.String())
 }
 
+// scanPath scans the files under root: the walk lists them, a pool of workers reads
+// and scans them, and findings come out in walk order.
 func (s scanner) scanPath(root string) ([]checks.Finding, error) {
-	var out []checks.Finding
+	type job struct{ path, rel string }
+	var jobs []job
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -194,26 +236,30 @@ func (s scanner) scanPath(root string) ([]checks.Finding, error) {
 		if err != nil || info.Size() > maxScanFileBytes {
 			return nil
 		}
-		content, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, err)
-		}
-		if diff.IsBinary(content) {
-			return nil
-		}
 		rel := filepath.ToSlash(path)
 		if r, err := filepath.Rel(root, path); err == nil && r != "." {
 			rel = filepath.ToSlash(r) // paths as the repository names them: some rules depend on them
 		}
-		lines := diff.Lines(content)
-		out = append(out, s.eng.ScanFile(s.fp, s.repo, rel, lines, nil)...)
-		if agents.Wants(rel, lines) {
-			out = append(out, agents.Evaluate(s.fp, rel, content, nil)...)
-		}
+		jobs = append(jobs, job{path, rel})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return eachParallel(len(jobs), func(i int) ([]checks.Finding, error) {
+		content, err := os.ReadFile(jobs[i].path)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", jobs[i].path, err)
+		}
+		if diff.IsBinary(content) {
+			return nil, nil
+		}
+		rel := jobs[i].rel
+		lines := diff.Lines(content)
+		out := s.eng.ScanFile(s.fp, s.repo, rel, lines, nil)
+		if agents.Wants(rel, lines) {
+			out = append(out, agents.Evaluate(s.fp, rel, content, nil)...)
+		}
+		return out, nil
+	})
 }
