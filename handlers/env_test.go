@@ -25,17 +25,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	h, err := demo.NewHarness(ctx, demo.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	e := &env{t: t, h: h, ctx: ctx, repo: events.Repo{ID: 42, FullName: "acme/app", DefaultBranch: "main"}, inst: 9}
-	t.Cleanup(e.checkAPI)
-	h.GitHub.AddRepo("acme/app", "main")
-	h.GitHub.AddRepo("acme/.github", "main")
-	h.GitHub.AddInstallation(e.inst, "acme/app", "acme/.github")
+	e, _ := newEnvOpts(t, demo.Options{})
 	return e
 }
 

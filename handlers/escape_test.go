@@ -138,7 +138,7 @@ func TestPushToProductionAccountsMissed(t *testing.T) {
 // then searches every request to GitHub, every store record, the bbolt file itself
 // and escapegate's log for their raw values.
 func TestNoRawSecretAnywhere(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	e, dir := newEnvOpts(t, demo.Options{Log: logs})
 	e.withTeamPolicy()
 	secrets := map[string]string{"aws": awsKey(), "github": githubToken(), "slack": slackToken(), "stripe": stripeKey()}
