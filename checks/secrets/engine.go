@@ -389,8 +389,8 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 		return
 	}
 	var found [][]int
-	if r.lazy != nil {
-		found = r.lazy.findAll(text, sc.matches[:0])
+	if lp := r.lazy.get(); lp != nil {
+		found = lp.findAll(text, sc.matches[:0])
 		sc.matches = found
 	} else {
 		found = r.re.FindAllIndex(text, -1)

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -22,12 +23,36 @@ import (
 // first, and S matches at none of s..p-1, so the match is S's own leftmost-first
 // match at p, extended back to s. Empty-width assertions in S would see a different
 // context at pos (text is searched from pos on), so patterns where S has any are not
-// split. TestLazyPrefixSameMatches compares both on the gitleaks samples and random
+// split. TestLazyStartSameMatches compares both on the gitleaks samples and random
 // text.
 type lazyPrefix struct {
 	core  *regexp.Regexp // F S
 	class []rune         // C as sorted ranges (lo, hi pairs), as regexp/syntax folds it
 	max   int            // n, in runes
+}
+
+// lazySlot holds a rule's lazy prefix form, worked out on first use: most rules never
+// have a candidate line in a process, and compiling S for all of them would cost
+// about a quarter of New.
+type lazySlot struct {
+	once    sync.Once
+	pattern string
+	lp      *lazyPrefix
+}
+
+func (s *lazySlot) get() *lazyPrefix {
+	if s == nil {
+		return nil
+	}
+	s.once.Do(func() { s.lp = splitLazyPrefix(s.pattern) })
+	return s.lp
+}
+
+// mayHaveLazyPrefix is a cheap test that pattern may be of the lazy prefix form.
+func mayHaveLazyPrefix(pattern string) bool {
+	_, rest := leadingFlags(pattern)
+	i := strings.Index(rest, "}?")
+	return strings.HasPrefix(rest, "[") && i > 0 && !strings.Contains(rest[:i], "(")
 }
 
 // splitLazyPrefix returns the lazy prefix form of pattern, or nil when the pattern is

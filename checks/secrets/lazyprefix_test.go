@@ -15,7 +15,7 @@ import (
 func sameMatches(t *testing.T, r *rule, text, what string) bool {
 	t.Helper()
 	want := r.re.FindAllIndex([]byte(text), -1)
-	got := r.lazy.findAll([]byte(text), nil)
+	got := r.lazy.get().findAll([]byte(text), nil)
 	if len(want) == 0 && len(got) == 0 {
 		return true
 	}
@@ -30,7 +30,7 @@ func lazyRules(t *testing.T) (*Engine, []*rule) {
 	e := mustEngine(t, Options{})
 	var rs []*rule
 	for i := range e.rules {
-		if e.rules[i].lazy != nil {
+		if e.rules[i].lazy.get() != nil {
 			rs = append(rs, &e.rules[i])
 		}
 	}
@@ -40,11 +40,11 @@ func lazyRules(t *testing.T) (*Engine, []*rule) {
 	return e, rs
 }
 
-// TestLazyPrefixSameMatches checks that every rule run without its lazy prefix finds
+// TestLazyStartSameMatches checks that every rule run without its lazy prefix finds
 // exactly the matches of its full regex: on every gitleaks sample (alone, after text
 // that runs into the prefix, and several samples on one line) and on random text
 // built from the rule's keywords, value characters and separators.
-func TestLazyPrefixSameMatches(t *testing.T) {
+func TestLazyStartSameMatches(t *testing.T) {
 	_, rs := lazyRules(t)
 	rng := rand.New(rand.NewPCG(3, 11))
 	samplesPath := filepath.Join(testenv.SharedDir(), "corpus/secrets/gitleaks-samples.jsonl")
@@ -120,7 +120,7 @@ func randomLine(rng *rand.Rand, keywords []string, n int) string {
 	return b.String()
 }
 
-func TestSplitLazyPrefix(t *testing.T) {
+func TestSplitLazyStart(t *testing.T) {
 	for _, tc := range []struct {
 		pattern string
 		split   bool

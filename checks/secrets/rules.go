@@ -31,7 +31,7 @@ type rule struct {
 	id, description, source string
 	name                    string // short human name for messages ("GitHub personal access token")
 	re                      *regexp.Regexp
-	lazy                    *lazyPrefix    // nil, or re run without its lazy prefix (same matches, faster)
+	lazy                    *lazySlot      // nil, or re may run without its lazy prefix (same matches, faster)
 	gate                    *regexp.Regexp // nil, or a necessary condition cheaper than re
 	postGate                *regexp.Regexp // nil, or a necessary condition on the text after a keyword
 	path                    *regexp.Regexp
@@ -194,7 +194,9 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 		if cr.re, err = regexp.Compile("(?m)" + r.Regex.String()); err != nil {
 			return rule{}, fmt.Errorf("rule %q: regex: %w", r.RuleID, err)
 		}
-		cr.lazy = splitLazyPrefix(cr.re.String())
+		if p := cr.re.String(); mayHaveLazyPrefix(p) {
+			cr.lazy = &lazySlot{pattern: p}
+		}
 		cr.window = windowOf(r.RuleID, cr.re.String(), r.Keywords)
 		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
 			cr.gate = regexp.MustCompile(g)
