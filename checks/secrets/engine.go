@@ -50,6 +50,7 @@ type Engine struct {
 	pathChecked []int32    // rules whose eligibility depends on the file's path
 	globalSets  [][]*config.Allowlist
 	globalPathF [][]pathFilter // per global set and allowlist: literals its path regexes need
+	stops       map[*config.Allowlist]*stopIndex
 	scratch     sync.Pool
 }
 
@@ -60,6 +61,13 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{rules: rules, globalSets: globalSets}
+	e.stops = map[*config.Allowlist]*stopIndex{}
+	for _, set := range globalSets {
+		e.indexStopWords(set)
+	}
+	for i := range rules {
+		e.indexStopWords(rules[i].allowlists)
+	}
 	for _, set := range globalSets {
 		fs := make([]pathFilter, len(set))
 		for i, a := range set {
@@ -100,6 +108,14 @@ func New(opts Options) (*Engine, error) {
 	e.keywords = newKWMatcher(kws, kwRules)
 	e.scratch.New = func() any { return &scratch{} }
 	return e, nil
+}
+
+func (e *Engine) indexStopWords(als []*config.Allowlist) {
+	for _, a := range als {
+		if _, ok := e.stops[a]; !ok && len(a.StopWords) > 0 {
+			e.stops[a] = newStopIndex(a.StopWords)
+		}
+	}
 }
 
 func hasPathCheck(als []*config.Allowlist) bool {
@@ -436,7 +452,7 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 		first, last := lineOf(sc.starts, ms), lineOf(sc.starts, me-1)
 		lineText := string(sc.buf[sc.starts[first] : sc.starts[last+1]-1])
 		match := string(sc.buf[ms:me])
-		if findingAllowed(sc.path, secret, match, lineText, r.globals) || findingAllowed(sc.path, secret, match, lineText, r.allowlists) {
+		if e.findingAllowed(sc.path, secret, match, lineText, r.globals) || e.findingAllowed(sc.path, secret, match, lineText, r.allowlists) {
 			continue
 		}
 		if notASecret(r, secret, match) {
@@ -456,7 +472,7 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 
 // findingAllowed follows gitleaks' checkFindingAllowed for a scan without commits
 // (OR path allowlists were applied per file).
-func findingAllowed(path, secret, match, line string, als []*config.Allowlist) bool {
+func (e *Engine) findingAllowed(path, secret, match, line string, als []*config.Allowlist) bool {
 	for _, a := range als {
 		target := secret
 		switch a.RegexTarget {
@@ -466,7 +482,10 @@ func findingAllowed(path, secret, match, line string, als []*config.Allowlist) b
 			target = line
 		}
 		regexOK := a.RegexAllowed(target)
-		stopOK, _ := a.ContainsStopWord(secret)
+		stopOK := false
+		if x := e.stops[a]; x != nil {
+			stopOK = x.contains(secret) // a.ContainsStopWord's trie is not built (stopwords.go)
+		}
 		if a.MatchCondition == config.AllowlistMatchAnd {
 			ok := true
 			if len(a.Commits) > 0 {

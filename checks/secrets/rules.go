@@ -108,9 +108,33 @@ func loadConfig(toml []byte) (_ config.Config, err error) {
 			return config.Config{}, fmt.Errorf("rule %q: composite rules ([[rules.required]]) are not supported", r.ID)
 		}
 	}
+	// Stopwords skip gitleaks' trie (stopwords.go).
+	var saved [][]string
+	for i := range vc.Rules {
+		if a := vc.Rules[i].AllowList; a != nil {
+			hideStopWords(&a.StopWords, &saved)
+		}
+		for _, a := range vc.Rules[i].Allowlists {
+			hideStopWords(&a.StopWords, &saved)
+		}
+	}
+	if a := vc.AllowList; a != nil {
+		hideStopWords(&a.StopWords, &saved)
+	}
+	for _, a := range vc.Allowlists {
+		hideStopWords(&a.StopWords, &saved)
+	}
 	c, err := vc.Translate()
 	if err != nil {
 		return config.Config{}, fmt.Errorf("translating rules: %w", err)
+	}
+	if err := restoreStopWords(c.Allowlists, saved); err != nil {
+		return config.Config{}, err
+	}
+	for _, r := range c.Rules {
+		if err := restoreStopWords(r.Allowlists, saved); err != nil {
+			return config.Config{}, err
+		}
 	}
 	return c, nil
 }
