@@ -401,7 +401,7 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 	r := &e.rules[ri]
 	base := sc.starts[lo]
 	text := sc.buf[base:sc.starts[hi+1]]
-	if r.gate != nil && !r.gate.Match(text) {
+	if r.gate != nil && !r.gate.Match(text) || !mayMatch(text, r.lits.get()) {
 		return
 	}
 	var found [][]int

@@ -32,6 +32,7 @@ type rule struct {
 	name                    string // short human name for messages ("GitHub personal access token")
 	re                      *regexp.Regexp
 	lazy                    *lazySlot      // nil, or re may run without its lazy prefix (same matches, faster)
+	lits                    *litCheck      // nil, or literals one of which a match of re holds
 	gate                    *regexp.Regexp // nil, or a necessary condition cheaper than re
 	postGate                *regexp.Regexp // nil, or a necessary condition on the text after a keyword
 	path                    *regexp.Regexp
@@ -218,6 +219,7 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 		if cr.re, err = regexp.Compile("(?m)" + r.Regex.String()); err != nil {
 			return rule{}, fmt.Errorf("rule %q: regex: %w", r.RuleID, err)
 		}
+		cr.lits = &litCheck{pattern: cr.re.String()}
 		if p := cr.re.String(); mayHaveLazyPrefix(p) {
 			cr.lazy = &lazySlot{pattern: p}
 		}

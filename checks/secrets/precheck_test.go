@@ -1,0 +1,87 @@
+package secrets
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/escapegate/escapegate/app/testenv"
+)
+
+// TestLiteralPreCheckIsNecessary checks that a rule's literal pre-check passes
+// wherever its regex matches: every gitleaks sample (alone and with text around it)
+// and random text built from the rule's keywords and literals.
+func TestLiteralPreCheckIsNecessary(t *testing.T) {
+	e := mustEngine(t, Options{})
+	var rs []*rule
+	for i := range e.rules {
+		if e.rules[i].lits.get() != nil {
+			rs = append(rs, &e.rules[i])
+		}
+	}
+	if len(rs) < 100 {
+		t.Fatalf("only %d rules have a literal pre-check", len(rs))
+	}
+	check := func(r *rule, text, what string) {
+		if r.re.MatchString(text) && !mayMatch([]byte(text), r.lits.get()) {
+			t.Errorf("%s matches %s %q but its pre-check (%q) fails", r.id, what, text, r.lits.get())
+		}
+	}
+	matched := 0
+	if p := filepath.Join(testenv.SharedDir(), "corpus/secrets/gitleaks-samples.jsonl"); fileExists(p) {
+		for i, s := range readJSONL[gitleaksSample](t, p) {
+			lower := strings.ToLower(s.Text)
+			for _, r := range rs {
+				// The regex runs only where a keyword is (and on every 64th sample).
+				if i%64 != 0 && len(r.keywords) > 0 && !slices.ContainsFunc(r.keywords, func(k string) bool { return strings.Contains(lower, k) }) {
+					continue
+				}
+				if r.re.MatchString(s.Text) {
+					matched++
+				}
+				check(r, s.Text+"\n", "sample of "+s.RuleID)
+				check(r, "x = '"+s.Text+"'\n", "sample of "+s.RuleID)
+			}
+		}
+		if matched == 0 {
+			t.Fatal("no sample matched a rule with a pre-check")
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 2))
+	for _, r := range rs {
+		words := append(append([]string(nil), r.keywords...), r.lits.get()...)
+		for i := range 200 {
+			check(r, randomLine(rng, words, 20+i%120), "random text")
+		}
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func TestMayMatch(t *testing.T) {
+	lits := []string{".ey", "s."}
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"abc.eyJ", true},
+		{"abc.EYJ", true},
+		{"vault S.x", true},
+		{"nothing here", false},
+		{"ſ", true}, // non-ASCII: not judged
+		{"", false},
+	} {
+		if got := mayMatch([]byte(tc.text), lits); got != tc.want {
+			t.Errorf("mayMatch(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	if !mayMatch([]byte("x"), nil) {
+		t.Error("no literals must always pass")
+	}
+}
