@@ -157,7 +157,8 @@ func (lp *lazyPrefix) findAll(text []byte, out [][]int) [][]int {
 			}
 			s -= size
 		}
-		out = append(out, []int{s, end})
+		m[0], m[1] = s, end // m is FindIndex's own
+		out = append(out, m)
 		pos = end // > p: S never matches empty
 	}
 	return out
