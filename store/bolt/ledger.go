@@ -38,35 +38,60 @@ func (s *Store) AddException(ctx context.Context, e store.Exception) (store.Exce
 		if err != nil {
 			return err
 		}
+		var key []byte
 		if e.DeliveryID != "" {
-			if id := bs[1].Get([]byte(e.DeliveryID)); id != nil {
-				first = false
-				raw := bs[0].Get(id)
-				if raw == nil {
-					return fmt.Errorf("delivery index names missing exception %d", binary.BigEndian.Uint64(id))
-				}
-				out = store.Exception{}
-				return decode(raw, &out)
-			}
+			key = []byte(e.DeliveryID)
 		}
-		first = true
-		seq, err := bs[0].NextSequence()
-		if err != nil {
-			return err
-		}
-		out = e
-		out.ID = int64(seq)
-		if out.DeliveryID != "" {
-			if err := bs[1].Put([]byte(out.DeliveryID), u64(seq)); err != nil {
-				return err
-			}
-		}
-		return s.indexException(bs[2], bs[3], out, bs[0], u64(seq))
+		out, first, err = insertOnce(bs[0], bs[1], key, "delivery index", "exception", func(seq uint64) (store.Exception, error) {
+			rec := e
+			rec.ID = int64(seq)
+			return rec, s.indexException(bs[2], bs[3], rec, bs[0], u64(seq))
+		})
+		return err
 	})
 	if err != nil {
 		return store.Exception{}, false, fmt.Errorf("add exception in %s: %w", e.Repo, err)
 	}
 	return out, first, nil
+}
+
+// insertOnce inserts a record once per key of the unique index idx: when idx
+// already names a record under key it returns that record and false; otherwise it
+// takes primary's next sequence, points idx's key at it and has add build and store
+// the record (with any other index entries), returning it and true. A nil key
+// always inserts and writes nothing to idx.
+func insertOnce[T any](primary, idx *bbolt.Bucket, key []byte, index, what string, add func(seq uint64) (T, error)) (T, bool, error) {
+	if key != nil {
+		if id := idx.Get(key); id != nil {
+			v, err := decodeByID[T](primary, id, index, what)
+			return v, false, err
+		}
+	}
+	seq, err := primary.NextSequence()
+	if err != nil {
+		var zero T
+		return zero, true, err
+	}
+	if key != nil {
+		if err := idx.Put(key, u64(seq)); err != nil {
+			var zero T
+			return zero, true, err
+		}
+	}
+	v, err := add(seq)
+	return v, true, err
+}
+
+// decodeByID decodes the record primary holds under id, which index names: a
+// missing record is an error (the index and the records disagree).
+func decodeByID[T any](primary *bbolt.Bucket, id []byte, index, what string) (T, error) {
+	var v T
+	raw := primary.Get(id)
+	if raw == nil {
+		return v, fmt.Errorf("%s names missing %s %d", index, what, binary.BigEndian.Uint64(id))
+	}
+	err := decode(raw, &v)
+	return v, err
 }
 
 func (s *Store) indexException(byTime, byPR *bbolt.Bucket, e store.Exception, primary *bbolt.Bucket, key []byte) error {
@@ -163,12 +188,8 @@ func (s *Store) ListExceptions(ctx context.Context, repo string, pr int, w store
 			idx, prefix = bs[2], appendUint64(prefix, uint64(pr))
 		}
 		return scanWindow(idx, prefix, w, func(k, _ []byte) error {
-			raw := bs[0].Get(k[len(k)-8:])
-			if raw == nil {
-				return fmt.Errorf("index names missing exception %d", binary.BigEndian.Uint64(k[len(k)-8:]))
-			}
-			var e store.Exception
-			if err := decode(raw, &e); err != nil {
+			e, err := decodeByID[store.Exception](bs[0], k[len(k)-8:], "index", "exception")
+			if err != nil {
 				return err
 			}
 			out = append(out, e)
@@ -247,29 +268,15 @@ func (s *Store) AddEscape(ctx context.Context, e store.Escape) (store.Escape, bo
 			return err
 		}
 		fpKey := append(repoPrefix(e.Repo), e.Fingerprint...)
-		if id := bs[1].Get(fpKey); id != nil {
-			first = false
-			raw := bs[0].Get(id)
-			if raw == nil {
-				return fmt.Errorf("fingerprint index names missing escape %d", binary.BigEndian.Uint64(id))
+		out, first, err = insertOnce(bs[0], bs[1], fpKey, "fingerprint index", "escape", func(seq uint64) (store.Escape, error) {
+			rec := e
+			rec.ID = int64(seq)
+			if err := bs[2].Put(appendUint64(appendTime(repoPrefix(rec.Repo), rec.DetectedAt), seq), nil); err != nil {
+				return rec, err
 			}
-			out = store.Escape{}
-			return decode(raw, &out)
-		}
-		first = true
-		seq, err := bs[0].NextSequence()
-		if err != nil {
-			return err
-		}
-		out = e
-		out.ID = int64(seq)
-		if err := bs[1].Put(fpKey, u64(seq)); err != nil {
-			return err
-		}
-		if err := bs[2].Put(appendUint64(appendTime(repoPrefix(out.Repo), out.DetectedAt), seq), nil); err != nil {
-			return err
-		}
-		return put(bs[0], u64(seq), out)
+			return rec, put(bs[0], u64(seq), rec)
+		})
+		return err
 	})
 	if err != nil {
 		return store.Escape{}, false, fmt.Errorf("add escape in %s: %w", e.Repo, err)
@@ -286,13 +293,8 @@ func (s *Store) ListEscapes(ctx context.Context, repo string, w store.Window) ([
 			return err
 		}
 		return scanWindow(bs[1], repoPrefix(repo), w, func(k, _ []byte) error {
-			id := k[len(k)-8:]
-			raw := bs[0].Get(id)
-			if raw == nil {
-				return fmt.Errorf("index names missing escape %d", binary.BigEndian.Uint64(id))
-			}
-			var e store.Escape
-			if err := decode(raw, &e); err != nil {
+			e, err := decodeByID[store.Escape](bs[0], k[len(k)-8:], "index", "escape")
+			if err != nil {
 				return err
 			}
 			out = append(out, e)
