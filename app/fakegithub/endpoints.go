@@ -509,20 +509,31 @@ func (f *Server) createComment(c *call, r *repoState) {
 		writeNotFound(c.w, doc)
 		return
 	}
+	body, ok := commentBody(c, doc)
+	if !ok {
+		return
+	}
+	f.lastID++
+	cm := &Comment{ID: f.lastID, Issue: n, Body: body, Author: f.bot()}
+	r.comments = append(r.comments, cm)
+	writeJSON(c.w, http.StatusCreated, f.commentJSON(r, cm))
+}
+
+// commentBody reads an issue comment's body from the request; when it is missing,
+// too long or the request is not valid JSON it writes the error response and
+// returns false.
+func commentBody(c *call, doc string) (string, bool) {
 	var in struct {
 		Body *string `json:"body"`
 	}
 	if !c.decode(&in) {
-		return
+		return "", false
 	}
 	if errs := checkBody(in.Body, "IssueComment"); errs != nil {
 		writeValidation(c.w, doc, errs)
-		return
+		return "", false
 	}
-	f.lastID++
-	cm := &Comment{ID: f.lastID, Issue: n, Body: *in.Body, Author: f.bot()}
-	r.comments = append(r.comments, cm)
-	writeJSON(c.w, http.StatusCreated, f.commentJSON(r, cm))
+	return *in.Body, true
 }
 
 // checkBody checks a comment body: present and within GitHub's 65,536 characters.
@@ -543,17 +554,11 @@ func (f *Server) editComment(c *call, r *repoState) {
 		if cm.ID != id {
 			continue
 		}
-		var in struct {
-			Body *string `json:"body"`
-		}
-		if !c.decode(&in) {
+		body, ok := commentBody(c, doc)
+		if !ok {
 			return
 		}
-		if errs := checkBody(in.Body, "IssueComment"); errs != nil {
-			writeValidation(c.w, doc, errs)
-			return
-		}
-		cm.Body = *in.Body
+		cm.Body = body
 		writeJSON(c.w, http.StatusOK, f.commentJSON(r, cm))
 		return
 	}
