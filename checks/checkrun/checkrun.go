@@ -558,16 +558,21 @@ func fixes(rs []row) string {
 	return strings.TrimSuffix(w.String(), "\n")
 }
 
+// teamList names teams as code spans, "`@acme/security` or `@acme/leads`".
+func teamList(teams []string) string {
+	spans := make([]string, len(teams))
+	for i, t := range teams {
+		spans[i] = codeSpan("@" + strings.TrimPrefix(t, "@"))
+	}
+	return joinWord(spans, "or")
+}
+
 // whoMay says who may accept a risk, e.g. "an active member of `@acme/security`
 // or a user with admin permission on `acme/payments`".
 func whoMay(repo string, h OverrideHelp) string {
 	var who []string
 	if len(h.Teams) > 0 {
-		teams := make([]string, len(h.Teams))
-		for i, t := range h.Teams {
-			teams[i] = codeSpan("@" + strings.TrimPrefix(t, "@"))
-		}
-		who = append(who, "an active member of "+joinWord(teams, "or"))
+		who = append(who, "an active member of "+teamList(h.Teams))
 	}
 	if h.Permission != "" {
 		on := "the repository"

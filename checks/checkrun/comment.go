@@ -32,11 +32,7 @@ func RefusalComment(sender, label, repo string, help OverrideHelp, why string) s
 func whoMayPlural(repo string, h OverrideHelp) string {
 	var who []string
 	if len(h.Teams) > 0 {
-		teams := make([]string, len(h.Teams))
-		for i, t := range h.Teams {
-			teams[i] = codeSpan("@" + strings.TrimPrefix(t, "@"))
-		}
-		who = append(who, "active members of "+joinWord(teams, "or"))
+		who = append(who, "active members of "+teamList(h.Teams))
 	}
 	if h.Permission != "" {
 		who = append(who, fmt.Sprintf("users with %s permission on the repository", cell(h.Permission)))
