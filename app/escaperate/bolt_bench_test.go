@@ -4,9 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/escaperate/escaperatetest"
 	"github.com/escapegate/escapegate/store/bolt"
 )
@@ -32,32 +30,10 @@ func boltWith(b *testing.B, o escaperatetest.OrgShape) *bolt.Store {
 
 // BenchmarkCompute100kBolt is BenchmarkCompute100k against the bbolt backend.
 func BenchmarkCompute100kBolt(b *testing.B) {
-	ctx := context.Background()
-	end := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	st := boltWith(b, escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 1,
-		CaughtPerRepo: 100_000, EscapeEvery: 50, MissedPerRepo: 200, Span: 365 * 24 * time.Hour, End: end})
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := escaperate.Compute(ctx, st, "acme/repo-0000", end, 90, ""); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchCompute100k(b, boltWith(b, shape100k))
 }
 
 // BenchmarkOrgMonth2000Bolt is BenchmarkOrgMonth2000 against the bbolt backend.
 func BenchmarkOrgMonth2000Bolt(b *testing.B) {
-	ctx := context.Background()
-	end := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	st := boltWith(b, escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 2000,
-		CaughtPerRepo: 50, EscapeEvery: 10, MissedPerRepo: 2, Span: 365 * 24 * time.Hour, End: end})
-	b.ReportAllocs()
-	for b.Loop() {
-		d, err := escaperate.OrgMonth(ctx, st, 1, end, 90, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(d.Repos) != 2000 {
-			b.Fatalf("%d repositories", len(d.Repos))
-		}
-	}
+	benchOrgMonth2000(b, boltWith(b, shape2000))
 }

@@ -110,37 +110,45 @@ func TestOrgMonth(t *testing.T) {
 	}
 }
 
-// BenchmarkCompute100k: one repository with 100,000 caught findings over a year
-// (DESIGN §7: ≤ 50 ms excluding GitHub), against the in-memory store.
-func BenchmarkCompute100k(b *testing.B) {
-	ctx := context.Background()
+// benchEnd ends the year of findings the benchmarks seed.
+var benchEnd = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+
+// shape100k and shape2000 are the organisations of the Compute100k and OrgMonth2000
+// benchmarks, against either backend.
+var (
+	shape100k = escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 1,
+		CaughtPerRepo: 100_000, EscapeEvery: 50, MissedPerRepo: 200, Span: 365 * 24 * time.Hour, End: benchEnd}
+	shape2000 = escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 2000,
+		CaughtPerRepo: 50, EscapeEvery: 10, MissedPerRepo: 2, Span: 365 * 24 * time.Hour, End: benchEnd}
+)
+
+// memWith returns an in-memory store seeded with the given organisation.
+func memWith(b *testing.B, o escaperatetest.OrgShape) store.Store {
+	b.Helper()
 	st := escaperatetest.NewMemStore()
-	end := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	if err := escaperatetest.SeedOrg(ctx, st, escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 1,
-		CaughtPerRepo: 100_000, EscapeEvery: 50, MissedPerRepo: 200, Span: 365 * 24 * time.Hour, End: end}); err != nil {
+	if err := escaperatetest.SeedOrg(context.Background(), st, o); err != nil {
 		b.Fatal(err)
 	}
+	return st
+}
+
+// benchCompute100k times Compute on shape100k's repository, seeded in st.
+func benchCompute100k(b *testing.B, st store.Store) {
+	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := escaperate.Compute(ctx, st, "acme/repo-0000", end, 90, ""); err != nil {
+		if _, err := escaperate.Compute(ctx, st, "acme/repo-0000", benchEnd, 90, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkOrgMonth2000: the monthly summary data of 2,000 repositories with 50 caught
-// findings each over a year (DESIGN §7: ≤ 5 s excluding GitHub).
-func BenchmarkOrgMonth2000(b *testing.B) {
+// benchOrgMonth2000 times OrgMonth on shape2000's organisation, seeded in st.
+func benchOrgMonth2000(b *testing.B, st store.Store) {
 	ctx := context.Background()
-	st := escaperatetest.NewMemStore()
-	end := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	if err := escaperatetest.SeedOrg(ctx, st, escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 2000,
-		CaughtPerRepo: 50, EscapeEvery: 10, MissedPerRepo: 2, Span: 365 * 24 * time.Hour, End: end}); err != nil {
-		b.Fatal(err)
-	}
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := escaperate.OrgMonth(ctx, st, 1, end, 90, "")
+		d, err := escaperate.OrgMonth(ctx, st, 1, benchEnd, 90, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -148,4 +156,16 @@ func BenchmarkOrgMonth2000(b *testing.B) {
 			b.Fatalf("%d repositories", len(d.Repos))
 		}
 	}
+}
+
+// BenchmarkCompute100k: one repository with 100,000 caught findings over a year
+// (DESIGN §7: ≤ 50 ms excluding GitHub), against the in-memory store.
+func BenchmarkCompute100k(b *testing.B) {
+	benchCompute100k(b, memWith(b, shape100k))
+}
+
+// BenchmarkOrgMonth2000: the monthly summary data of 2,000 repositories with 50 caught
+// findings each over a year (DESIGN §7: ≤ 5 s excluding GitHub).
+func BenchmarkOrgMonth2000(b *testing.B) {
+	benchOrgMonth2000(b, memWith(b, shape2000))
 }
