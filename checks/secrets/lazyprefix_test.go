@@ -26,18 +26,32 @@ func sameMatches(t *testing.T, r *rule, text, what string) bool {
 	return true
 }
 
-func lazyRules(t *testing.T) (*Engine, []*rule) {
+// rulesWhere returns the rules of a default engine for which keep is true; it fails
+// the test (with fewFmt, given the count) when there are fewer than least.
+func rulesWhere(t *testing.T, keep func(r *rule) bool, least int, fewFmt string) []*rule {
+	t.Helper()
 	e := mustEngine(t, Options{})
 	var rs []*rule
 	for i := range e.rules {
-		if e.rules[i].lazy.get() != nil {
+		if keep(&e.rules[i]) {
 			rs = append(rs, &e.rules[i])
 		}
 	}
-	if len(rs) < 90 {
-		t.Fatalf("only %d rules run without their lazy prefix; gitleaks has about 100 such rules", len(rs))
+	if len(rs) < least {
+		t.Fatalf(fewFmt, len(rs))
 	}
-	return e, rs
+	return rs
+}
+
+// samplesIfPresent reads gitleaks' rule samples from the shared directory, or
+// returns why it cannot find them (a test then goes on without them).
+func samplesIfPresent(t *testing.T) ([]gitleaksSample, error) {
+	t.Helper()
+	p := filepath.Join(testenv.SharedDir(), "corpus/secrets/gitleaks-samples.jsonl")
+	if _, err := os.Stat(p); err != nil {
+		return nil, err
+	}
+	return readJSONL[gitleaksSample](t, p), nil
 }
 
 // TestLazyStartSameMatches checks that every rule run without its lazy prefix finds
@@ -45,11 +59,10 @@ func lazyRules(t *testing.T) (*Engine, []*rule) {
 // that runs into the prefix, and several samples on one line) and on random text
 // built from the rule's keywords, value characters and separators.
 func TestLazyStartSameMatches(t *testing.T) {
-	_, rs := lazyRules(t)
+	rs := rulesWhere(t, func(r *rule) bool { return r.lazy.get() != nil }, 90,
+		"only %d rules run without their lazy prefix; gitleaks has about 100 such rules")
 	rng := rand.New(rand.NewPCG(3, 11))
-	samplesPath := filepath.Join(testenv.SharedDir(), "corpus/secrets/gitleaks-samples.jsonl")
-	if _, err := os.Stat(samplesPath); err == nil {
-		samples := readJSONL[gitleaksSample](t, samplesPath)
+	if samples, err := samplesIfPresent(t); err == nil {
 		lower := make([]string, len(samples))
 		for i, s := range samples {
 			lower[i] = strings.ToLower(s.Text)

@@ -2,37 +2,24 @@ package secrets
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/escapegate/escapegate/app/testenv"
 )
 
 // TestLiteralPreCheckIsNecessary checks that a rule's literal pre-check passes
 // wherever its regex matches: every gitleaks sample (alone and with text around it)
 // and random text built from the rule's keywords and literals.
 func TestLiteralPreCheckIsNecessary(t *testing.T) {
-	e := mustEngine(t, Options{})
-	var rs []*rule
-	for i := range e.rules {
-		if e.rules[i].lits.get() != nil {
-			rs = append(rs, &e.rules[i])
-		}
-	}
-	if len(rs) < 100 {
-		t.Fatalf("only %d rules have a literal pre-check", len(rs))
-	}
+	rs := rulesWhere(t, func(r *rule) bool { return r.lits.get() != nil }, 100, "only %d rules have a literal pre-check")
 	check := func(r *rule, text, what string) {
 		if r.re.MatchString(text) && !mayMatch([]byte(text), r.lits.get()) {
 			t.Errorf("%s matches %s %q but its pre-check (%q) fails", r.id, what, text, r.lits.get())
 		}
 	}
 	matched := 0
-	if p := filepath.Join(testenv.SharedDir(), "corpus/secrets/gitleaks-samples.jsonl"); fileExists(p) {
-		for i, s := range readJSONL[gitleaksSample](t, p) {
+	if samples, err := samplesIfPresent(t); err == nil {
+		for i, s := range samples {
 			lower := strings.ToLower(s.Text)
 			for _, r := range rs {
 				// The regex runs only where a keyword is (and on every 64th sample).
@@ -57,11 +44,6 @@ func TestLiteralPreCheckIsNecessary(t *testing.T) {
 			check(r, randomLine(rng, words, 20+i%120), "random text")
 		}
 	}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 func TestMayMatch(t *testing.T) {
