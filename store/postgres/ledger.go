@@ -77,16 +77,11 @@ func (s *Store) UpdateException(ctx context.Context, e store.Exception) error {
 
 // GetException returns an exception by id.
 func (s *Store) GetException(ctx context.Context, id int64) (store.Exception, error) {
-	var raw []byte
-	var e store.Exception
-	err := notFound(s.pool.QueryRow(ctx, `SELECT data FROM exceptions WHERE id = $1`, id).Scan(&raw))
-	if err == nil {
-		err = decode(raw, &e)
-		e.ID = id
-	}
+	e, err := getOne[store.Exception](ctx, s, `SELECT data FROM exceptions WHERE id = $1`, id)
 	if err != nil {
 		return store.Exception{}, fmt.Errorf("get exception %d: %w", id, err)
 	}
+	e.ID = id
 	return e, nil
 }
 

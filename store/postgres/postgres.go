@@ -146,6 +146,17 @@ func decode(raw []byte, v any) error {
 	return nil
 }
 
+// getOne decodes the data column of the one row sql selects; no row wraps store.ErrNotFound.
+func getOne[T any](ctx context.Context, s *Store, sql string, args ...any) (T, error) {
+	var raw []byte
+	var v T
+	err := notFound(s.pool.QueryRow(ctx, sql, args...).Scan(&raw))
+	if err == nil {
+		err = decode(raw, &v)
+	}
+	return v, err
+}
+
 // collect runs a query whose single column is a JSON document and decodes each row.
 func collect[T any](ctx context.Context, s *Store, fix func(*T, int64), sql string, args ...any) ([]T, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
@@ -209,12 +220,7 @@ func (s *Store) PutInstallation(ctx context.Context, in store.Installation) erro
 
 // GetInstallation returns an installation or an error wrapping store.ErrNotFound.
 func (s *Store) GetInstallation(ctx context.Context, id int64) (store.Installation, error) {
-	var raw []byte
-	var in store.Installation
-	err := notFound(s.pool.QueryRow(ctx, `SELECT data FROM installations WHERE id = $1`, id).Scan(&raw))
-	if err == nil {
-		err = decode(raw, &in)
-	}
+	in, err := getOne[store.Installation](ctx, s, `SELECT data FROM installations WHERE id = $1`, id)
 	if err != nil {
 		return store.Installation{}, fmt.Errorf("get installation %d: %w", id, err)
 	}
@@ -247,12 +253,7 @@ func (s *Store) PutRepository(ctx context.Context, r store.Repository) error {
 
 // GetRepository finds a repository by name, in any case.
 func (s *Store) GetRepository(ctx context.Context, fullName string) (store.Repository, error) {
-	var raw []byte
-	var r store.Repository
-	err := notFound(s.pool.QueryRow(ctx, `SELECT data FROM repositories WHERE repo_key = $1`, repoKey(fullName)).Scan(&raw))
-	if err == nil {
-		err = decode(raw, &r)
-	}
+	r, err := getOne[store.Repository](ctx, s, `SELECT data FROM repositories WHERE repo_key = $1`, repoKey(fullName))
 	if err != nil {
 		return store.Repository{}, fmt.Errorf("get repository %s: %w", fullName, err)
 	}
@@ -285,12 +286,7 @@ func (s *Store) PutScan(ctx context.Context, sc store.Scan) error {
 
 // GetScan returns the newest scan of (repo, sha).
 func (s *Store) GetScan(ctx context.Context, repo, sha string) (store.Scan, error) {
-	var raw []byte
-	var sc store.Scan
-	err := notFound(s.pool.QueryRow(ctx, `SELECT data FROM scans WHERE repo_key = $1 AND sha = $2`, repoKey(repo), sha).Scan(&raw))
-	if err == nil {
-		err = decode(raw, &sc)
-	}
+	sc, err := getOne[store.Scan](ctx, s, `SELECT data FROM scans WHERE repo_key = $1 AND sha = $2`, repoKey(repo), sha)
 	if err != nil {
 		return store.Scan{}, fmt.Errorf("get scan %s@%s: %w", repo, sha, err)
 	}
