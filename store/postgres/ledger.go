@@ -21,6 +21,34 @@ func setExceptionID(e *store.Exception, id int64) { e.ID = id }
 
 func setEscapeID(e *store.Escape, id int64) { e.ID = id }
 
+// insertOnce runs insert, an INSERT ... ON CONFLICT DO NOTHING RETURNING id with
+// insertArgs, and returns rec with that id and true; when the conflict leaves no
+// row, it returns the first record, which first (SELECT data, id) reads, and false.
+func insertOnce[T any](ctx context.Context, s *Store, setID func(*T, int64), rec T,
+	insert string, insertArgs []any, first string, firstArgs ...any) (T, bool, error) {
+	var zero T
+	var id int64
+	err := s.pool.QueryRow(ctx, insert, insertArgs...).Scan(&id)
+	if err == nil {
+		setID(&rec, id)
+		return rec, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return zero, false, err
+	}
+	var raw []byte
+	var old T // decoded afresh: rec's fields must not show through the first one's
+	err = s.pool.QueryRow(ctx, first, firstArgs...).Scan(&raw, &id)
+	if err == nil {
+		err = decode(raw, &old)
+	}
+	if err != nil {
+		return zero, false, fmt.Errorf("read the first one: %w", err)
+	}
+	setID(&old, id)
+	return old, false, nil
+}
+
 // AddException assigns the next id from the identity sequence; a repeated
 // non-empty DeliveryID returns the first exception and false.
 func (s *Store) AddException(ctx context.Context, e store.Exception) (store.Exception, bool, error) {
@@ -30,29 +58,17 @@ func (s *Store) AddException(ctx context.Context, e store.Exception) (store.Exce
 	if err != nil {
 		return store.Exception{}, false, fmt.Errorf("add exception in %s: %w", e.Repo, err)
 	}
-	var id int64
-	err = s.pool.QueryRow(ctx, `INSERT INTO exceptions (repo_key, pr, created_at, delivery_id, data)
+	out, first, err := insertOnce(ctx, s, setExceptionID, e,
+		`INSERT INTO exceptions (repo_key, pr, created_at, delivery_id, data)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (delivery_id) WHERE delivery_id <> '' DO NOTHING RETURNING id`,
-		repoKey(e.Repo), e.PR, e.CreatedAt, e.DeliveryID, raw).Scan(&id)
-	if err == nil {
-		e.ID = id
-		return e, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+		[]any{repoKey(e.Repo), e.PR, e.CreatedAt, e.DeliveryID, raw},
+		// The delivery was recorded before (possibly by another replica a moment ago).
+		`SELECT data, id FROM exceptions WHERE delivery_id = $1`, e.DeliveryID)
+	if err != nil {
 		return store.Exception{}, false, fmt.Errorf("add exception in %s: %w", e.Repo, err)
 	}
-	// The delivery was recorded before (possibly by another replica a moment ago).
-	err = s.pool.QueryRow(ctx, `SELECT data, id FROM exceptions WHERE delivery_id = $1`, e.DeliveryID).Scan(&raw, &id)
-	if err == nil {
-		e = store.Exception{}
-		err = decode(raw, &e)
-		e.ID = id
-	}
-	if err != nil {
-		return store.Exception{}, false, fmt.Errorf("add exception in %s: read the first one: %w", e.Repo, err)
-	}
-	return e, false, nil
+	return out, first, nil
 }
 
 // UpdateException replaces an existing exception; the id must exist.
@@ -138,29 +154,15 @@ func (s *Store) AddEscape(ctx context.Context, e store.Escape) (store.Escape, bo
 	if err != nil {
 		return store.Escape{}, false, fmt.Errorf("add escape in %s: %w", e.Repo, err)
 	}
-	var id int64
-	err = s.pool.QueryRow(ctx, `INSERT INTO escapes (repo_key, fingerprint, detected_at, data) VALUES ($1, $2, $3, $4)
+	out, first, err := insertOnce(ctx, s, setEscapeID, e,
+		`INSERT INTO escapes (repo_key, fingerprint, detected_at, data) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (repo_key, fingerprint) DO NOTHING RETURNING id`,
-		repoKey(e.Repo), e.Fingerprint, e.DetectedAt, raw).Scan(&id)
-	if err == nil {
-		e.ID = id
-		return e, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+		[]any{repoKey(e.Repo), e.Fingerprint, e.DetectedAt, raw},
+		`SELECT data, id FROM escapes WHERE repo_key = $1 AND fingerprint = $2`, repoKey(e.Repo), e.Fingerprint)
+	if err != nil {
 		return store.Escape{}, false, fmt.Errorf("add escape in %s: %w", e.Repo, err)
 	}
-	repo := e.Repo
-	err = s.pool.QueryRow(ctx, `SELECT data, id FROM escapes WHERE repo_key = $1 AND fingerprint = $2`,
-		repoKey(e.Repo), e.Fingerprint).Scan(&raw, &id)
-	if err == nil {
-		e = store.Escape{}
-		err = decode(raw, &e)
-		e.ID = id
-	}
-	if err != nil {
-		return store.Escape{}, false, fmt.Errorf("add escape in %s: read the first one: %w", repo, err)
-	}
-	return e, false, nil
+	return out, first, nil
 }
 
 // ListEscapes lists escapes whose DetectedAt is in the window, oldest first.
