@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/fakegithub/apivalidate"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/fakegithub/apivalidate"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // apiSpec loads GitHub's REST API description once per test binary (it is 4 MB).

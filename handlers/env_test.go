@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/demo"
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/demo"
+	"github.com/escapegate/escapegate/internal/fakecreds"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
 
 // env is escapegate's real HTTP handler in front of the fake GitHub, with one
@@ -108,6 +108,6 @@ func (e *env) requestsHold(s string) bool {
 }
 
 // Made-up credentials, assembled at run time so that this file holds none.
-func awsKey() string      { return testenv.FakeAWSKey() }
-func githubToken() string { return testenv.FakeGitHubPAT() }
-func slackToken() string  { return testenv.FakeSlackBotToken() }
+func awsKey() string      { return fakecreds.FakeAWSKey() }
+func githubToken() string { return fakecreds.FakeGitHubPAT() }
+func slackToken() string  { return fakecreds.FakeSlackBotToken() }

@@ -4,14 +4,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/demo"
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/demo"
+	"github.com/escapegate/escapegate/internal/fakecreds"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
+	"github.com/escapegate/escapegate/internal/testenv"
 	"github.com/escapegate/escapegate/store"
 )
 
-func stripeKey() string { return testenv.FakeStripeLiveKey() }
+func stripeKey() string { return fakecreds.FakeStripeLiveKey() }
 
 func TestMergeAccountsEscapes(t *testing.T) {
 	tests := []struct {

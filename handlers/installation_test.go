@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
 	"github.com/escapegate/escapegate/app/summary"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 	"github.com/escapegate/escapegate/store"
 )
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/demo"
-	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/internal/demo"
+	"github.com/escapegate/escapegate/internal/fakegithub"
 )
 
 // Made-up findings of each severity, assembled at run time.

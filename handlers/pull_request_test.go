@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
 
 func TestPullRequestAddingAWSKeyFails(t *testing.T) {

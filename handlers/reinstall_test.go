@@ -3,7 +3,7 @@ package handlers_test
 import (
 	"testing"
 
-	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
 
 // TestReinstallCountsFromTheNewInstall: deleting the installation marks its repositories

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
 	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
 
 const releaseMarker = "<!-- escapegate:release-report -->"

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/demo"
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/internal/demo"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
 
 // withChanges adds a pull_request edited event's "changes" object to a payload.

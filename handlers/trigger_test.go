@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/fakegithub/events"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 	"github.com/escapegate/escapegate/store"
 )
 

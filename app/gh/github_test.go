@@ -11,10 +11,10 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/apivalidate"
 	"github.com/escapegate/escapegate/app/gh"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/apivalidate"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 const repoName = "acme/web"

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/demo"
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/demo"
+	"github.com/escapegate/escapegate/internal/fakecreds"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
 
 // benchPR sets up a 20-file pull request (one file with a secret) on a fresh harness.
@@ -28,7 +28,7 @@ func benchPR(b *testing.B, workers int, durable bool) (*demo.Harness, events.Rep
 	for i := 0; i < 20; i++ {
 		patch := "@@ -10,3 +10,8 @@ func f() {\n ctx := context.Background()\n+\tx := compute(ctx)\n+\tif x > 0 {\n+\t\treturn fmt.Errorf(\"bad %d\", x)\n+\t}\n+\tlog.Printf(\"ok\")\n \treturn nil\n }"
 		if i == 7 {
-			patch = "@@ -1,1 +1,2 @@\n A=1\n+TOKEN=" + testenv.FakeGitHubPAT()
+			patch = "@@ -1,1 +1,2 @@\n A=1\n+TOKEN=" + fakecreds.FakeGitHubPAT()
 		}
 		files = append(files, fakegithub.PullFile{Filename: fmt.Sprintf("pkg/f%02d.go", i), Status: "modified", Patch: patch, Additions: 5})
 	}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/internal/fakegithub"
 )
 
 // TestAppClientsAuthenticateAsInstallation runs serve's real client path (go-githubapp's

@@ -13,10 +13,10 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 	"github.com/escapegate/escapegate/store/bolt"
 )
 

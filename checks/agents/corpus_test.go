@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 type corpusCase struct {

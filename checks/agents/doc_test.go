@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 func TestRulesDoc(t *testing.T) {

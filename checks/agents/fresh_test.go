@@ -4,19 +4,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/diff"
+	"github.com/escapegate/escapegate/internal/fakecreds"
 )
 
 // Made-up credentials (testenv's, or assembled here at run time) so no scanner sees a literal token in this file.
 var (
-	fakeGHP    = testenv.FakeGitHubPAT()
+	fakeGHP    = fakecreds.FakeGitHubPAT()
 	fakeSKAnt  = "sk-" + "ant-api03-" + strings.Repeat("Tz4Kp9Qa", 4)
-	fakeSlack  = testenv.FakeSlackBotToken()
+	fakeSlack  = fakecreds.FakeSlackBotToken()
 	fakeHex    = strings.Repeat("9f3c2b7e", 5)
 	fakeBrave  = "BSA" + strings.Repeat("kQ7vR2mX", 4)
-	fakeAWSKey = testenv.FakeAWSKey()
+	fakeAWSKey = fakecreds.FakeAWSKey()
 	fakeAWSSec = strings.Repeat("wJalrXUtnFEMI/K7MDENG/bPxRfiCY", 2)[:40]
 	fakePGPass = "Pr0d" + "Passw0rdZ9x"
 )

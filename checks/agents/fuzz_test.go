@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // fuzzPaths is one path per format the detector parses. AGENTS_FUZZ_FORMAT=json|yaml|toml|md|py

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/checks/diff"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // sourceFiles turns Go's own standard library sources into added files (about

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/diff"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 type gitleaksSample struct {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
 	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // Tests of escapegate's rules for service credentials with a self-identifying shape

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // TestGatesAreNecessary checks on every gitleaks sample that a gated rule's pattern

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // sameMatches fails when a rule's lazy-prefix path finds other matches than its regex.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 type trufflehogSample struct {

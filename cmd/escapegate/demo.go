@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/escapegate/escapegate/app/demo"
+	"github.com/escapegate/escapegate/internal/demo"
 )
 
 func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/fakecreds"
 )
 
-var awsKey = testenv.FakeAWSKey
+var awsKey = fakecreds.FakeAWSKey
 
 func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()

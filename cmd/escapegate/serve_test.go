@@ -16,9 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/fakecreds"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 func freeAddr(t *testing.T) string {
@@ -52,7 +53,7 @@ func TestServeEndToEnd(t *testing.T) {
 	f.AddInstallation(5, "acme/app", "acme/.github")
 	head := strings.Repeat("c", 40)
 	f.AddPull("acme/app", fakegithub.Pull{Number: 1, Author: "alice", HeadSHA: head, BaseSHA: strings.Repeat("0", 40),
-		Files: []fakegithub.PullFile{{Filename: "app.env", Status: "added", Additions: 1, Patch: "@@ -0,0 +1 @@\n+TOKEN=" + testenv.FakeGitHubPAT()}}})
+		Files: []fakegithub.PullFile{{Filename: "app.env", Status: "added", Additions: 1, Patch: "@@ -0,0 +1 @@\n+TOKEN=" + fakecreds.FakeGitHubPAT()}}})
 
 	addr := freeAddr(t)
 	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: from-file\nstore: bolt:%s\n",
@@ -104,7 +105,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d: %s", code, stderr.String())
 	}
-	if strings.Contains(stderr.String(), testenv.FakeGitHubPAT()) {
+	if strings.Contains(stderr.String(), fakecreds.FakeGitHubPAT()) {
 		t.Fatal("the log holds the raw token")
 	}
 }

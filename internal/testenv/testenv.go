@@ -22,7 +22,7 @@ func SharedDir() string {
 	if !ok {
 		return ""
 	}
-	// file is <root>/app/testenv/testenv.go
+	// file is <root>/internal/testenv/testenv.go
 	root := filepath.Dir(filepath.Dir(filepath.Dir(file)))
 	d := filepath.Join(filepath.Dir(root), "shared")
 	if st, err := os.Stat(d); err == nil && st.IsDir() {

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/apivalidate"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/apivalidate"
+	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 func annotations(n int) string {

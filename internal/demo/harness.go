@@ -15,8 +15,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
 	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/store"
 	"github.com/escapegate/escapegate/store/bolt"
 )

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
-	"github.com/escapegate/escapegate/app/fakegithub/events"
-	"github.com/escapegate/escapegate/app/testenv"
+	"github.com/escapegate/escapegate/internal/fakecreds"
+	"github.com/escapegate/escapegate/internal/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
 
 // The demo's made-up credentials come from testenv: assembled at run time, so no
@@ -69,7 +69,7 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 
 	// 1. A PR adds an AWS key, a GitHub token and an agent allowed to run any shell command.
 	pr1 := events.PR{Number: 1, Title: "Add production config", Author: "alice", HeadSHA: sha('a'), HeadRef: "feature/config", BaseSHA: sha('0'), BaseRef: "main"}
-	env := []string{"AWS_ACCESS_KEY_ID=" + testenv.FakeAWSKey(), "GITHUB_TOKEN=" + testenv.FakeGitHubPAT(), "LOG_LEVEL=info"}
+	env := []string{"AWS_ACCESS_KEY_ID=" + fakecreds.FakeAWSKey(), "GITHUB_TOKEN=" + fakecreds.FakeGitHubPAT(), "LOG_LEVEL=info"}
 	claude := "{\n  \"permissions\": {\n    \"allow\": [\"Bash(*)\", \"Read\"]\n  }\n}\n"
 	f.AddPull(repoName, fakegithub.Pull{Number: 1, Title: pr1.Title, Author: "alice", HeadSHA: pr1.HeadSHA, HeadRef: pr1.HeadRef, BaseSHA: pr1.BaseSHA,
 		Files: []fakegithub.PullFile{
@@ -101,7 +101,7 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 	pr2 := events.PR{Number: 2, Title: "Notify ops channel", Author: "bob", HeadSHA: sha('c'), HeadRef: "feature/notify", BaseSHA: sha('0'), BaseRef: "main"}
 	f.AddPull(repoName, fakegithub.Pull{Number: 2, Title: pr2.Title, Author: "bob", HeadSHA: pr2.HeadSHA, HeadRef: pr2.HeadRef, BaseSHA: pr2.BaseSHA,
 		Files: []fakegithub.PullFile{{Filename: "scripts/notify.py", Status: "added", Additions: 2,
-			Patch: addedPatch("import slack_sdk", "client = slack_sdk.WebClient(token=\""+testenv.FakeSlackBotToken()+"\")")}}})
+			Patch: addedPatch("import slack_sdk", "client = slack_sdk.WebClient(token=\""+fakecreds.FakeSlackBotToken()+"\")")}}})
 	p.step("bob opens PR #2 with a Slack bot token in a script")
 	if err := p.send(ctx, "pull_request", events.PullRequest(inst, payments, "opened", pr2, "bob")); err != nil {
 		return err
@@ -143,7 +143,7 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 
 	// 6. A direct push to main adds a Stripe live key: a missed escape.
 	f.SetCompare(repoName, sha('1'), sha('2'), []fakegithub.PullFile{{Filename: "billing/charge.rb", Status: "modified", Additions: 1,
-		Patch: "@@ -3,2 +3,3 @@\n require 'stripe'\n+Stripe.api_key = '" + testenv.FakeStripeLiveKey() + "'\n Stripe::Charge"}})
+		Patch: "@@ -3,2 +3,3 @@\n require 'stripe'\n+Stripe.api_key = '" + fakecreds.FakeStripeLiveKey() + "'\n Stripe::Charge"}})
 	p.step("carol pushes straight to main, adding a Stripe live key (no PR check ever saw it)")
 	if err := p.send(ctx, "push", events.Push(inst, payments, "main", sha('1'), sha('2'), []string{"billing/charge.rb"}, "carol")); err != nil {
 		return err

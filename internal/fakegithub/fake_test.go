@@ -20,7 +20,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v4"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub"
 )
 
 func do(t *testing.T, f *fakegithub.Server, method, path, auth, body string) (int, http.Header, map[string]any) {

@@ -18,7 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	"github.com/escapegate/escapegate/app/fakegithub"
+	"github.com/escapegate/escapegate/internal/fakegithub"
 )
 
 // Validator validates requests against one API description.

@@ -1,4 +1,4 @@
-package testenv
+package fakecreds
 
 // Made-up credentials in the real formats, for the demo and the tests. They are
 // assembled at run time so that no source file of this repository holds a string that
