@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
@@ -46,8 +46,8 @@ func (e *env) commentEdits(id int64) int {
 }
 
 func TestReleasePRComment(t *testing.T) {
-	if report.ReleaseMarker != releaseMarker {
-		t.Fatalf("the release marker changed to %q; the product contract names %q", report.ReleaseMarker, releaseMarker)
+	if render.ReleaseMarker != releaseMarker {
+		t.Fatalf("the release marker changed to %q; the product contract names %q", render.ReleaseMarker, releaseMarker)
 	}
 	base := events.PR{Number: 10, Title: "chore(main): release 2.4.0", Author: "release-please[bot]", HeadSHA: sha("r1"),
 		HeadRef: "feature/next", BaseSHA: sha("base"), BaseRef: "main"}

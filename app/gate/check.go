@@ -9,8 +9,9 @@ import (
 
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/app/render"
+	"github.com/escapegate/escapegate/app/verdict"
 	"github.com/escapegate/escapegate/checks"
-	"github.com/escapegate/escapegate/checks/checkrun"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -56,7 +57,7 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 	if _, err := s.ensureRepo(ctx, pr.Installation, pr.Repo, pr.RepoID, pr.DefaultBranch); err != nil {
 		return CheckOutcome{}, err
 	}
-	title, summary := checkrun.InProgress()
+	title, summary := render.InProgress()
 	id, err := c.CreateCheckRun(ctx, pr.Repo, gh.CheckRun{
 		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "in_progress", StartedAt: s.now(),
 		ExternalID: fmt.Sprintf("%s#%d", pr.Repo, pr.Number), DetailsURL: s.detail,
@@ -72,7 +73,7 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 	out, err := evaluate(ctx, c, pr)
 	if err != nil {
 		// Fail closed: the check must not stay in progress or pass when the scan could not run.
-		s.complete(ctx, c, pr, id, checkrun.Result{
+		s.complete(ctx, c, pr, id, render.Result{
 			Conclusion: "failure",
 			Title:      "escapegate could not scan this pull request",
 			Summary:    "The scan did not finish: " + err.Error() + "\n\nRe-run this check once GitHub is reachable again.",
@@ -93,11 +94,26 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 
 type evaluation struct {
 	pol       policy.Result
-	input     checkrun.Input
-	result    checkrun.Result
+	decide    verdict.Input     // what the verdict is decided on
+	view      render.CheckInput // what the check run says besides the verdict
+	result    render.Result
 	failing   []checks.Finding // failing at fail_on, before exceptions
 	raised    []checks.Finding // what counts as caught: not existing, not silenced, at or above the critical threshold
 	exception *store.Exception
+}
+
+// conclude decides the verdict of an evaluation (with its exception as it stands) and renders it.
+func (ev *evaluation) conclude() {
+	ev.decide.Exception = nil
+	if e := ev.exception; e != nil {
+		ev.decide.Exception = &verdict.Exception{ID: e.ID, Approver: e.Approver, Reason: e.Reason, ExpiresAt: e.ExpiresAt, Fingerprints: e.Fingerprints}
+	}
+	ev.result = render.CheckRun(verdict.Decide(ev.decide), ev.view)
+}
+
+// verdictPolicy is the part of a policy that decides a verdict.
+func verdictPolicy(p policy.Policy) verdict.Policy {
+	return verdict.Policy{FailOn: p.FailOn, CriticalAt: p.EscapeRate.Severity, AllowInline: p.Secrets.AllowInlineSuppressions}
 }
 
 // evaluate scans the PR and renders the check without posting anything. It lists the
@@ -125,12 +141,11 @@ func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list fu
 	}
 	ev.pol = pol
 	p := pol.Policy
-	in := checkrun.Input{
+	in := render.CheckInput{
 		Repo: pr.Repo.String(), PR: pr.Number, HeadSHA: pr.HeadSHA,
-		FailOn: p.FailOn, CriticalAt: p.EscapeRate.Severity,
-		AllowInlineSuppressions: p.Secrets.AllowInlineSuppressions,
-		Override:                overrideHelp(pr.Repo, p),
+		Override: overrideHelp(pr.Repo, p),
 	}
+	ev.decide.Policy = verdictPolicy(p)
 	for _, e := range pol.Errors {
 		in.PolicyErrors = append(in.PolicyErrors, e.Error())
 	}
@@ -140,8 +155,9 @@ func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list fu
 	files, err := list()
 	if errors.Is(err, gh.ErrTooManyFiles) {
 		in.TooManyFiles = true
-		ev.input = in
-		ev.result = checkrun.Render(in)
+		ev.decide.TooManyFiles = true
+		ev.view = in
+		ev.conclude()
 		return ev, nil
 	}
 	if err != nil {
@@ -169,34 +185,28 @@ func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list fu
 			in.ChangedPolicyErrors = append(in.ChangedPolicyErrors, fe.Error())
 		}
 	}
+	ev.decide.ChangedPolicyInvalid = len(in.ChangedPolicyErrors) > 0
 	sortFindings(res.findings)
-	in.Findings = res.findings
+	ev.decide.Findings = res.findings
 	for _, n := range res.notScanned {
-		in.NotScanned = append(in.NotScanned, checkrun.NotScanned{Path: n.Path, Why: n.Why})
+		in.NotScanned = append(in.NotScanned, render.NotScanned{Path: n.Path, Why: n.Why})
 	}
-	ev.failing = checkrun.FailingAt(res.findings, p.FailOn, p.EscapeRate.Severity, p.Secrets.AllowInlineSuppressions)
-	ev.raised = raised(res.findings, p)
+	ev.failing = verdict.FailingFindings(res.findings, ev.decide.Policy)
+	ev.raised = verdict.Raised(res.findings, ev.decide.Policy)
 	exc, err := s.activeException(ctx, pr.Repo, pr.Number)
 	if err != nil {
 		return ev, err
 	}
-	if exc != nil {
-		ev.exception = exc
-		in.Exception = &checkrun.Exception{ID: exc.ID, Approver: exc.Approver, Reason: exc.Reason, ExpiresAt: exc.ExpiresAt, Fingerprints: exc.Fingerprints}
-	}
-	ev.input = in
-	ev.result = checkrun.Render(in)
+	ev.exception = exc
+	ev.view = in
+	ev.conclude()
 	return ev, nil
 }
 
 // republish posts an evaluation as a new completed check run (after an exception was
 // recorded or revoked): one API call, and the newest run is the one branch protection reads.
 func (s *Service) republish(ctx context.Context, c gh.Client, pr PR, ev evaluation) error {
-	ev.input.Exception = nil
-	if e := ev.exception; e != nil {
-		ev.input.Exception = &checkrun.Exception{ID: e.ID, Approver: e.Approver, Reason: e.Reason, ExpiresAt: e.ExpiresAt, Fingerprints: e.Fingerprints}
-	}
-	ev.result = checkrun.Render(ev.input)
+	ev.conclude()
 	now := s.now()
 	r := ev.result
 	id, err := c.CreateCheckRun(ctx, pr.Repo, gh.CheckRun{
@@ -211,23 +221,7 @@ func (s *Service) republish(ctx context.Context, c gh.Client, pr PR, ev evaluati
 	return s.recordScan(ctx, pr, id, ev)
 }
 
-// raised is what a PR check counts as caught: findings that fail at the stricter of
-// fail_on and the critical threshold, kept only when they are critical risks.
-func raised(f []checks.Finding, p policy.Policy) []checks.Finding {
-	min := p.FailOn
-	if p.EscapeRate.Severity.Rank() < min.Rank() {
-		min = p.EscapeRate.Severity
-	}
-	var out []checks.Finding
-	for _, x := range checkrun.FailingAt(f, min, p.EscapeRate.Severity, p.Secrets.AllowInlineSuppressions) {
-		if x.Severity.AtLeast(p.EscapeRate.Severity) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func (s *Service) complete(ctx context.Context, c gh.Client, pr PR, id int64, r checkrun.Result) error {
+func (s *Service) complete(ctx context.Context, c gh.Client, pr PR, id int64, r render.Result) error {
 	err := c.UpdateCheckRun(ctx, pr.Repo, id, gh.CheckRun{
 		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: r.Conclusion,
 		CompletedAt: s.now(), DetailsURL: s.detail,
@@ -292,8 +286,8 @@ func (s *Service) activeException(ctx context.Context, repo gh.Repo, number int)
 	return active, nil
 }
 
-func overrideHelp(repo gh.Repo, p policy.Policy) checkrun.OverrideHelp {
-	h := checkrun.OverrideHelp{
+func overrideHelp(repo gh.Repo, p policy.Policy) render.OverrideHelp {
+	h := render.OverrideHelp{
 		Label:       p.Override.Label,
 		Permission:  p.Override.Approvers.Permission,
 		AllowAuthor: p.Override.AllowAuthor,

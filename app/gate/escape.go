@@ -10,6 +10,7 @@ import (
 
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/app/verdict"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -195,7 +196,7 @@ func (s *Service) Pushed(ctx context.Context, ev PushEvent) ([]store.Escape, err
 	}
 	now := s.now()
 	var escapes []store.Escape
-	for _, f := range raised(res.findings, p) {
+	for _, f := range verdict.Raised(res.findings, verdictPolicy(p)) {
 		if had[f.Fingerprint] {
 			continue
 		}

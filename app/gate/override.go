@@ -8,7 +8,8 @@ import (
 
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
-	"github.com/escapegate/escapegate/checks/checkrun"
+	"github.com/escapegate/escapegate/app/render"
+	"github.com/escapegate/escapegate/app/verdict"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -185,7 +186,7 @@ func (s *Service) refuse(ctx context.Context, c gh.Client, ev LabelEvent, p poli
 			}
 		}
 	}
-	body := checkrun.RefusalComment(ev.Sender, ev.Label, ev.PR.Repo.String(), overrideHelp(ev.PR.Repo, p), why) + "\n" + marker
+	body := render.RefusalComment(ev.Sender, ev.Label, ev.PR.Repo.String(), overrideHelp(ev.PR.Repo, p), why) + "\n" + marker
 	if _, err := c.CreateComment(ctx, ev.PR.Repo, ev.PR.Number, body); err != nil {
 		return out, fmt.Errorf("answering refused label: %w", err)
 	}
@@ -228,7 +229,7 @@ func (s *Service) Unlabeled(ctx context.Context, ev LabelEvent) (OverrideOutcome
 		if err != nil && !isNotFound(err) {
 			return OverrideOutcome{}, fmt.Errorf("reading scan of %s@%s: %w", ev.PR.Repo, short(ev.PR.HeadSHA), err)
 		}
-		if err != nil || sc.Conclusion != checkrun.ConclusionNeutral {
+		if err != nil || sc.Conclusion != verdict.Neutral {
 			return OverrideOutcome{Ignored: true}, nil
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
-	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/secrets"
 	"github.com/escapegate/escapegate/store"
@@ -66,7 +66,7 @@ func (s *Service) ReleaseComment(ctx context.Context, repo gh.Repo, p policy.Pol
 			carried = append(carried, e)
 		}
 	}
-	return report.ReleaseComment(r, carried, prev.Tag), nil
+	return render.ReleaseComment(r, carried, prev.Tag), nil
 }
 
 func commentKey(repo gh.Repo, number int) string {
@@ -105,7 +105,7 @@ func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p 
 	}
 	var id int64
 	for _, cm := range comments {
-		if strings.Contains(cm.Body, report.ReleaseMarker) {
+		if strings.Contains(cm.Body, render.ReleaseMarker) {
 			id = cm.ID
 			break
 		}

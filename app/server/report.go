@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/escapegate/escapegate/app/escaperate"
-	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/store"
 )
@@ -55,9 +55,9 @@ func RenderReport(ctx context.Context, st store.Store, repo, window, format stri
 	}
 	switch format {
 	case "", "text":
-		return []byte(report.Text(r)), "text/plain; charset=utf-8", nil
+		return []byte(render.Text(r)), "text/plain; charset=utf-8", nil
 	case "json":
-		b, err := report.JSON(r)
+		b, err := render.JSON(r)
 		if err != nil {
 			return nil, "", err
 		}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/gh"
-	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/store"
 )
@@ -107,7 +107,7 @@ func Due(now time.Time) (month time.Time, ok bool) {
 // With dryRun it only renders: no claim, no GitHub call.
 func (r Runner) Run(ctx context.Context, st store.Store, c gh.Client, inst store.Installation, summaryRepo gh.Repo, month time.Time, dryRun bool) (Outcome, error) {
 	month = escaperate.MonthStart(month)
-	out := Outcome{Installation: inst.ID, Month: month, Key: Key(inst.ID, month), Title: report.MonthlyTitle(inst.Account, month)}
+	out := Outcome{Installation: inst.ID, Month: month, Key: Key(inst.ID, month), Title: render.MonthlyTitle(inst.Account, month)}
 	if !dryRun {
 		// Cheap exit for the common case: every tick after the first finds it done.
 		cl, found, err := readClaim(ctx, st, out.Key)
@@ -123,7 +123,7 @@ func (r Runner) Run(ctx context.Context, st store.Store, c gh.Client, inst store
 	if err != nil {
 		return out, fmt.Errorf("summary %s: %w", out.Key, err)
 	}
-	out.Title, out.Body = report.MonthlySummary(data)
+	out.Title, out.Body = render.MonthlySummary(data)
 	if dryRun {
 		out.Status = StatusDryRun
 		return out, nil

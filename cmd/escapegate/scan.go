@@ -16,9 +16,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/escapegate/escapegate/app/verdict"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/agents"
-	"github.com/escapegate/escapegate/checks/checkrun"
 	"github.com/escapegate/escapegate/checks/diff"
 	"github.com/escapegate/escapegate/checks/output"
 	"github.com/escapegate/escapegate/checks/secrets"
@@ -119,7 +119,7 @@ func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err != nil {
 		return fail(err)
 	}
-	if len(checkrun.FailingAt(findings, min, checks.SeverityCritical, *allowInline)) > 0 {
+	if len(verdict.FailingFindings(findings, verdict.Policy{FailOn: min, AllowInline: *allowInline})) > 0 {
 		return 1
 	}
 	return 0

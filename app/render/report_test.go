@@ -1,8 +1,7 @@
-package report_test
+package render_test
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,16 +10,14 @@ import (
 	"time"
 
 	"github.com/escapegate/escapegate/app/escaperate"
-	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if *render.UpdateGolden {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -136,12 +133,12 @@ func TestReleaseComment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := report.ReleaseComment(tt.r, tt.carried, tt.previous)
-			if !strings.HasPrefix(got, report.ReleaseMarker+"\n") {
+			got := render.ReleaseComment(tt.r, tt.carried, tt.previous)
+			if !strings.HasPrefix(got, render.ReleaseMarker+"\n") {
 				t.Errorf("comment does not start with the marker")
 			}
-			if len(got) >= report.MaxBody {
-				t.Errorf("comment is %d bytes, limit %d", len(got), report.MaxBody)
+			if len(got) > render.MaxChars {
+				t.Errorf("comment is %d bytes, limit %d", len(got), render.MaxChars)
 			}
 			for _, s := range tt.contains {
 				if !strings.Contains(got, s) {
@@ -160,9 +157,9 @@ func TestReleaseCommentFits(t *testing.T) {
 	for range 20000 {
 		r.Escapes = append(r.Escapes, store.Escape{Kind: store.EscapeMissed, Rule: strings.Repeat("r", 300), Path: strings.Repeat("p/", 300), Redacted: "abcd… (99 chars)", DetectedAt: d(10, 1)})
 	}
-	got := report.ReleaseComment(r, r.Escapes, "v1")
-	if len(got) >= report.MaxBody {
-		t.Fatalf("comment is %d bytes, limit %d", len(got), report.MaxBody)
+	got := render.ReleaseComment(r, r.Escapes, "v1")
+	if len(got) > render.MaxChars {
+		t.Fatalf("comment is %d bytes, limit %d", len(got), render.MaxChars)
 	}
 	if !strings.Contains(got, "more: run `escapegate report --repo acme/payments`") {
 		t.Errorf("comment does not summarise the rest")
@@ -171,7 +168,7 @@ func TestReleaseCommentFits(t *testing.T) {
 
 func TestTextAndJSON(t *testing.T) {
 	r, _ := threeKinds()
-	text := report.Text(r)
+	text := render.Text(r)
 	flat := strings.Join(strings.Fields(text), " ") // the columns' padding is tabwriter's business
 	for _, s := range []string{"escape rate 3 of 41 7.3%, 95% CI 2.5–19.4%", "override rate 1 of 40 2.5%, 95% CI 0.4–12.9%",
 		"detection gap 1 of 41 2.4%, 95% CI 0.4–12.6%", "previous 90 days 1 of 37 2.7%, trend up", "open exceptions: 2 (1 overdue)"} {
@@ -181,7 +178,7 @@ func TestTextAndJSON(t *testing.T) {
 	}
 	golden(t, "text_three_kinds.txt", text)
 
-	data, err := report.JSON(base())
+	data, err := render.JSON(base())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +196,7 @@ func TestTextAndJSON(t *testing.T) {
 	if got.Current.Rate.N != 0 || got.Current.Rate.Value != nil {
 		t.Errorf("no data must give a null rate, got %s", data)
 	}
-	data, err = report.JSON(r)
+	data, err = render.JSON(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,12 +233,12 @@ func TestMonthlySummary(t *testing.T) {
 		data.TopRules = append(data.TopRules, escaperate.Tally{Name: fmt.Sprintf("rule-%02d", i), Count: 14 - i})
 	}
 
-	title, body := report.MonthlySummary(data)
+	title, body := render.MonthlySummary(data)
 	if title != "escapegate summary — acme — 2026-11" {
 		t.Errorf("title %q", title)
 	}
-	if len(body) >= report.MaxBody {
-		t.Errorf("body is %d bytes, limit %d", len(body), report.MaxBody)
+	if len(body) > render.MaxChars {
+		t.Errorf("body is %d bytes, limit %d", len(body), render.MaxChars)
 	}
 	for _, s := range []string{
 		"**acme: 9 of 205 critical risks reached production in November 2026 (4.4%, 95% CI 2.3–8.1%)**, down from 6.4% in October.",

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"cmp"
@@ -20,7 +20,7 @@ func MonthlyTitle(org string, month time.Time) string {
 // the month with its trend, one row per repository (rolling window at month end),
 // the 12-month chart, exceptions by approver and reason, overdue "fix later"
 // exceptions, repositories whose check is not required, and the rules that escaped
-// most. Beyond the first rows, lists are summarised so the body stays below MaxBody.
+// most. Beyond the first rows, lists are summarised so the body stays within MaxChars.
 func MonthlySummary(d escaperate.OrgMonthData) (title, body string) {
 	title = MonthlyTitle(d.Org, d.Month)
 	body = fit(func(lim listLimits) string { return monthlySummary(d, lim) })
@@ -35,12 +35,12 @@ func monthlySummary(d escaperate.OrgMonthData, lim listLimits) string {
 	total, prev := d.Total.Rate(), d.Previous.Rate()
 	switch {
 	case !total.Defined() && prev.Defined():
-		fmt.Fprintf(&b, "**%s: no %s were caught or escaped in %s**; %s had %s (%s).\n", cell(d.Org), what, month, prevMonth, xOfN(prev), pct(prev))
+		fmt.Fprintf(&b, "**%s: no %s were caught or escaped in %s**; %s had %s (%s).\n", shortCell(d.Org), what, month, prevMonth, xOfN(prev), pct(prev))
 	case !total.Defined():
-		fmt.Fprintf(&b, "**%s: no %s were caught or escaped in %s**, nor in %s.\n", cell(d.Org), what, month, prevMonth)
+		fmt.Fprintf(&b, "**%s: no %s were caught or escaped in %s**, nor in %s.\n", shortCell(d.Org), what, month, prevMonth)
 	default:
 		fmt.Fprintf(&b, "**%s: %s %s reached production in %s (%s, 95%% CI %s)**",
-			cell(d.Org), xOfN(total), what, month, pct(total), ci(total))
+			shortCell(d.Org), xOfN(total), what, month, pct(total), ci(total))
 		switch d.Trend {
 		case escaperate.TrendUp:
 			fmt.Fprintf(&b, ", up from %s in %s.\n", pct(prev), prevMonth)
@@ -82,7 +82,7 @@ func monthlySummary(d escaperate.OrgMonthData, lim listLimits) string {
 				fmt.Fprintf(&b, "\nand %d more.\n", len(d.Overdue)-i)
 				break
 			}
-			fmt.Fprintf(&b, "| %s | #%d | %s | %s | %s |\n", cell(e.Repo), e.ID, pr(e.PR), user(e.Approver), date(e.ExpiresAt))
+			fmt.Fprintf(&b, "| %s | #%d | %s | %s | %s |\n", shortCell(e.Repo), e.ID, pr(e.PR), user(e.Approver), date(e.ExpiresAt))
 		}
 	}
 
@@ -117,7 +117,7 @@ func writeConcentration(b *strings.Builder, d escaperate.OrgMonthData) {
 	}
 	if len(counts) <= 3 {
 		if escaped > 1 {
-			fmt.Fprintf(b, "All %d come from %d %s.\n", escaped, len(counts), plural(len(counts), "repository", "repositories"))
+			fmt.Fprintf(b, "All %d come from %d %s.\n", escaped, len(counts), noun(len(counts), "repository", "repositories"))
 		}
 		return
 	}
@@ -142,7 +142,7 @@ func writeRepoTable(b *strings.Builder, d escaperate.OrgMonthData, limit int) {
 			break // rows are sorted by escapes, then rate: the rest have no data either
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d | %d | %d |\n",
-			cell(r.Repo), xOfN(rate), pct(rate), ci(rate), trendArrow(r.Trend), r.Rolling.Overridden, r.Rolling.Advisory, r.Rolling.Missed)
+			shortCell(r.Repo), xOfN(rate), pct(rate), ci(rate), trendArrow(r.Trend), r.Rolling.Overridden, r.Rolling.Advisory, r.Rolling.Missed)
 		shown++
 	}
 	if rest := d.Repos[shown:]; len(rest) > 0 {
@@ -159,7 +159,7 @@ func writeRepoTable(b *strings.Builder, d escaperate.OrgMonthData, limit int) {
 			}
 		}
 		fmt.Fprintf(b, "\nand %d more %s: %d with escapes, %d clean (%d caught, none escaped), %d with nothing caught yet. `escapegate report --repo OWNER/NAME` shows one.\n",
-			len(rest), plural(len(rest), "repository", "repositories"), escaped, clean, caught, none)
+			len(rest), noun(len(rest), "repository", "repositories"), escaped, clean, caught, none)
 	}
 }
 

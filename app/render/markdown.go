@@ -1,4 +1,4 @@
-package checkrun
+package render
 
 import (
 	"fmt"
@@ -6,10 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// codeSpan wraps s in a Markdown code span whose fence is longer than any run of
-// backticks inside s, so a path or value can never close the span early. Pipes
-// are escaped because GFM splits table cells on them even inside code spans.
-func codeSpan(s string) string {
+// fence wraps s, on one line, in a Markdown code span whose fence is longer than
+// any run of backticks inside s, so a path or value can never close the span early.
+func fence(s string) string {
 	s = oneLine(s)
 	longest, run := 0, 0
 	for _, r := range s {
@@ -20,12 +19,43 @@ func codeSpan(s string) string {
 			run = 0
 		}
 	}
-	fence := strings.Repeat("`", longest+1)
+	f := strings.Repeat("`", longest+1)
 	pad := ""
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		pad = " "
 	}
-	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
+	return f + pad + s + pad + f
+}
+
+// codeSpan is a code span safe anywhere in a check run, table cells included: pipes
+// are escaped because GFM splits table cells on them even inside code spans.
+func codeSpan(s string) string { return fence(escapePipes(oneLine(s))) }
+
+// code is a code span for a report value: "—" when empty, at most maxValueRunes long.
+func code(s string) string {
+	s = clipRunes(oneLine(s), maxValueRunes)
+	if s == "" {
+		return "—"
+	}
+	return fence(s)
+}
+
+// codeCell is code safe inside a table cell.
+func codeCell(s string) string { return escapePipes(code(s)) }
+
+// shortCell is cell for a report value, at most maxValueRunes long, so one odd path
+// cannot blow a body's limit.
+func shortCell(s string) string { return cell(clipRunes(oneLine(s), maxValueRunes)) }
+
+func escapePipes(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// clipRunes shortens s to at most n runes, marking the cut.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
 
 // cell makes detector text safe for one Markdown table cell: one line, no cell
@@ -117,6 +147,14 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return commaNumber(n) + " " + many
+}
+
+// noun picks the singular or plural form of a noun for n.
+func noun(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // commaNumber formats 3000 as "3,000".

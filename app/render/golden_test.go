@@ -1,4 +1,4 @@
-package checkrun
+package render
 
 import (
 	"flag"
@@ -65,9 +65,8 @@ var (
 
 func base(fs ...checks.Finding) Input {
 	return Input{
-		Repo: "acme/payments", PR: 7, HeadSHA: "0123456789abcdef0123456789abcdef01234567",
-		Findings: fs, FailOn: checks.SeverityHigh, CriticalAt: checks.SeverityCritical,
-		Override: acmeHelp,
+		CheckInput: CheckInput{Repo: "acme/payments", PR: 7, HeadSHA: "0123456789abcdef0123456789abcdef01234567", Override: acmeHelp},
+		Findings:   fs, FailOn: checks.SeverityHigh, CriticalAt: checks.SeverityCritical,
 	}
 }
 
@@ -150,7 +149,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("read golden file (run go test -update to create it): %v", err)
 			}
 			if got != string(want) {
-				t.Errorf("%s differs from the golden file; run `go test ./checks/checkrun -update` and review the diff.\n--- got ---\n%s", path, clip(got, 4000))
+				t.Errorf("%s differs from the golden file; run `go test ./app/render -update` and review the diff.\n--- got ---\n%s", path, clip(got, 4000))
 			}
 		})
 	}

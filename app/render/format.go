@@ -1,8 +1,4 @@
-// Package report renders escape-rate results: the release PR comment and the
-// monthly summary issue (Markdown, EXAMPLES §4–§5), and the text and JSON of
-// `escapegate report`. Every function is pure: data in, text out. Secrets reach
-// it only in their redacted form (store.Escape.Redacted).
-package report
+package render
 
 import (
 	"fmt"
@@ -13,10 +9,6 @@ import (
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/checks"
 )
-
-// MaxBody is GitHub's limit on a comment or issue body, in characters.
-// Everything rendered here stays strictly below it.
-const MaxBody = 65536
 
 // pct renders a ratio as a percentage with one decimal, "n/a" without data.
 func pct(r escaperate.Ratio) string {
@@ -48,54 +40,12 @@ func risks(sev checks.Severity) string {
 	return fmt.Sprintf("risks of %s severity or above", sev)
 }
 
-// plural picks the singular or plural form of a noun for n.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // date renders a day in ISO form.
 func date(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02")
-}
-
-// cell makes a value safe inside a Markdown table cell: no pipes, no line breaks,
-// and bounded in length so one odd path cannot blow the body limit.
-func cell(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\r", " ", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
-	if r := []rune(s); len(r) > 120 {
-		s = string(r[:119]) + "…"
-	}
-	return s
-}
-
-// code renders an inline code span, using a longer fence when the value holds backticks.
-func code(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	if r := []rune(s); len(r) > 120 {
-		s = string(r[:119]) + "…"
-	}
-	if s == "" {
-		return "—"
-	}
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
-}
-
-// codeCell is a code span safe inside a table cell.
-func codeCell(s string) string {
-	return strings.ReplaceAll(code(s), "|", `\|`)
 }
 
 // user renders a GitHub login as a mention-free handle: summaries must not ping

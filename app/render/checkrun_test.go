@@ -1,4 +1,4 @@
-package checkrun
+package render
 
 import (
 	"fmt"
@@ -10,46 +10,6 @@ import (
 
 	"github.com/escapegate/escapegate/checks"
 )
-
-func TestFailingAt(t *testing.T) {
-	low := yolo
-	low.Severity = checks.SeverityLow
-	high := bash
-	high.Severity = checks.SeverityHigh
-	cases := []struct {
-		name        string
-		f           checks.Finding
-		failOn      checks.Severity
-		criticalAt  checks.Severity
-		allowInline bool
-		want        bool
-	}{
-		{"critical added fails", ghp, "high", "critical", false, true},
-		{"below fail_on passes", low, "high", "critical", false, false},
-		{"fail_on low catches low", low, "low", "critical", false, true},
-		{"existing never fails", existing(ghp), "low", "critical", false, false},
-		{"added suppression does not silence a critical", suppressed(ghp, false), "high", "critical", false, true},
-		{"base suppression silences a critical", suppressed(ghp, true), "high", "critical", false, false},
-		{"policy allows inline suppressions", suppressed(ghp, false), "high", "critical", true, false},
-		{"suppression silences a non-critical", suppressed(high, false), "high", "critical", false, false},
-		{"critical_at high makes high critical: suppression ignored", suppressed(high, false), "high", "high", false, true},
-		{"empty fail_on defaults to high", high, "", "", false, true},
-		{"empty fail_on defaults to high, medium passes", yolo, "", "", false, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got := len(FailingAt([]checks.Finding{tc.f}, tc.failOn, tc.criticalAt, tc.allowInline)) == 1
-			if got != tc.want {
-				t.Errorf("failing = %v, want %v", got, tc.want)
-			}
-		})
-	}
-	// Failing is FailingAt with the default critical threshold.
-	all := []checks.Finding{ghp, suppressed(high, false), existing(bash), low}
-	if a, b := Failing(all, "high", false), FailingAt(all, "high", "critical", false); !reflect.DeepEqual(a, b) {
-		t.Errorf("Failing = %v, FailingAt(critical) = %v", a, b)
-	}
-}
 
 func TestConclusion(t *testing.T) {
 	cases := []struct {
@@ -200,7 +160,7 @@ func TestLimits(t *testing.T) {
 		})
 		res := Render(in)
 		for name, s := range map[string]string{"summary": res.Summary, "text": res.Text} {
-			if c := utf8.RuneCountInString(s); c > MaxOutputChars || len(s) > MaxOutputChars {
+			if c := utf8.RuneCountInString(s); c > MaxChars || len(s) > MaxChars {
 				t.Errorf("n=%d: %s has %d characters, %d bytes", n, name, c, len(s))
 			}
 			if !utf8.ValidString(s) {
@@ -293,7 +253,7 @@ func TestRefusalComment(t *testing.T) {
 
 func TestInProgress(t *testing.T) {
 	title, summary := InProgress()
-	if title == "" || summary == "" || len(summary) > MaxOutputChars {
+	if title == "" || summary == "" || len(summary) > MaxChars {
 		t.Errorf("InProgress() = %q, %q", title, summary)
 	}
 }

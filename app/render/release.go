@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -21,19 +21,19 @@ func (l listLimits) half() listLimits {
 	return listLimits{escapes: l.escapes / 2, carried: l.carried / 2, exceptions: l.exceptions / 2, repos: l.repos / 2, tallies: l.tallies / 2}
 }
 
-// fit renders with the default limits, halving them until the body is below MaxBody.
+// fit renders with the default limits, halving them until the body is within MaxChars.
 // Rows are bounded in width (cell, code), so this ends quickly; the final cut is a
 // guard that is never expected to run.
 func fit(render func(listLimits) string) string {
 	lim := defaultLimits
 	for {
 		s := render(lim)
-		if len(s) < MaxBody {
+		if len(s) <= MaxChars {
 			return s
 		}
 		if lim == (listLimits{}) {
 			const note = "\n\n… (cut to fit GitHub's size limit)\n"
-			return s[:MaxBody-len(note)-4] + note
+			return s[:MaxChars-len(note)-4] + note
 		}
 		lim = lim.half()
 	}
@@ -50,7 +50,7 @@ func ReleaseComment(r escaperate.Report, carried []store.Escape, previousRelease
 func releaseComment(r escaperate.Report, carried []store.Escape, previousRelease string, lim listLimits) string {
 	var b strings.Builder
 	b.WriteString(ReleaseMarker + "\n")
-	fmt.Fprintf(&b, "### Critical risk escape rate — %s\n\n", cell(r.Repo))
+	fmt.Fprintf(&b, "### Critical risk escape rate — %s\n\n", shortCell(r.Repo))
 	what := risks(r.MinSeverity)
 	if !r.HasData() {
 		fmt.Fprintf(&b, "**No %s caught yet.** escapegate has checked this repository's pull requests since %s and none of them added one, and none was found on a production push.\n",
@@ -130,7 +130,7 @@ func escapeHow(e store.Escape, open map[int64]escaperate.OpenException) string {
 	case store.EscapeMissed:
 		return "never caught by a PR check"
 	}
-	return cell(e.Kind)
+	return shortCell(e.Kind)
 }
 
 func writeCarried(b *strings.Builder, r escaperate.Report, carried []store.Escape, previousRelease string, limit int) {
@@ -143,7 +143,7 @@ func writeCarried(b *strings.Builder, r escaperate.Report, carried []store.Escap
 		return
 	}
 	open := openByID(r)
-	fmt.Fprintf(b, "\n**This release carries %d escaped %s**%s:\n", len(carried), plural(len(carried), "critical risk", "critical risks"), since)
+	fmt.Fprintf(b, "\n**This release carries %d escaped %s**%s:\n", len(carried), noun(len(carried), "critical risk", "critical risks"), since)
 	for i, e := range carried {
 		if i == limit {
 			fmt.Fprintf(b, "- and %d more: run `escapegate report --repo %s`\n", len(carried)-limit, r.Repo)
@@ -171,7 +171,7 @@ func writeOpenExceptions(b *strings.Builder, r escaperate.Report, limit int) {
 			overdue++
 		}
 	}
-	fmt.Fprintf(b, "\n**%d %s still open**", len(r.Exceptions), plural(len(r.Exceptions), "exception", "exceptions"))
+	fmt.Fprintf(b, "\n**%d %s still open**", len(r.Exceptions), noun(len(r.Exceptions), "exception", "exceptions"))
 	if overdue > 0 {
 		fmt.Fprintf(b, ", %d overdue", overdue)
 	}
@@ -200,7 +200,7 @@ func writeEscapeDetails(b *strings.Builder, r escaperate.Report, limit int) {
 	if n == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n<details><summary>All %d %s in the window</summary>\n\n", n, plural(n, "escape", "escapes"))
+	fmt.Fprintf(b, "\n<details><summary>All %d %s in the window</summary>\n\n", n, noun(n, "escape", "escapes"))
 	b.WriteString("| detected | kind | rule | path | value | PR | approver | reason |\n|---|---|---|---|---|---|---|---|\n")
 	for i, e := range r.Escapes {
 		if i == limit {
@@ -212,7 +212,7 @@ func writeEscapeDetails(b *strings.Builder, r escaperate.Report, limit int) {
 			approver, why = user(e.Approver), reason(e.Reason)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			date(e.DetectedAt), cell(e.Kind), codeCell(e.Rule), codeCell(e.Path), codeCell(e.Redacted), pr(e.PR), approver, why)
+			date(e.DetectedAt), shortCell(e.Kind), codeCell(e.Rule), codeCell(e.Path), codeCell(e.Redacted), pr(e.PR), approver, why)
 	}
 	b.WriteString("\n</details>\n")
 }

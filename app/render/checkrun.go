@@ -1,8 +1,4 @@
-// Package checkrun turns the findings of one pull request head, with the policy
-// and exception that apply to it, into the check run escapegate posts: its
-// conclusion, title, Markdown summary and text, and line annotations. It is pure:
-// no GitHub, no store, no clock. It only ever sees redacted secret values.
-package checkrun
+package render
 
 import (
 	"cmp"
@@ -12,14 +8,8 @@ import (
 	"time"
 
 	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/verdict"
 	"github.com/escapegate/escapegate/checks"
-)
-
-// Conclusions a completed check run can have here.
-const (
-	ConclusionSuccess = "success"
-	ConclusionFailure = "failure"
-	ConclusionNeutral = "neutral"
 )
 
 // Annotation levels GitHub accepts.
@@ -30,28 +20,12 @@ const (
 )
 
 const (
-	// MaxOutputChars is GitHub's limit for a check run's summary and for its text.
-	MaxOutputChars = 65535
-	// MaxAnnotations caps the annotations of one check run; the rest are counted in the summary.
-	MaxAnnotations = 500
 	// DefaultLabel is the override label when policy names none.
 	DefaultLabel = "escapegate/accept-risk"
 
-	maxTitle          = 255  // GitHub shows titles on one line; keep them short
-	maxAnnotationMsg  = 4000 // GitHub allows 64 KB; a line annotation needs far less
-	maxAnnotationHead = 255
-	sectionCap        = 8000 // bytes for each list that can grow with input (fixes, errors, files)
-	tailReserve       = 400  // bytes kept free for "…and N more" lines
+	sectionCap  = 8000 // bytes for each list that can grow with input (fixes, errors, files)
+	tailReserve = 400  // bytes kept free for "…and N more" lines
 )
-
-// Exception is the active override on a pull request.
-type Exception struct {
-	ID           int64
-	Approver     string
-	Reason       string // false_positive, used_in_tests, fix_later or "" (from the reason label)
-	ExpiresAt    time.Time
-	Fingerprints []string // the findings it covers
-}
 
 // OverrideHelp says who may override and how, for the "accepting the risk" text.
 type OverrideHelp struct {
@@ -66,21 +40,11 @@ type OverrideHelp struct {
 // NotScanned is a changed file that was skipped, with the reason.
 type NotScanned struct{ Path, Why string }
 
-// Input is everything a check run says about one pull request head.
-type Input struct {
+// CheckInput is what a check run says about one pull request head besides its verdict.
+type CheckInput struct {
 	Repo    string
 	PR      int
 	HeadSHA string
-	// Findings are all findings at head, secrets and agent permissions, Existing ones included.
-	Findings []checks.Finding
-	// FailOn is policy fail_on; empty means the built-in default, high.
-	FailOn checks.Severity
-	// CriticalAt is policy escape_rate.severity; empty means critical.
-	CriticalAt checks.Severity
-	// AllowInlineSuppressions is policy secrets.allow_inline_suppressions.
-	AllowInlineSuppressions bool
-	// Exception is the active exception on this pull request, if any.
-	Exception *Exception
 	// Override says how to override.
 	Override OverrideHelp
 	// NotScanned lists files GitHub sent no patch for (binary, too large).
@@ -104,154 +68,40 @@ type Result struct {
 	Annotations []gh.Annotation
 }
 
-// Failing returns the findings that fail the check, with critical meaning the
-// default escape_rate.severity (critical). See FailingAt.
-func Failing(findings []checks.Finding, failOn checks.Severity, allowInline bool) []checks.Finding {
-	return FailingAt(findings, failOn, checks.SeverityCritical, allowInline)
-}
-
-// FailingAt returns the findings that fail the check: at or above failOn, not
-// already on the base branch, and not silenced by an inline suppression. A
-// suppression silences a finding only when it was already on the base branch,
-// when the finding is below criticalAt, or when policy allows inline
-// suppressions: a pull request cannot switch off a critical risk by itself.
-func FailingAt(findings []checks.Finding, failOn, criticalAt checks.Severity, allowInline bool) []checks.Finding {
-	failOn, criticalAt = defaults(failOn, criticalAt)
-	var out []checks.Finding
-	for _, f := range findings {
-		if classify(f, failOn, criticalAt, allowInline) == stateFailing {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func defaults(failOn, criticalAt checks.Severity) (checks.Severity, checks.Severity) {
-	if failOn.Rank() == 0 {
-		failOn = checks.SeverityHigh
-	}
-	if criticalAt.Rank() == 0 {
-		criticalAt = checks.SeverityCritical
-	}
-	return failOn, criticalAt
-}
-
-// state is where one finding lands on the check run.
-type state int
-
-const (
-	stateFailing    state = iota // fails unless the exception covers it
-	stateExisting                // already on the base branch
-	stateSuppressed              // silenced by an inline suppression
-	stateBelow                   // below fail_on
-)
-
-func classify(f checks.Finding, failOn, criticalAt checks.Severity, allowInline bool) state {
-	switch {
-	case f.Existing:
-		return stateExisting
-	case f.Suppressed && (f.SuppressedOnBase || !f.Severity.AtLeast(criticalAt) || allowInline):
-		return stateSuppressed
-	case !f.Severity.AtLeast(failOn):
-		return stateBelow
-	}
-	return stateFailing
-}
-
-// row is one finding with its place on the check run.
-type row struct {
-	f       checks.Finding
-	state   state
-	covered bool // failing, and the exception covers its fingerprint
-}
-
-// rows is the classified input in display order.
-type rows struct {
-	uncovered, covered, existing, suppressed, below []row
-}
-
-func classifyAll(in Input, failOn, criticalAt checks.Severity) rows {
-	fs := slices.Clone(in.Findings)
-	slices.SortStableFunc(fs, func(a, b checks.Finding) int {
-		return cmp.Or(
-			cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
-			cmp.Compare(a.Path, b.Path),
-			cmp.Compare(a.Line, b.Line),
-			cmp.Compare(a.Rule, b.Rule),
-			cmp.Compare(a.Fingerprint, b.Fingerprint),
-		)
-	})
-	covers := map[string]bool{}
-	if in.Exception != nil {
-		for _, fp := range in.Exception.Fingerprints {
-			covers[fp] = true
-		}
-	}
-	var rs rows
-	for _, f := range fs {
-		r := row{f: f, state: classify(f, failOn, criticalAt, in.AllowInlineSuppressions)}
-		switch r.state {
-		case stateFailing:
-			r.covered = f.Fingerprint != "" && covers[f.Fingerprint]
-			if r.covered {
-				rs.covered = append(rs.covered, r)
-			} else {
-				rs.uncovered = append(rs.uncovered, r)
-			}
-		case stateExisting:
-			rs.existing = append(rs.existing, r)
-		case stateSuppressed:
-			rs.suppressed = append(rs.suppressed, r)
-		case stateBelow:
-			rs.below = append(rs.below, r)
-		}
-	}
-	return rs
-}
-
-// Render builds the completed check run for in.
-func Render(in Input) Result {
-	failOn, criticalAt := defaults(in.FailOn, in.CriticalAt)
+// CheckRun renders the completed check run of a decided verdict.
+func CheckRun(v verdict.Verdict, in CheckInput) Result {
 	in.Override.Label = cmp.Or(in.Override.Label, DefaultLabel)
-	rs := classifyAll(in, failOn, criticalAt)
-	r := renderer{in: in, failOn: failOn, criticalAt: criticalAt, rs: rs}
-
-	res := Result{Conclusion: r.conclusion()}
-	res.Title = clip(oneLine(r.title(res.Conclusion)), maxTitle)
+	r := renderer{in: in, v: v, failOn: v.Policy.FailOn, criticalAt: v.Policy.CriticalAt, exc: v.Exception}
+	res := Result{Conclusion: v.Conclusion}
+	res.Title = clip(oneLine(r.title(res.Conclusion)), MaxTitle)
 	res.Annotations, r.annotated = r.annotations()
 	res.Summary = r.summary(res.Conclusion)
 	res.Text = r.text()
 	return res
 }
 
+// row is one finding with its place on the check run.
+type row = verdict.Item
+
 type renderer struct {
-	in                 Input
+	in                 CheckInput
+	v                  verdict.Verdict
 	failOn, criticalAt checks.Severity
-	rs                 rows
+	exc                *verdict.Exception
 	annotated          int
 }
 
-func (r *renderer) total() int { return len(r.in.Findings) }
-
-func (r *renderer) conclusion() string {
-	switch {
-	case r.in.TooManyFiles, len(r.in.ChangedPolicyErrors) > 0, len(r.rs.uncovered) > 0:
-		return ConclusionFailure
-	case len(r.rs.covered) > 0:
-		return ConclusionNeutral
-	}
-	return ConclusionSuccess
-}
+func (r *renderer) total() int { return r.v.Total() }
 
 // riskCount says "2 critical risks" when all share a severity, else "3 risks (2 critical, 1 high)".
 func riskCount(rs []row) string {
 	bySev := map[checks.Severity]int{}
 	var order []checks.Severity
 	for _, r := range rs {
-		if bySev[r.f.Severity] == 0 {
-			order = append(order, r.f.Severity)
+		if bySev[r.Finding.Severity] == 0 {
+			order = append(order, r.Finding.Severity)
 		}
-		bySev[r.f.Severity]++
+		bySev[r.Finding.Severity]++
 	}
 	if len(order) == 1 {
 		return plural(len(rs), string(order[0])+" risk", string(order[0])+" risks")
@@ -267,7 +117,7 @@ func riskCount(rs []row) string {
 func categoryCount(rs []row) string {
 	var secrets, agents, other int
 	for _, r := range rs {
-		switch r.f.Category {
+		switch r.Finding.Category {
 		case checks.CategorySecret:
 			secrets++
 		case checks.CategoryAgentPermission:
@@ -290,7 +140,7 @@ func categoryCount(rs []row) string {
 }
 
 // exceptionTerms says "exception #14, fix later, expires 2026-12-28".
-func exceptionTerms(e *Exception) string {
+func exceptionTerms(e *verdict.Exception) string {
 	parts := []string{fmt.Sprintf("exception #%d", e.ID)}
 	if e.Reason != "" {
 		parts = append(parts, strings.ReplaceAll(e.Reason, "_", " "))
@@ -301,7 +151,7 @@ func exceptionTerms(e *Exception) string {
 	return strings.Join(parts, ", ")
 }
 
-func approver(e *Exception) string {
+func approver(e *verdict.Exception) string {
 	if e.Approver == "" {
 		return "an approver"
 	}
@@ -309,12 +159,12 @@ func approver(e *Exception) string {
 }
 
 func (r *renderer) title(conclusion string) string {
-	rs, in := r.rs, r.in
+	rs, in := r.v, r.in
 	switch {
-	case len(rs.uncovered) > 0:
-		t := riskCount(rs.uncovered) + ": " + categoryCount(rs.uncovered)
-		if len(rs.covered) > 0 && in.Exception != nil {
-			t += fmt.Sprintf(" (%d more accepted in exception #%d)", len(rs.covered), in.Exception.ID)
+	case len(rs.Uncovered) > 0:
+		t := riskCount(rs.Uncovered) + ": " + categoryCount(rs.Uncovered)
+		if len(rs.Covered) > 0 && r.exc != nil {
+			t += fmt.Sprintf(" (%d more accepted in exception #%d)", len(rs.Covered), r.exc.ID)
 		}
 		if in.TooManyFiles {
 			t += "; more than 3,000 files not scanned"
@@ -327,8 +177,8 @@ func (r *renderer) title(conclusion string) string {
 		return fmt.Sprintf("Not scanned: more than %s changed files", commaNumber(gh.MaxPullFiles))
 	case len(in.ChangedPolicyErrors) > 0:
 		return "Invalid policy file in this pull request"
-	case conclusion == ConclusionNeutral:
-		return fmt.Sprintf("%s accepted by %s (%s)", riskCount(rs.covered), approver(in.Exception), exceptionTerms(in.Exception))
+	case conclusion == verdict.Neutral:
+		return fmt.Sprintf("%s accepted by %s (%s)", riskCount(rs.Covered), approver(r.exc), exceptionTerms(r.exc))
 	}
 	t := "No secrets or overbroad agent permissions added"
 	if n := r.total(); n > 0 {
@@ -388,21 +238,21 @@ func (r *renderer) table(w *budget, rs []row, extra string, extraCell func(row) 
 	}
 	w.add(head+"\n"+sep, reserve)
 	for i, x := range rs {
-		line := fmt.Sprintf("| %s | %s | %s | %s |", severityBadge(x.f.Severity), r.riskCell(x), codeSpan(where(x.f)), ruleCell(x.f))
+		line := fmt.Sprintf("| %s | %s | %s | %s |", severityBadge(x.Finding.Severity), r.riskCell(x), codeSpan(where(x.Finding)), ruleCell(x.Finding))
 		if extra != "" {
 			line += " " + extraCell(x) + " |"
 		}
 		if !w.add("\n"+line, reserve) {
 			w.force(fmt.Sprintf("\n\n…and %s more not shown here: GitHub limits this text to %s characters. %s",
-				commaNumber(len(rs)-i), commaNumber(MaxOutputChars), r.annotationNote()))
+				commaNumber(len(rs)-i), commaNumber(MaxChars), r.annotationNote()))
 			return
 		}
 	}
 }
 
 func (r *renderer) riskCell(x row) string {
-	s := cell(risk(x.f))
-	if x.state == stateFailing && x.f.Suppressed {
+	s := cell(risk(x.Finding))
+	if x.State == verdict.Failing && x.Finding.Suppressed {
 		s += " — inline suppression ignored"
 	}
 	return s
@@ -417,19 +267,19 @@ func (r *renderer) annotationNote() string {
 
 // verdict is the first paragraph: what this check decided, in plain words, and what to do.
 func (r *renderer) verdict(conclusion string) string {
-	rs, in := r.rs, r.in
+	rs, in := r.v, r.in
 	var paras []string
-	if n := len(rs.uncovered); n > 0 {
+	if n := len(rs.Uncovered); n > 0 {
 		them := "them"
 		if n == 1 {
 			them = "it"
 		}
-		if len(rs.covered) > 0 && in.Exception != nil {
+		if len(rs.Covered) > 0 && r.exc != nil {
 			paras = append(paras, fmt.Sprintf("**This pull request adds %s that %s not accepted.** Exception #%d by %s covers %s, but only the risks open when `%s` was applied: remove the new %s, or ask an approver to remove and re-apply the label to accept %s too.",
-				riskCount(rs.uncovered), isAre(n), in.Exception.ID, approver(in.Exception), plural(len(rs.covered), "other", "others"),
+				riskCount(rs.Uncovered), isAre(n), r.exc.ID, approver(r.exc), plural(len(rs.Covered), "other", "others"),
 				in.Override.Label, pronoun(n, "one", "ones"), them))
 		} else {
-			paras = append(paras, fmt.Sprintf("**This pull request adds %s.** Remove %s, or ask an approver to accept the risk.", riskCount(rs.uncovered), them))
+			paras = append(paras, fmt.Sprintf("**This pull request adds %s.** Remove %s, or ask an approver to accept the risk.", riskCount(rs.Uncovered), them))
 		}
 	}
 	if in.TooManyFiles {
@@ -440,14 +290,14 @@ func (r *renderer) verdict(conclusion string) string {
 			bullets(in.ChangedPolicyErrors, "more errors"))
 	}
 	switch conclusion {
-	case ConclusionNeutral:
+	case verdict.Neutral:
 		crit := 0
-		for _, x := range rs.covered {
-			if x.f.Severity.AtLeast(r.criticalAt) {
+		for _, x := range rs.Covered {
+			if x.Finding.Severity.AtLeast(r.criticalAt) {
 				crit++
 			}
 		}
-		p := fmt.Sprintf("**%s in this pull request %s accepted by %s** (%s).", capitalize(riskCount(rs.covered)), wasWere(len(rs.covered)), approver(in.Exception), exceptionTerms(in.Exception))
+		p := fmt.Sprintf("**%s in this pull request %s accepted by %s** (%s).", capitalize(riskCount(rs.Covered)), wasWere(len(rs.Covered)), approver(r.exc), exceptionTerms(r.exc))
 		if crit > 0 {
 			p += fmt.Sprintf(" If this merges, %s as escaped.", plural(crit, "critical risk reaches production and counts", "critical risks reach production and count"))
 		} else {
@@ -455,7 +305,7 @@ func (r *renderer) verdict(conclusion string) string {
 		}
 		p += fmt.Sprintf(" Removing `%s` revokes the exception and fails this check again.", in.Override.Label)
 		paras = append(paras, p)
-	case ConclusionSuccess:
+	case verdict.Success:
 		p := "**No secrets or overbroad agent permissions added.**"
 		if n := r.total(); n > 0 {
 			p = fmt.Sprintf("**No secrets or overbroad agent permissions at or above `%s` added.**", r.failOn)
@@ -523,7 +373,7 @@ func fixes(rs []row) string {
 	var list []*fix
 	byText := map[string]*fix{}
 	for _, x := range rs {
-		t := strings.TrimSpace(x.f.Fix)
+		t := strings.TrimSpace(x.Finding.Fix)
 		if t == "" {
 			continue
 		}
@@ -533,8 +383,8 @@ func fixes(rs []row) string {
 			byText[t] = fx
 			list = append(list, fx)
 		}
-		if !slices.Contains(fx.rules, x.f.Rule) {
-			fx.rules = append(fx.rules, x.f.Rule)
+		if !slices.Contains(fx.rules, x.Finding.Rule) {
+			fx.rules = append(fx.rules, x.Finding.Rule)
 		}
 	}
 	switch len(list) {
@@ -650,13 +500,13 @@ func pronoun(n int, one, many string) string {
 
 func (r *renderer) suppressionNote() string {
 	n := 0
-	for _, x := range r.rs.uncovered {
-		if x.f.Suppressed {
+	for _, x := range r.v.Uncovered {
+		if x.Finding.Suppressed {
 			n++
 		}
 	}
-	for _, x := range r.rs.covered {
-		if x.f.Suppressed {
+	for _, x := range r.v.Covered {
+		if x.Finding.Suppressed {
 			n++
 		}
 	}
@@ -668,8 +518,8 @@ func (r *renderer) suppressionNote() string {
 }
 
 func (r *renderer) summary(conclusion string) string {
-	rs := r.rs
-	failing := append(slices.Clone(rs.uncovered), rs.covered...)
+	rs := r.v
+	failing := append(slices.Clone(rs.Uncovered), rs.Covered...)
 
 	var head, tail []string
 	head = append(head, r.verdict(conclusion))
@@ -682,13 +532,13 @@ func (r *renderer) summary(conclusion string) string {
 	if f := fixes(failing); f != "" {
 		tail = append(tail, f)
 	}
-	if len(rs.uncovered) > 0 {
+	if len(rs.Uncovered) > 0 {
 		tail = append(tail, r.accepting())
 	}
 	if s := r.notScanned(); s != "" {
 		tail = append(tail, s)
 	}
-	if others := len(rs.existing) + len(rs.suppressed) + len(rs.below); others > 0 && conclusion != ConclusionSuccess {
+	if others := len(rs.Existing) + len(rs.Suppressed) + len(rs.Below); others > 0 && conclusion != verdict.Success {
 		tail = append(tail, fmt.Sprintf("%s listed below %s this check (already on the base branch, suppressed, or below `%s`).",
 			capitalize(plural(others, "finding", "findings")), failVerb(others), r.failOn))
 	}
@@ -702,15 +552,15 @@ func (r *renderer) summary(conclusion string) string {
 	if len(tail) > 0 {
 		tailText = "\n\n" + strings.Join(tail, "\n\n")
 	}
-	w := newBudget(MaxOutputChars)
+	w := newBudget(MaxChars)
 	w.force(headText)
 	if len(failing) > 0 {
 		extra, extraCell := "", func(row) string { return "" }
-		if r.in.Exception != nil && len(rs.covered) > 0 {
+		if r.exc != nil && len(rs.Covered) > 0 {
 			extra = "accepted"
-			id := r.in.Exception.ID
+			id := r.exc.ID
 			extraCell = func(x row) string {
-				if x.covered {
+				if x.Covered {
 					return fmt.Sprintf("✅ #%d", id)
 				}
 				return "❌ not covered"
@@ -725,18 +575,18 @@ func (r *renderer) summary(conclusion string) string {
 
 // text lists what does not fail the check, so the summary stays about what does.
 func (r *renderer) text() string {
-	rs := r.rs
+	rs := r.v
 	type section struct {
 		title string
 		rows  []row
 		why   func(row) string
 	}
 	sections := []section{
-		{fmt.Sprintf("Already on the base branch (%d, not failing)", len(rs.existing)), rs.existing, nil},
-		{fmt.Sprintf("Silenced by inline suppressions (%d, not failing)", len(rs.suppressed)), rs.suppressed, r.suppressedWhy},
-		{fmt.Sprintf("Below `fail_on: %s` (%d, not failing)", r.failOn, len(rs.below)), rs.below, nil},
+		{fmt.Sprintf("Already on the base branch (%d, not failing)", len(rs.Existing)), rs.Existing, nil},
+		{fmt.Sprintf("Silenced by inline suppressions (%d, not failing)", len(rs.Suppressed)), rs.Suppressed, r.suppressedWhy},
+		{fmt.Sprintf("Below `fail_on: %s` (%d, not failing)", r.failOn, len(rs.Below)), rs.Below, nil},
 	}
-	w := newBudget(MaxOutputChars)
+	w := newBudget(MaxChars)
 	var left []section
 	for _, s := range sections {
 		if len(s.rows) > 0 {
@@ -761,9 +611,9 @@ func (r *renderer) text() string {
 
 func (r *renderer) suppressedWhy(x row) string {
 	switch {
-	case x.f.SuppressedOnBase:
+	case x.Finding.SuppressedOnBase:
 		return "suppression already on the base branch"
-	case !x.f.Severity.AtLeast(r.criticalAt):
+	case !x.Finding.Severity.AtLeast(r.criticalAt):
 		return fmt.Sprintf("below `%s`: a suppression may silence it", r.criticalAt)
 	}
 	return "policy allows inline suppressions"
@@ -772,14 +622,14 @@ func (r *renderer) suppressedWhy(x row) string {
 // annotations puts one annotation per finding on its lines, the failing
 // uncovered ones first, up to MaxAnnotations; it returns how many it made.
 func (r *renderer) annotations() ([]gh.Annotation, int) {
-	rs := r.rs
+	rs := r.v
 	var out []gh.Annotation
 	add := func(list []row, level, status string) {
 		for _, x := range list {
 			if len(out) >= MaxAnnotations {
 				return
 			}
-			f := x.f
+			f := x.Finding
 			start := max(f.Line, 1)
 			end := max(f.EndLine, start)
 			msg := oneLine(risk(f))
@@ -799,12 +649,12 @@ func (r *renderer) annotations() ([]gh.Annotation, int) {
 			})
 		}
 	}
-	add(rs.uncovered, LevelFailure, "")
-	if r.in.Exception != nil {
-		add(rs.covered, LevelWarning, fmt.Sprintf("Accepted by %s (%s).", approver(r.in.Exception), exceptionTerms(r.in.Exception)))
+	add(rs.Uncovered, LevelFailure, "")
+	if r.exc != nil {
+		add(rs.Covered, LevelWarning, fmt.Sprintf("Accepted by %s (%s).", approver(r.exc), exceptionTerms(r.exc)))
 	}
-	add(rs.below, LevelWarning, fmt.Sprintf("Below fail_on (%s): does not fail this check.", r.failOn))
-	add(rs.suppressed, LevelNotice, "Silenced by an inline suppression.")
-	add(rs.existing, LevelNotice, "Already on the base branch: does not fail this check.")
+	add(rs.Below, LevelWarning, fmt.Sprintf("Below fail_on (%s): does not fail this check.", r.failOn))
+	add(rs.Suppressed, LevelNotice, "Silenced by an inline suppression.")
+	add(rs.Existing, LevelNotice, "Already on the base branch: does not fail this check.")
 	return out, len(out)
 }

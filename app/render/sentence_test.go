@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/escaperate/escaperatetest"
-	"github.com/escapegate/escapegate/app/report"
+	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -40,7 +40,7 @@ func TestReleaseSentence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := report.ReleaseComment(tt.r, nil, ""); !strings.Contains(got, tt.want) {
+			if got := render.ReleaseComment(tt.r, nil, ""); !strings.Contains(got, tt.want) {
 				t.Errorf("comment lacks %q:\n%s", tt.want, got)
 			}
 		})
@@ -63,7 +63,7 @@ func TestMonthlySentence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := escaperate.OrgMonthData{Org: "acme", Month: month, WindowDays: 90, Total: tt.total, Previous: tt.prev,
 				Trend: escaperate.TrendOf(tt.total.Rate(), tt.prev.Rate())}
-			_, body := report.MonthlySummary(d)
+			_, body := render.MonthlySummary(d)
 			if !strings.Contains(body, tt.want) {
 				t.Errorf("summary lacks %q:\n%s", tt.want, body)
 			}
@@ -88,7 +88,7 @@ func TestComputeThenRender(t *testing.T) {
 	}
 	// Critical caught: the 30 even indexes. Escapes at 0, 10, ..., 50 (all even, so critical):
 	// 0, 20, 40 overridden; 10, 30, 50 advisory; plus 1 missed: 7 of 31.
-	got := report.ReleaseComment(r, nil, "")
+	got := render.ReleaseComment(r, nil, "")
 	for _, want := range []string{"**7 of 31 critical risks reached production in the last 90 days (22.6%",
 		"| accepted by an approver | 3 |", "| merged while the check failed (check not required) | 3 |", "All 7 escapes in the window"} {
 		if !strings.Contains(got, want) {

@@ -1,4 +1,4 @@
-package checkrun
+package render
 
 import (
 	"encoding/json"
@@ -28,7 +28,7 @@ func TestOutputMatchesGitHubAPI(t *testing.T) {
 
 	// The schema check can fail: one character too many, or a wrong level.
 	for name, out := range map[string]map[string]any{
-		"summary too long": {"title": "t", "summary": strings.Repeat("x", MaxOutputChars+1)},
+		"summary too long": {"title": "t", "summary": strings.Repeat("x", MaxChars+1)},
 		"bad level": {"title": "t", "summary": "s", "annotations": []any{map[string]any{
 			"path": "a", "start_line": 1, "end_line": 1, "annotation_level": "error", "message": "m"}}},
 	} {
