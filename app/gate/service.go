@@ -17,8 +17,8 @@ import (
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/checks"
-	"github.com/escapegate/escapegate/checks/agents"
 	"github.com/escapegate/escapegate/checks/diff"
+	"github.com/escapegate/escapegate/checks/scan"
 	"github.com/escapegate/escapegate/checks/secrets"
 	"github.com/escapegate/escapegate/store"
 )
@@ -237,10 +237,12 @@ func (s *Service) ensureRepo(ctx context.Context, inst int64, repo gh.Repo, id i
 	return r, nil
 }
 
-// scanFiles runs both detectors over changed files. Agent-permission files are
-// evaluated whole at head against base; everything else only on added lines.
+// scanFiles runs the scan step over the changed files GitHub listed. A file GitHub sent
+// no patch for is listed as not scanned.
 func (s *Service) scanFiles(ctx context.Context, c gh.Client, repo gh.Repo, files []gh.File, headRef, baseRef string, eng *secrets.Engine) (scanResult, error) {
 	var res scanResult
+	sc := scan.Scanner{Secrets: eng, Fingerprint: s.fp, Repo: repo.String()}
+	src := ghContents{c: c, repo: repo, head: headRef, base: baseRef}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -259,33 +261,34 @@ func (s *Service) scanFiles(ctx context.Context, c gh.Client, repo gh.Repo, file
 			res.notScanned = append(res.notScanned, notScanned{Path: f.Filename, Why: "its diff could not be read: " + err.Error()})
 			continue
 		}
-		res.findings = append(res.findings, eng.ScanFile(s.fp, repo.String(), f.Filename, added, removed)...)
 		if policy.IsPolicyPath(repo.Name, f.Filename) {
 			res.policyFiles = append(res.policyFiles, f.Filename)
 		}
-		if !agents.Wants(f.Filename, added) {
-			continue
-		}
-		head, err := getContent(ctx, c, repo, f.Filename, headRef)
+		found, err := sc.Scan(ctx, scan.File{Path: f.Filename, PreviousPath: f.PreviousFilename, Status: f.Status, Added: added, Removed: removed}, src)
 		if err != nil {
-			return res, fmt.Errorf("fetching %s at head: %w", f.Filename, err)
+			return res, fmt.Errorf("scanning %s: %w", f.Filename, err)
 		}
-		if head == nil {
-			continue
-		}
-		basePath := f.Filename
-		if f.PreviousFilename != "" {
-			basePath = f.PreviousFilename
-		}
-		var base []byte
-		if f.Status != "added" && baseRef != "" {
-			if base, err = getContent(ctx, c, repo, basePath, baseRef); err != nil {
-				return res, fmt.Errorf("fetching %s at base: %w", basePath, err)
-			}
-		}
-		res.findings = append(res.findings, agents.Evaluate(s.fp, f.Filename, head, base)...)
+		res.findings = append(res.findings, found...)
 	}
 	return res, nil
+}
+
+// ghContents reads whole files for the scan step through the contents API.
+type ghContents struct {
+	c          gh.Client
+	repo       gh.Repo
+	head, base string
+}
+
+func (g ghContents) Head(ctx context.Context, path string) ([]byte, error) {
+	return getContent(ctx, g.c, g.repo, path, g.head)
+}
+
+func (g ghContents) Base(ctx context.Context, path string) ([]byte, error) {
+	if g.base == "" {
+		return nil, nil
+	}
+	return getContent(ctx, g.c, g.repo, path, g.base)
 }
 
 type scanResult struct {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -21,19 +20,14 @@ import (
 	"github.com/escapegate/escapegate/checks/agents"
 	"github.com/escapegate/escapegate/checks/diff"
 	"github.com/escapegate/escapegate/checks/output"
+	"github.com/escapegate/escapegate/checks/scan"
 	"github.com/escapegate/escapegate/checks/secrets"
 )
 
 // maxScanFileBytes skips larger plain files (build artefacts, data dumps) in path mode.
 const maxScanFileBytes = 10 << 20
 
-type scanner struct {
-	eng  *secrets.Engine
-	fp   checks.Fingerprinter
-	repo string
-}
-
-func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	diffPath := fset.String("diff", "", "a unified diff to scan (its added lines only); - reads standard input")
@@ -43,6 +37,9 @@ func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	repo := fset.String("repo", "local", "repository name used in secret fingerprints")
 	key := fset.String("fingerprint-key", os.Getenv("ESCAPEGATE_FINGERPRINT_KEY"), "HMAC key for fingerprints (default: $ESCAPEGATE_FINGERPRINT_KEY, else random per run)")
 	allowInline := fset.Bool("allow-inline-suppressions", false, "let escapegate:allow / gitleaks:allow silence critical findings")
+	dir := fset.String("dir", ".", "with --diff: the repository (or tree) the diff's paths are relative to")
+	baseRef := fset.String("base", "", "with --diff in a git repository: the commit the diff is against, for agent configurations (default: the merge base of HEAD with the default branch)")
+	headRef := fset.String("head", "", "with --diff in a git repository: the commit the diff leads to (default: the working tree)")
 	fset.Usage = func() {
 		fmt.Fprintln(stderr, "usage: escapegate scan [--diff FILE|-] [--format text|json|sarif] [PATH ...]\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.")
 		fset.PrintDefaults()
@@ -61,6 +58,9 @@ func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if (*diffPath == "") == (fset.NArg() == 0) {
 		return fail(errors.New("give either --diff FILE (or - for standard input) or one or more paths"))
 	}
+	if *diffPath == "" && (*baseRef != "" || *headRef != "" || *dir != ".") {
+		return fail(errors.New("--dir, --base and --head go with --diff"))
+	}
 	var extra []byte
 	if *rulesFile != "" {
 		if extra, err = os.ReadFile(*rulesFile); err != nil {
@@ -78,9 +78,14 @@ func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return fail(err)
 		}
 	}
-	s := scanner{eng: eng, fp: checks.NewFingerprinter(k), repo: *repo}
+	s := scan.Scanner{Secrets: eng, Fingerprint: checks.NewFingerprinter(k), Repo: *repo}
 	var findings []checks.Finding
 	if *diffPath != "" {
+		src, err := openLocal(ctx, *dir, *baseRef, *headRef)
+		if err != nil {
+			return fail(err)
+		}
+		defer src.Close()
 		var r io.Reader = stdin
 		if *diffPath != "-" {
 			f, err := os.Open(*diffPath)
@@ -90,12 +95,12 @@ func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 			defer f.Close()
 			r = f
 		}
-		if findings, err = s.scanDiff(r); err != nil {
+		if findings, err = scanDiff(ctx, s, r, src); err != nil {
 			return fail(err)
 		}
 	} else {
 		for _, p := range fset.Args() {
-			got, err := s.scanPath(p)
+			got, err := scanTree(ctx, s, p)
 			if err != nil {
 				return fail(err)
 			}
@@ -125,16 +130,18 @@ func runScan(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 	return 0
 }
 
-// scanDiff scans a diff's added lines. Agent files are evaluated whole when their
-// content is known (a new file is all added lines; otherwise the working tree's copy),
-// and only findings on added lines are kept.
-func (s scanner) scanDiff(r io.Reader) ([]checks.Finding, error) {
+// scanDiff runs the scan step over every file of a unified diff.
+func scanDiff(ctx context.Context, s scan.Scanner, r io.Reader, src scan.Contents) ([]checks.Finding, error) {
 	files, err := diff.Parse(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading diff: %w", err)
 	}
 	return eachParallel(len(files), func(i int) ([]checks.Finding, error) {
-		return s.scanDiffFile(files[i]), nil
+		f := files[i]
+		if f.Binary {
+			return nil, nil
+		}
+		return s.Scan(ctx, scan.File{Path: f.Path, PreviousPath: f.OldPath, Status: f.Status, Added: f.Added, Removed: f.Removed}, src)
 	})
 }
 
@@ -170,53 +177,9 @@ func eachParallel(n int, fn func(i int) ([]checks.Finding, error)) ([]checks.Fin
 	return out, nil
 }
 
-// scanDiffFile is scanDiff for one file of the diff.
-func (s scanner) scanDiffFile(f diff.File) []checks.Finding {
-	if f.Path == "" || f.Binary {
-		return nil
-	}
-	out := s.eng.ScanFile(s.fp, s.repo, f.Path, f.Added, f.Removed)
-	if !agents.Wants(f.Path, f.Added) {
-		return out
-	}
-	var head []byte
-	if f.Status == "added" {
-		head = joinLines(f.Added)
-	} else if b, err := os.ReadFile(f.Path); err == nil {
-		head = b
-	} else {
-		head = joinLines(f.Added) // best effort: the added fragment alone
-	}
-	added := map[int]bool{}
-	for _, l := range f.Added {
-		added[l.No] = true
-	}
-	for _, fd := range agents.Evaluate(s.fp, f.Path, head, nil) {
-		if added[fd.Line] || fd.Line == 0 {
-			out = append(out, fd)
-		}
-	}
-	return out
-}
-
-// joinLines rebuilds content from numbered lines, leaving unknown lines blank so numbers hold.
-func joinLines(ls []diff.Line) []byte {
-	var b strings.Builder
-	n := 1
-	for _, l := range ls {
-		for ; n < l.No; n++ {
-			b.WriteByte('\n')
-		}
-		b.WriteString(l.Text)
-		b.WriteByte('\n')
-		n++
-	}
-	return []byte(b.String())
-}
-
-// scanPath scans the files under root: the walk lists them, a pool of workers reads
-// and scans them, and findings come out in walk order.
-func (s scanner) scanPath(root string) ([]checks.Finding, error) {
+// scanTree scans the files under root whole: the walk lists them, a pool of workers
+// reads and scans them, and findings come out in walk order.
+func scanTree(ctx context.Context, s scan.Scanner, root string) ([]checks.Finding, error) {
 	type job struct{ path, rel string }
 	var jobs []job
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -254,12 +217,6 @@ func (s scanner) scanPath(root string) ([]checks.Finding, error) {
 		if diff.IsBinary(content) {
 			return nil, nil
 		}
-		rel := jobs[i].rel
-		lines := diff.Lines(content)
-		out := s.eng.ScanFile(s.fp, s.repo, rel, lines, nil)
-		if agents.Wants(rel, lines) {
-			out = append(out, agents.Evaluate(s.fp, rel, content, nil)...)
-		}
-		return out, nil
+		return s.Scan(ctx, scan.Whole(jobs[i].rel, content), scan.WholeContents(content))
 	})
 }

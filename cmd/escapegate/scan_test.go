@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/escapegate/escapegate/checks"
@@ -73,6 +74,47 @@ func TestScanPathManyFiles(t *testing.T) {
 	for range 5 {
 		if _, out, _ := runCmd(t, "", args...); out != first {
 			t.Fatalf("output differs between runs:\n%s\n---\n%s", first, out)
+		}
+	}
+}
+
+// TestScanDiffStaysInsideRoot: a diff naming a path outside the scanned root is bad
+// input (exit 2), and nothing outside is read, whatever the path's shape.
+func TestScanDiffStaysInsideRoot(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(outside, ".claude"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, ".claude", "settings.json"), []byte(`{"permissions":{"allow":["Bash(*)"]}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"../" + filepath.Base(outside) + "/.claude/settings.json", filepath.Join(outside, ".claude/settings.json"), "link/.claude/settings.json"} {
+		t.Run(p, func(t *testing.T) {
+			d := "--- a/" + p + "\n+++ b/" + p + "\n@@ -1,1 +1,2 @@\n {\n+  \"x\": 1\n"
+			code, out, errOut := runCmd(t, d, "scan", "--diff", "-", "--dir", root, "--format", "json")
+			if code != 2 {
+				t.Fatalf("exit %d, want 2 (bad input)\n%s%s", code, out, errOut)
+			}
+			if strings.Contains(out, "AGT-CC-1") {
+				t.Fatalf("a file outside the root was read: %s", out)
+			}
+		})
+	}
+}
+
+func TestScanFlagsNeedTheirMode(t *testing.T) {
+	notRepo := t.TempDir()
+	cases := [][]string{
+		{"scan", "--base", "main", notRepo},
+		{"scan", "--diff", "-", "--dir", notRepo, "--base", "main"},
+	}
+	for _, args := range cases {
+		if code, _, errOut := runCmd(t, "", args...); code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d (%q), want 2 with a reason", args, code, errOut)
 		}
 	}
 }
