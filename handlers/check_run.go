@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/gate"
 )
@@ -42,7 +43,7 @@ type checkObject struct {
 }
 
 // Handle implements githubapp.EventHandler.
-func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+func (h *CheckRun) Handle(ctx context.Context, eventType, _ string, payload []byte) error {
 	var ev checkEvent
 	if err := decode(payload, &ev); err != nil {
 		return err
@@ -61,21 +62,19 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	if err != nil {
 		return err
 	}
-	return h.once(ctx, deliveryID, func() error {
-		for _, p := range obj.PullRequests {
-			// The payload's pull request is a stub (number, head, base): the domain reads the rest.
-			pr := gate.PR{
-				Installation: ev.Installation.ID, Repo: r, RepoID: ev.Repository.GetID(),
-				DefaultBranch: ev.Repository.GetDefaultBranch(), Number: p.Number, HeadSHA: obj.HeadSHA,
-				HeadRef: p.Head.Ref, BaseSHA: p.Base.SHA, BaseRef: p.Base.Ref,
-			}
-			if err := h.Gate.Recheck(ctx, pr); err != nil {
-				return err
-			}
+	for _, p := range obj.PullRequests {
+		// The payload's pull request is a stub (number, head, base): the domain reads the rest.
+		pr := gate.PR{
+			Installation: ev.Installation.ID, Repo: r, RepoID: ev.Repository.GetID(),
+			DefaultBranch: ev.Repository.GetDefaultBranch(), Number: p.Number, HeadSHA: obj.HeadSHA,
+			HeadRef: p.Head.Ref, BaseSHA: p.Base.SHA, BaseRef: p.Base.Ref,
 		}
-		if len(obj.PullRequests) == 0 {
-			h.Log.Info().Str("repo", r.String()).Str("sha", obj.HeadSHA).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
+		if err := h.Gate.Recheck(ctx, pr); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	if len(obj.PullRequests) == 0 {
+		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
+	}
+	return nil
 }

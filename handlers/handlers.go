@@ -27,14 +27,19 @@ type Deps struct {
 	Now         func() time.Time
 }
 
-// All returns the handlers of every event escapegate subscribes to (see app.yml).
+// All returns the handlers of every event escapegate subscribes to (see app.yml), each
+// wrapped once: deliveries de-duplicated, and a logger naming the delivery on every line.
 func All(d Deps) []githubapp.EventHandler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return []githubapp.EventHandler{
+	hs := []githubapp.EventHandler{
 		&PullRequest{d}, &CheckRun{d}, &Push{d}, &Installation{d}, &Release{d},
 	}
+	for i, h := range hs {
+		hs[i] = perDelivery{inner: h, d: d}
+	}
+	return hs
 }
 
 // Events lists the event types the handlers take (the dispatcher answers 202 to others).
@@ -46,28 +51,70 @@ func Events() []string {
 	return out
 }
 
-// once runs fn unless the delivery was processed before. The mark is taken first, so
-// concurrent duplicates run once, and dropped again when fn fails, so that GitHub's
-// redelivery of a failed event (same delivery id) runs again.
-func (d Deps) once(ctx context.Context, deliveryID string, fn func() error) error {
+// perDelivery runs a handler once per delivery, with a logger naming the delivery,
+// installation, repository and pull request in its context (zerolog.Ctx). The mark is
+// taken first, so concurrent duplicates run once, and dropped again when the handler
+// fails, so that GitHub's redelivery of a failed event (same delivery id) runs again.
+type perDelivery struct {
+	inner githubapp.EventHandler
+	d     Deps
+}
+
+func (p perDelivery) Handles() []string { return p.inner.Handles() }
+
+func (p perDelivery) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	log := deliveryLogger(p.d.Log, eventType, deliveryID, payload)
+	ctx = log.WithContext(ctx)
 	if deliveryID == "" {
-		return fn()
+		return p.inner.Handle(ctx, eventType, deliveryID, payload)
 	}
-	first, err := d.Store.MarkDelivery(ctx, deliveryID, d.Now())
+	first, err := p.d.Store.MarkDelivery(ctx, deliveryID, p.d.Now())
 	if err != nil {
 		return fmt.Errorf("marking delivery %s: %w", deliveryID, err)
 	}
 	if !first {
-		d.Log.Info().Str("delivery", deliveryID).Msg("delivery already processed; ignored")
+		log.Info().Msg("delivery already processed; ignored")
 		return nil
 	}
-	if err := fn(); err != nil {
-		if ferr := d.Store.ForgetDelivery(ctx, deliveryID); ferr != nil {
-			d.Log.Error().Err(ferr).Str("delivery", deliveryID).Msg("could not release a failed delivery for redelivery")
+	if err := p.inner.Handle(ctx, eventType, deliveryID, payload); err != nil {
+		if ferr := p.d.Store.ForgetDelivery(ctx, deliveryID); ferr != nil {
+			log.Error().Err(ferr).Msg("could not release a failed delivery for redelivery")
 		}
 		return err
 	}
 	return nil
+}
+
+// deliveryLogger names what a delivery is about, read from the few payload fields every
+// event family shares (a payload that does not decode still gets its delivery id).
+func deliveryLogger(base zerolog.Logger, eventType, deliveryID string, payload []byte) zerolog.Logger {
+	var env struct {
+		Action       string `json:"action"`
+		Installation struct {
+			ID int64 `json:"id"`
+		} `json:"installation"`
+		Repository struct {
+			FullName string `json:"full_name"`
+		} `json:"repository"`
+		PullRequest struct {
+			Number int `json:"number"`
+		} `json:"pull_request"`
+	}
+	_ = json.Unmarshal(payload, &env)
+	c := base.With().Str("delivery", deliveryID).Str("event", eventType)
+	if env.Action != "" {
+		c = c.Str("action", env.Action)
+	}
+	if env.Installation.ID != 0 {
+		c = c.Int64("installation", env.Installation.ID)
+	}
+	if env.Repository.FullName != "" {
+		c = c.Str("repo", env.Repository.FullName)
+	}
+	if env.PullRequest.Number != 0 {
+		c = c.Int("pr", env.PullRequest.Number)
+	}
+	return c.Logger()
 }
 
 func decode(payload []byte, v any) error {

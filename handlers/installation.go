@@ -18,40 +18,37 @@ func (h *Installation) Handles() []string {
 }
 
 // Handle implements githubapp.EventHandler.
-func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+func (h *Installation) Handle(ctx context.Context, eventType, _ string, payload []byte) error {
 	if eventType == "installation_repositories" {
 		var ev github.InstallationRepositoriesEvent
 		if err := decode(payload, &ev); err != nil {
 			return err
 		}
 		id := ev.GetInstallation().GetID()
-		return h.once(ctx, deliveryID, func() error {
-			switch ev.GetAction() {
-			case "added":
-				return h.Gate.ReposAdded(ctx, id, installed(ev.RepositoriesAdded), h.InstallPace)
-			case "removed":
-				var names []string
-				for _, r := range ev.RepositoriesRemoved {
-					names = append(names, r.GetFullName())
-				}
-				return h.Gate.ReposRemoved(ctx, names)
+		switch ev.GetAction() {
+		case "added":
+			return h.Gate.ReposAdded(ctx, id, installed(ev.RepositoriesAdded), h.InstallPace)
+		case "removed":
+			var names []string
+			for _, r := range ev.RepositoriesRemoved {
+				names = append(names, r.GetFullName())
 			}
-			return nil
-		})
+			return h.Gate.ReposRemoved(ctx, names)
+		}
+		return nil
 	}
 	var ev github.InstallationEvent
 	if err := decode(payload, &ev); err != nil {
 		return err
 	}
 	in := ev.GetInstallation()
-	return h.once(ctx, deliveryID, func() error {
-		if ev.GetAction() == "created" {
-			return h.Gate.Installed(ctx, store.Installation{
-				ID: in.GetID(), Account: in.GetAccount().GetLogin(), AccountType: in.GetAccount().GetType(),
-			}, installed(ev.Repositories), h.InstallPace)
-		}
-		return h.Gate.InstallationChanged(ctx, in.GetID(), ev.GetAction())
-	})
+	if ev.GetAction() == "created" {
+		return h.Gate.Installed(ctx, store.Installation{
+			ID: in.GetID(), Account: in.GetAccount().GetLogin(), AccountType: in.GetAccount().GetType(),
+		}, installed(ev.Repositories), h.InstallPace)
+	}
+	return h.Gate.InstallationChanged(ctx, in.GetID(), ev.GetAction())
+
 }
 
 func installed(rs []*github.Repository) []gate.InstalledRepo {

@@ -163,7 +163,7 @@ func TestMonthlySummaryOnce(t *testing.T) {
 	month := time.Now().UTC()
 	var outs []summary.Outcome
 	for i := 0; i < 2; i++ {
-		out, err := e.h.Server.RunSummary(e.ctx, e.inst, month, false)
+		out, err := e.h.Server.Summaries().RunOne(e.ctx, e.inst, month, false)
 		if err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
@@ -176,7 +176,7 @@ func TestMonthlySummaryOnce(t *testing.T) {
 	if err := e.h.Store.DeleteSetting(e.ctx, summary.Key(e.inst, month)); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := e.h.Server.RunSummary(e.ctx, e.inst, month, false); err != nil || out.Status != summary.StatusExists {
+	if out, err := e.h.Server.Summaries().RunOne(e.ctx, e.inst, month, false); err != nil || out.Status != summary.StatusExists {
 		t.Fatalf("run without the claim: %+v, %v", out.Status, err)
 	}
 	issues := e.h.GitHub.Issues(reportsR.FullName)

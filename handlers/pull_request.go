@@ -25,37 +25,35 @@ func (h *PullRequest) Handle(ctx context.Context, _, deliveryID string, payload 
 	if err != nil {
 		return err
 	}
-	return h.once(ctx, deliveryID, func() error {
-		switch ev.GetAction() {
-		case "opened", "synchronize", "reopened", "ready_for_review":
+	switch ev.GetAction() {
+	case "opened", "synchronize", "reopened", "ready_for_review":
+		_, err := h.Gate.CheckPullRequest(ctx, pr)
+		return err
+	case "edited":
+		if ev.GetChanges().GetBase() != nil {
+			// Retargeted: against the new base the PR adds other lines, so check it again
+			// (this also refreshes a release comment).
 			_, err := h.Gate.CheckPullRequest(ctx, pr)
 			return err
-		case "edited":
-			if ev.GetChanges().GetBase() != nil {
-				// Retargeted: against the new base the PR adds other lines, so check it again
-				// (this also refreshes a release comment).
-				_, err := h.Gate.CheckPullRequest(ctx, pr)
-				return err
-			}
-			return h.Gate.SyncRelease(ctx, pr)
-		case "labeled", "unlabeled":
-			le := gate.LabelEvent{PR: pr, Label: ev.GetLabel().GetName(), Sender: ev.GetSender().GetLogin(),
-				SenderType: ev.GetSender().GetType(), DeliveryID: deliveryID}
-			var err error
-			if ev.GetAction() == "labeled" {
-				_, err = h.Gate.Labeled(ctx, le)
-			} else {
-				_, err = h.Gate.Unlabeled(ctx, le)
-			}
-			return err
-		case "closed":
-			if !ev.GetPullRequest().GetMerged() {
-				return nil
-			}
-			if _, err := h.Gate.Merged(ctx, pr); err != nil {
-				return fmt.Errorf("accounting merge of %s#%d: %w", pr.Repo, pr.Number, err)
-			}
 		}
-		return nil
-	})
+		return h.Gate.SyncRelease(ctx, pr)
+	case "labeled", "unlabeled":
+		le := gate.LabelEvent{PR: pr, Label: ev.GetLabel().GetName(), Sender: ev.GetSender().GetLogin(),
+			SenderType: ev.GetSender().GetType(), DeliveryID: deliveryID}
+		var err error
+		if ev.GetAction() == "labeled" {
+			_, err = h.Gate.Labeled(ctx, le)
+		} else {
+			_, err = h.Gate.Unlabeled(ctx, le)
+		}
+		return err
+	case "closed":
+		if !ev.GetPullRequest().GetMerged() {
+			return nil
+		}
+		if _, err := h.Gate.Merged(ctx, pr); err != nil {
+			return fmt.Errorf("accounting merge of %s#%d: %w", pr.Repo, pr.Number, err)
+		}
+	}
+	return nil
 }

@@ -15,7 +15,7 @@ type Push struct{ Deps }
 func (h *Push) Handles() []string { return []string{"push"} }
 
 // Handle implements githubapp.EventHandler.
-func (h *Push) Handle(ctx context.Context, _, deliveryID string, payload []byte) error {
+func (h *Push) Handle(ctx context.Context, _, _ string, payload []byte) error {
 	var ev github.PushEvent
 	if err := decode(payload, &ev); err != nil {
 		return err
@@ -32,12 +32,10 @@ func (h *Push) Handle(ctx context.Context, _, deliveryID string, payload []byte)
 		paths = append(paths, c.Modified...)
 		paths = append(paths, c.Removed...) // a deleted policy file changes the policy too
 	}
-	return h.once(ctx, deliveryID, func() error {
-		_, err := h.Gate.Pushed(ctx, gate.PushEvent{
-			Installation: ev.GetInstallation().GetID(), Repo: repo, RepoID: r.GetID(),
-			DefaultBranch: r.GetDefaultBranch(), Ref: ev.GetRef(), Before: ev.GetBefore(), After: ev.GetAfter(),
-			Forced: ev.GetForced(), ChangedPaths: paths,
-		})
-		return err
+	_, err = h.Gate.Pushed(ctx, gate.PushEvent{
+		Installation: ev.GetInstallation().GetID(), Repo: repo, RepoID: r.GetID(),
+		DefaultBranch: r.GetDefaultBranch(), Ref: ev.GetRef(), Before: ev.GetBefore(), After: ev.GetAfter(),
+		Forced: ev.GetForced(), ChangedPaths: paths,
 	})
+	return err
 }

@@ -15,7 +15,7 @@ type Release struct{ Deps }
 func (h *Release) Handles() []string { return []string{"release", "deployment_status"} }
 
 // Handle implements githubapp.EventHandler.
-func (h *Release) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+func (h *Release) Handle(ctx context.Context, eventType, _ string, payload []byte) error {
 	if eventType == "release" {
 		var ev github.ReleaseEvent
 		if err := decode(payload, &ev); err != nil {
@@ -28,13 +28,11 @@ func (h *Release) Handle(ctx context.Context, eventType, deliveryID string, payl
 		if err != nil {
 			return err
 		}
-		return h.once(ctx, deliveryID, func() error {
-			_, err := h.Gate.Ship(ctx, gate.Shipped{
-				Installation: ev.GetInstallation().GetID(), Repo: repo, DefaultBranch: ev.GetRepo().GetDefaultBranch(),
-				Trigger: gate.TriggerRelease, Tag: ev.GetRelease().GetTagName(), At: ev.GetRelease().GetPublishedAt().Time,
-			})
-			return err
+		_, err = h.Gate.Ship(ctx, gate.Shipped{
+			Installation: ev.GetInstallation().GetID(), Repo: repo, DefaultBranch: ev.GetRepo().GetDefaultBranch(),
+			Trigger: gate.TriggerRelease, Tag: ev.GetRelease().GetTagName(), At: ev.GetRelease().GetPublishedAt().Time,
 		})
+		return err
 	}
 	var ev github.DeploymentStatusEvent
 	if err := decode(payload, &ev); err != nil {
@@ -51,11 +49,9 @@ func (h *Release) Handle(ctx context.Context, eventType, deliveryID string, payl
 	if env == "" {
 		env = ev.GetDeployment().GetEnvironment()
 	}
-	return h.once(ctx, deliveryID, func() error {
-		_, err := h.Gate.Ship(ctx, gate.Shipped{
-			Installation: ev.GetInstallation().GetID(), Repo: repo, DefaultBranch: ev.GetRepo().GetDefaultBranch(),
-			Trigger: gate.TriggerDeployment, Environment: env, At: ev.GetDeploymentStatus().GetCreatedAt().Time,
-		})
-		return err
+	_, err = h.Gate.Ship(ctx, gate.Shipped{
+		Installation: ev.GetInstallation().GetID(), Repo: repo, DefaultBranch: ev.GetRepo().GetDefaultBranch(),
+		Trigger: gate.TriggerDeployment, Environment: env, At: ev.GetDeploymentStatus().GetCreatedAt().Time,
 	})
+	return err
 }

@@ -32,6 +32,9 @@ type Config struct {
 	// PolicyTTL is how long an org or repository policy is used before it is re-validated
 	// with a conditional request; pushes to a default branch that touch it invalidate it sooner.
 	PolicyTTL time.Duration `yaml:"policy_ttl"`
+	// InstallPace spaces the checks of a new installation's open pull requests, so that
+	// installing on a large org does not spend the rate limit in one burst.
+	InstallPace time.Duration `yaml:"install_pace"`
 }
 
 // Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
@@ -43,13 +46,16 @@ type Queue struct {
 }
 
 // Default returns the configuration used for keys that neither file nor environment set.
+// It is the one place where defaults are written; the server fills what its caller left
+// zero from it.
 func Default() Config {
 	c := Config{
 		Listen:    "127.0.0.1:8080",
 		Store:     "bolt:escapegate.db",
 		LogLevel:  "info",
 		Queue:     Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
-		PolicyTTL: 5 * time.Minute,
+		PolicyTTL:   5 * time.Minute,
+		InstallPace: 500 * time.Millisecond,
 	}
 	c.GitHub.WebURL = "https://github.com"
 	c.GitHub.V3APIURL = "https://api.github.com/"
@@ -78,6 +84,7 @@ func (c *Config) keys() map[string]any {
 		"queue.workers":               &c.Queue.Workers,
 		"queue.max_bytes":             &c.Queue.MaxBytes,
 		"policy_ttl":                  &c.PolicyTTL,
+		"install_pace":                &c.InstallPace,
 	}
 }
 

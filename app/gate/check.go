@@ -87,7 +87,7 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 		return CheckOutcome{}, err
 	}
 	if err := s.syncReleaseComment(ctx, c, pr, out.pol.Policy); err != nil {
-		s.log.Warn().Err(err).Str("repo", pr.Repo.String()).Int("pr", pr.Number).Msg("release comment not updated")
+		s.logger(ctx).Warn().Err(err).Msg("release comment not updated")
 	}
 	return CheckOutcome{CheckRunID: id, Conclusion: out.result.Conclusion, Failing: out.failing}, nil
 }

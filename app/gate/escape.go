@@ -47,7 +47,7 @@ func (s *Service) Merged(ctx context.Context, pr PR) ([]store.Escape, error) {
 		// failed or had not run yet). What no PR check ever raised, the push to the branch
 		// accounts as missed; what an earlier head's check raised, that push skips, so it is
 		// accounted here from a scan of the merged head.
-		s.log.Info().Str("repo", pr.Repo.String()).Int("pr", pr.Number).Msg("merged head was never scanned; scanning it now")
+		s.logger(ctx).Info().Msg("merged head was never scanned; scanning it now")
 		if sc, err = s.caughtAtMerge(ctx, c, pr); err != nil {
 			return nil, err
 		}
@@ -164,7 +164,7 @@ func (s *Service) Pushed(ctx context.Context, ev PushEvent) ([]store.Escape, err
 	files, err := c.CompareCommits(ctx, ev.Repo, ev.Before, ev.After)
 	if errors.Is(err, gh.ErrTooManyFiles) {
 		// Scan what GitHub lists and say that the rest of this push was not seen.
-		s.log.Warn().Str("repo", ev.Repo.String()).Str("before", short(ev.Before)).Str("after", short(ev.After)).
+		s.logger(ctx).Warn().Str("before", short(ev.Before)).Str("after", short(ev.After)).
 			Int("scanned", len(files)).Msg("push changes more files than GitHub lists; the rest was not scanned for missed escapes")
 	} else if err != nil {
 		return nil, fmt.Errorf("comparing %s...%s on %s: %w", short(ev.Before), short(ev.After), ev.Repo, err)
@@ -235,7 +235,7 @@ func (s *Service) reachProduction(ctx context.Context, c gh.Client, repo gh.Repo
 	if err := s.putPending(ctx, repo, pending); err != nil {
 		return nil, err
 	}
-	s.log.Info().Str("repo", repo.String()).Int("escapes", len(escapes)).Str("trigger", trigger).Msg("escapes wait for production")
+	s.logger(ctx).Info().Int("escapes", len(escapes)).Str("trigger", trigger).Msg("escapes wait for production")
 	return nil, nil
 }
 
@@ -248,13 +248,13 @@ func (s *Service) recordEscapes(ctx context.Context, c gh.Client, repo gh.Repo, 
 		}
 		if first {
 			recorded = append(recorded, got)
-			s.log.Warn().Str("repo", repo.String()).Str("kind", got.Kind).Str("rule", got.Rule).Str("path", got.Path).
-				Int("pr", got.PR).Msg("critical risk reached production")
+			s.logger(ctx).Warn().Str("kind", got.Kind).Str("rule", got.Rule).Str("path", got.Path).
+				Int("from_pr", got.PR).Msg("critical risk reached production")
 		}
 	}
 	if len(recorded) > 0 {
 		if err := s.refreshReleaseComments(ctx, c, repo, p); err != nil {
-			s.log.Warn().Err(err).Str("repo", repo.String()).Msg("release comments not refreshed")
+			s.logger(ctx).Warn().Err(err).Msg("release comments not refreshed")
 		}
 	}
 	return recorded, nil

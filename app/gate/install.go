@@ -61,7 +61,7 @@ func (s *Service) ReposAdded(ctx context.Context, inst int64, repos []InstalledR
 				Author: x.Author, HeadSHA: x.HeadSHA, BaseSHA: x.BaseSHA, HeadRef: x.HeadRef, BaseRef: x.BaseRef,
 				Title: x.Title, Labels: x.Labels}
 			if _, err := s.CheckPullRequest(ctx, pr); err != nil {
-				s.log.Warn().Err(err).Str("repo", repo.String()).Int("pr", x.Number).Msg("install-time check failed")
+				s.logger(ctx).Warn().Err(err).Str("repo", repo.String()).Int("pr", x.Number).Msg("install-time check failed")
 			}
 		}
 	}

@@ -139,9 +139,9 @@ func (s *Service) Labeled(ctx context.Context, ev LabelEvent) (OverrideOutcome, 
 		return OverrideOutcome{}, fmt.Errorf("recording exception on %s#%d: %w", ev.PR.Repo, ev.PR.Number, err)
 	}
 	if !first {
-		s.log.Info().Str("delivery", ev.DeliveryID).Msg("override label delivery seen before; exception already recorded")
+		s.logger(ctx).Info().Msg("override label delivery seen before; exception already recorded")
 	}
-	s.log.Info().Str("repo", ev.PR.Repo.String()).Int("pr", ev.PR.Number).Str("approver", ev.Sender).
+	s.logger(ctx).Info().Str("approver", ev.Sender).
 		Int64("exception", exc.ID).Int("findings", len(fps)).Msg("exception recorded")
 	evn.exception = &exc
 	if err := s.republish(ctx, c, ev.PR, evn); err != nil {
@@ -190,7 +190,7 @@ func (s *Service) refuse(ctx context.Context, c gh.Client, ev LabelEvent, p poli
 	if _, err := c.CreateComment(ctx, ev.PR.Repo, ev.PR.Number, body); err != nil {
 		return out, fmt.Errorf("answering refused label: %w", err)
 	}
-	s.log.Warn().Str("repo", ev.PR.Repo.String()).Int("pr", ev.PR.Number).Str("sender", ev.Sender).
+	s.logger(ctx).Warn().Str("sender", ev.Sender).
 		Str("why", why).Msg("override refused")
 	return out, nil
 }
@@ -219,7 +219,7 @@ func (s *Service) Unlabeled(ctx context.Context, ev LabelEvent) (OverrideOutcome
 			return OverrideOutcome{}, fmt.Errorf("revoking exception %d: %w", e.ID, err)
 		}
 		revoked++
-		s.log.Info().Str("repo", ev.PR.Repo.String()).Int("pr", ev.PR.Number).Int64("exception", e.ID).
+		s.logger(ctx).Info().Int64("exception", e.ID).
 			Str("by", ev.Sender).Msg("exception revoked")
 	}
 	if revoked == 0 {

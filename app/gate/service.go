@@ -107,6 +107,15 @@ func (s *Service) lockRepo(repo gh.Repo) func() {
 	return m.Unlock
 }
 
+// logger is the delivery's logger when ctx carries one (it names the delivery,
+// installation, repository and pull request), else the service's.
+func (s *Service) logger(ctx context.Context) *zerolog.Logger {
+	if l := zerolog.Ctx(ctx); l.GetLevel() != zerolog.Disabled {
+		return l
+	}
+	return &s.log
+}
+
 // client returns the GitHub client of an installation.
 func (s *Service) client(inst int64) (gh.Client, error) {
 	c, err := s.clients(inst)
@@ -168,7 +177,7 @@ func (s *Service) orgFile(ctx context.Context, c gh.Client, owner, path string) 
 	ct, err := c.GetContent(ctx, repo, path, "", cf.etag)
 	if err != nil {
 		if ok && !isNotFound(err) {
-			s.log.Warn().Err(err).Str("file", key).Msg("using the cached copy of an org file")
+			s.logger(ctx).Warn().Err(err).Str("file", key).Msg("using the cached copy of an org file")
 			return cf.data, nil
 		}
 		return nil, fmt.Errorf("reading %s/%s: %w", repo, path, err)

@@ -141,3 +141,18 @@ func JSON(r escaperate.Report) ([]byte, error) {
 	}
 	return append(data, '\n'), nil
 }
+
+// ReportAs renders `escapegate report` in a format (text or JSON) with its content type.
+func ReportAs(r escaperate.Report, format string) ([]byte, string, error) {
+	switch format {
+	case "", "text":
+		return []byte(Text(r)), "text/plain; charset=utf-8", nil
+	case "json":
+		b, err := JSON(r)
+		if err != nil {
+			return nil, "", err
+		}
+		return b, "application/json", nil
+	}
+	return nil, "", fmt.Errorf("unknown format %q (want text or json)", format)
+}

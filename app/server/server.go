@@ -20,8 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/render"
+	"github.com/escapegate/escapegate/app/summary"
 	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/store"
 )
@@ -59,6 +63,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	problems map[string]string // readiness details that are not fatal (e.g. a summary repository missing)
+
+	summaries *summary.Service
 }
 
 // New builds the server.
@@ -66,14 +72,15 @@ func New(o Options) (*Server, error) {
 	if o.WebhookSecret == "" {
 		return nil, errors.New("server: a webhook secret is required")
 	}
+	d := config.Default()
 	if o.QueueSize <= 0 {
-		o.QueueSize = 1000
+		o.QueueSize = d.Queue.Size
 	}
 	if o.Workers <= 0 {
-		o.Workers = 8
+		o.Workers = d.Queue.Workers
 	}
 	if o.QueueBytes <= 0 {
-		o.QueueBytes = 256 << 20
+		o.QueueBytes = d.Queue.MaxBytes
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -86,6 +93,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{gate: g, clients: o.Clients, store: o.Store, metrics: newMetrics(), log: o.Logger, size: o.QueueSize, problems: map[string]string{}}
+	s.summaries = &summary.Service{Store: o.Store, Clients: o.Clients, Policy: g.Policy, Problem: s.SetProblem, Log: o.Logger}
 	s.queue = newQueue(o.QueueSize, o.Workers, o.QueueBytes, s.metrics, func(ctx context.Context, d githubapp.Dispatch, err error) {
 		s.log.Error().Err(err).Str("event", d.EventType).Str("delivery", d.DeliveryID).Msg("webhook handling failed")
 	})
@@ -124,6 +132,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Gate is the domain service (for subcommands running in the same process).
 func (s *Server) Gate() *gate.Service { return s.gate }
+
+// Summaries is the monthly summary job (serve runs its Loop).
+func (s *Server) Summaries() *summary.Service { return s.summaries }
 
 // Wait blocks until every accepted webhook has been handled.
 func (s *Server) Wait() { s.queue.Wait() }
@@ -202,7 +213,12 @@ func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	body, ctype, err := RenderReport(r.Context(), s.store, q.Get("repo"), q.Get("window"), q.Get("format"), time.Now())
+	rep, err := escaperate.ForRepo(r.Context(), s.store, q.Get("repo"), q.Get("window"), time.Now())
+	var body []byte
+	var ctype string
+	if err == nil {
+		body, ctype, err = render.ReportAs(rep, q.Get("format"))
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

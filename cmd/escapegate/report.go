@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/escapegate/escapegate/app/config"
-	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/app/escaperate"
+	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -30,7 +31,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fmt.Fprintln(stderr, "escapegate report: --repo OWNER/NAME is required")
 		return 2
 	}
-	if _, err := server.ParseWindow(*window); err != nil {
+	if _, err := escaperate.ParseWindow(*window); err != nil {
 		fmt.Fprintln(stderr, "escapegate report:", err)
 		return 2
 	}
@@ -56,7 +57,11 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return 1
 	}
 	defer st.Close()
-	body, _, err := server.RenderReport(ctx, st, *repo, *window, *format, time.Now())
+	r, err := escaperate.ForRepo(ctx, st, *repo, *window, time.Now())
+	var body []byte
+	if err == nil {
+		body, _, err = render.ReportAs(r, *format)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate report:", err)
 		return 1

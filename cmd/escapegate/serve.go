@@ -62,13 +62,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	srv, err := server.New(server.Options{
 		Store: st, Clients: clients, WebhookSecret: cfg.GitHub.App.WebhookSecret, FingerprintKey: key,
 		Logger: log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, QueueBytes: cfg.Queue.MaxBytes, PublicURL: cfg.PublicURL,
-		PolicyTTL: cfg.PolicyTTL, InstallPace: 500 * time.Millisecond,
+		PolicyTTL: cfg.PolicyTTL, InstallPace: cfg.InstallPace,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate serve:", err)
 		return 1
 	}
-	go srv.RunMonthlySummaries(ctx, time.Hour)
+	go srv.Summaries().Loop(ctx, time.Hour)
 	hs := &http.Server{Addr: cfg.Listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, MaxHeaderBytes: 1 << 20}
 	errc := make(chan error, 1)

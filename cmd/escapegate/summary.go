@@ -10,7 +10,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/app/summary"
 )
 
 func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -47,12 +49,7 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return 1
 	}
 	defer st.Close()
-	inst, err := server.FindInstallation(ctx, st, *org)
-	if err != nil {
-		fmt.Fprintln(stderr, "escapegate summary:", err)
-		return 1
-	}
-	key, err := server.FingerprintKey(ctx, st, cfg.FingerprintKey)
+	inst, err := summary.FindInstallation(ctx, st, *org)
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 1
@@ -68,17 +65,11 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 1
 	}
-	secret := cfg.GitHub.App.WebhookSecret
-	if secret == "" {
-		secret = "unused" // no webhooks are served by this command
-	}
-	srv, err := server.New(server.Options{Store: st, Clients: clients, WebhookSecret: secret, FingerprintKey: key,
-		Logger: newLogger(stderr, cfg.LogLevel).Level(zerolog.WarnLevel)})
-	if err != nil {
-		fmt.Fprintln(stderr, "escapegate summary:", err)
-		return 1
-	}
-	out, err := srv.RunSummary(ctx, inst.ID, month, *dryRun)
+	// The org policy names the summary repository; it is read the way serve reads it.
+	policies := policy.NewLoader(st, time.Now)
+	svc := summary.Service{Store: st, Clients: clients, Policy: policies.Load,
+		Log: newLogger(stderr, cfg.LogLevel).Level(zerolog.WarnLevel)}
+	out, err := svc.RunOne(ctx, inst.ID, month, *dryRun)
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 1

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/app/escaperate"
+	"github.com/escapegate/escapegate/app/render"
 )
 
 // printer writes what escapegate posted to the fake GitHub in readable form.
@@ -82,7 +83,11 @@ func (p *printer) labels(n int) {
 }
 
 func (p *printer) report(ctx context.Context) error {
-	body, _, err := server.RenderReport(ctx, p.h.Store, repoName, "90d", "text", time.Now())
+	r, err := escaperate.ForRepo(ctx, p.h.Store, repoName, "90d", time.Now())
+	if err != nil {
+		return err
+	}
+	body, _, err := render.ReportAs(r, "text")
 	if err != nil {
 		return err
 	}
@@ -91,7 +96,7 @@ func (p *printer) report(ctx context.Context) error {
 }
 
 func (p *printer) summary(ctx context.Context, month time.Time) error {
-	out, err := p.h.Server.RunSummary(ctx, inst, month, false)
+	out, err := p.h.Server.Summaries().RunOne(ctx, inst, month, false)
 	if err != nil {
 		return fmt.Errorf("monthly summary: %w", err)
 	}

@@ -1,4 +1,4 @@
-package server
+package escaperate
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/escapegate/escapegate/app/escaperate"
-	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/store"
 )
@@ -40,28 +38,19 @@ func ParseWindow(s string) (int, error) {
 	return int(d / (24 * time.Hour)), nil
 }
 
-// RenderReport renders `escapegate report` for a repository: text or JSON.
-func RenderReport(ctx context.Context, st store.Store, repo, window, format string, now time.Time) ([]byte, string, error) {
+// ForRepo computes `escapegate report` for a repository over a window such as "90d",
+// counting critical risks.
+func ForRepo(ctx context.Context, st store.Store, repo, window string, now time.Time) (Report, error) {
 	if repo == "" || !strings.Contains(repo, "/") {
-		return nil, "", fmt.Errorf("--repo OWNER/NAME is required")
+		return Report{}, fmt.Errorf("--repo OWNER/NAME is required")
 	}
 	days, err := ParseWindow(window)
 	if err != nil {
-		return nil, "", err
+		return Report{}, err
 	}
-	r, err := escaperate.Compute(ctx, st, repo, now.UTC(), days, checks.SeverityCritical)
+	r, err := Compute(ctx, st, repo, now.UTC(), days, checks.SeverityCritical)
 	if err != nil {
-		return nil, "", fmt.Errorf("computing the escape rate of %s: %w", repo, err)
+		return Report{}, fmt.Errorf("computing the escape rate of %s: %w", repo, err)
 	}
-	switch format {
-	case "", "text":
-		return []byte(render.Text(r)), "text/plain; charset=utf-8", nil
-	case "json":
-		b, err := render.JSON(r)
-		if err != nil {
-			return nil, "", err
-		}
-		return b, "application/json", nil
-	}
-	return nil, "", fmt.Errorf("unknown format %q (want text or json)", format)
+	return r, nil
 }
