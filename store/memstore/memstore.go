@@ -36,8 +36,22 @@ type Store struct {
 	refDelivery   map[string]bool
 	escapes       []store.Escape              // escapes[id-1]
 	escByFP       map[string]map[string]int64 // lower(repo) → fingerprint → id
+	pending       map[string]*pendingList     // lower(repo) → escapes waiting for production
+	releases      map[string]store.Release
+	comments      map[commentKey]int64
 	settings      map[string][]byte
 	schema        int
+}
+
+type commentKey struct {
+	repo string
+	pr   int
+}
+
+// pendingList is a repository's pending escapes in the order they were added.
+type pendingList struct {
+	escapes []store.Escape
+	fps     map[string]bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -56,6 +70,9 @@ func New() *Store {
 		excByDelivery: map[string]int64{},
 		refDelivery:   map[string]bool{},
 		escByFP:       map[string]map[string]int64{},
+		pending:       map[string]*pendingList{},
+		releases:      map[string]store.Release{},
+		comments:      map[commentKey]int64{},
 		settings:      map[string][]byte{},
 	}
 }
@@ -543,6 +560,99 @@ func (m *Store) ListEscapes(ctx context.Context, repo string, w store.Window) ([
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return out, nil
+}
+
+// AddPending keeps escapes for repo once per (repo, fingerprint).
+func (m *Store) AddPending(ctx context.Context, repo string, escapes []store.Escape) (int, error) {
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("add pending escapes in %s: %w", repo, err)
+	}
+	defer unlock()
+	l := m.pending[key(repo)]
+	if l == nil {
+		l = &pendingList{fps: map[string]bool{}}
+		m.pending[key(repo)] = l
+	}
+	n := 0
+	for _, e := range escapes {
+		if l.fps[e.Fingerprint] {
+			continue
+		}
+		l.fps[e.Fingerprint] = true
+		l.escapes = append(l.escapes, normEscape(e))
+		n++
+	}
+	return n, nil
+}
+
+// TakePending returns repo's pending escapes in the order they were added and removes them.
+func (m *Store) TakePending(ctx context.Context, repo string) ([]store.Escape, error) {
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take pending escapes of %s: %w", repo, err)
+	}
+	defer unlock()
+	l := m.pending[key(repo)]
+	delete(m.pending, key(repo))
+	if l == nil {
+		return nil, nil
+	}
+	return orNil(l.escapes), nil
+}
+
+// PutLastRelease keeps r unless the release kept was published later.
+func (m *Store) PutLastRelease(ctx context.Context, repo string, r store.Release) error {
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return fmt.Errorf("put last release of %s: %w", repo, err)
+	}
+	defer unlock()
+	r.At = ts(r.At)
+	if kept, ok := m.releases[key(repo)]; ok && kept.At.After(r.At) {
+		return nil
+	}
+	m.releases[key(repo)] = r
+	return nil
+}
+
+// GetLastRelease returns repo's last release or an error wrapping store.ErrNotFound.
+func (m *Store) GetLastRelease(ctx context.Context, repo string) (store.Release, error) {
+	unlock, err := m.rlock(ctx)
+	if err != nil {
+		return store.Release{}, fmt.Errorf("get last release of %s: %w", repo, err)
+	}
+	defer unlock()
+	r, ok := m.releases[key(repo)]
+	if !ok {
+		return store.Release{}, notFound("get last release of " + repo)
+	}
+	return r, nil
+}
+
+// PutReleaseComment remembers the release comment id of a pull request.
+func (m *Store) PutReleaseComment(ctx context.Context, repo string, pr int, commentID int64) error {
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return fmt.Errorf("put release comment of %s#%d: %w", repo, pr, err)
+	}
+	defer unlock()
+	m.comments[commentKey{key(repo), pr}] = commentID
+	return nil
+}
+
+// GetReleaseComment returns the release comment id of a pull request.
+func (m *Store) GetReleaseComment(ctx context.Context, repo string, pr int) (int64, error) {
+	unlock, err := m.rlock(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("get release comment of %s#%d: %w", repo, pr, err)
+	}
+	defer unlock()
+	id, ok := m.comments[commentKey{key(repo), pr}]
+	if !ok {
+		return 0, notFound(fmt.Sprintf("get release comment of %s#%d", repo, pr))
+	}
+	return id, nil
 }
 
 // GetSetting returns a copy of a setting's value.
