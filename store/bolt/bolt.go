@@ -64,14 +64,14 @@ var migrations = []func(tx *bbolt.Tx) error{
 		return nil
 	},
 	// Version 2: pending escapes, the last release and release comment ids get
-	// buckets of their own (they were settings).
+	// buckets of their own; the settings that held them move there.
 	func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bPending, bPendingByFP, bLastRelease, bReleaseComments} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
-		return nil
+		return moveLegacySettings(tx)
 	},
 }
 

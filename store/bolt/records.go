@@ -10,6 +10,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/internal/legacy"
 )
 
 // Pending escapes, the last release and release comment ids (schema version 2).
@@ -194,4 +195,50 @@ func (s *Store) GetReleaseComment(ctx context.Context, repo string, pr int) (int
 		return 0, fmt.Errorf("get release comment of %s#%d: %w", repo, pr, err)
 	}
 	return id, nil
+}
+
+// moveLegacySettings turns version 1's settings of pending escapes, last
+// releases and release comment ids into records and deletes them.
+func moveLegacySettings(tx *bbolt.Tx) error {
+	settings, pending, byFP := tx.Bucket(bSettings), tx.Bucket(bPending), tx.Bucket(bPendingByFP)
+	last, comments := tx.Bucket(bLastRelease), tx.Bucket(bReleaseComments)
+	var keys [][]byte
+	c := settings.Cursor()
+	for _, p := range legacy.Prefixes {
+		prefix := []byte(p)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+		}
+	}
+	for _, k := range keys {
+		ls, ok, err := legacy.Decode(string(k), settings.Get(k))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		switch ls.Kind {
+		case legacy.KindPending:
+			for i := range ls.Pending {
+				e := &ls.Pending[i]
+				e.DetectedAt, e.At = ts(e.DetectedAt), ts(e.At)
+			}
+			_, err = addPending(pending, byFP, ls.Repo, ls.Pending)
+		case legacy.KindRelease:
+			ls.Release.At = ts(ls.Release.At)
+			err = putLastRelease(last, ls.Repo, ls.Release)
+		case legacy.KindReleaseComment:
+			if ls.Comment != 0 {
+				err = comments.Put(releaseCommentKey(ls.Repo, ls.PR), u64(uint64(ls.Comment)))
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("move setting %q: %w", k, err)
+		}
+		if err := settings.Delete(k); err != nil {
+			return fmt.Errorf("delete setting %q: %w", k, err)
+		}
+	}
+	return nil
 }

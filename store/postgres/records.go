@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/internal/legacy"
 )
 
 // Pending escapes, the last release and release comment ids (schema version 2).
@@ -144,4 +146,53 @@ func (s *Store) GetReleaseComment(ctx context.Context, repo string, pr int) (int
 		return 0, fmt.Errorf("get release comment of %s#%d: %w", repo, pr, err)
 	}
 	return id, nil
+}
+
+// moveLegacySettings turns version 1's settings of pending escapes, last
+// releases and release comment ids into records and deletes them.
+func moveLegacySettings(ctx context.Context, tx pgx.Tx) error {
+	type setting struct {
+		key   string
+		value []byte
+	}
+	rows, err := tx.Query(ctx, `SELECT key, value FROM settings
+		WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS p WHERE starts_with(key, p)) ORDER BY key`, legacy.Prefixes)
+	if err != nil {
+		return fmt.Errorf("read settings: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (setting, error) {
+		var s setting
+		return s, r.Scan(&s.key, &s.value)
+	})
+	if err != nil {
+		return fmt.Errorf("read settings: %w", err)
+	}
+	var moved []string
+	for _, st := range found {
+		ls, ok, err := legacy.Decode(st.key, st.value)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		switch ls.Kind {
+		case legacy.KindPending:
+			_, err = addPending(ctx, tx, ls.Repo, ls.Pending)
+		case legacy.KindRelease:
+			err = putLastRelease(ctx, tx, ls.Repo, ls.Release)
+		case legacy.KindReleaseComment:
+			if ls.Comment != 0 {
+				err = putReleaseComment(ctx, tx, ls.Repo, ls.PR, ls.Comment)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("move setting %q: %w", st.key, err)
+		}
+		moved = append(moved, st.key)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM settings WHERE key = ANY($1)`, moved); err != nil {
+		return fmt.Errorf("delete moved settings: %w", err)
+	}
+	return nil
 }

@@ -86,7 +86,7 @@ CREATE TABLE settings (
 );
 `},
 	// Version 2: pending escapes, the last release and release comment ids get
-	// tables of their own (they were settings).
+	// tables of their own; the settings that held them move there.
 	{sql: `
 CREATE TABLE pending_escapes (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -106,5 +106,5 @@ CREATE TABLE release_comments (
 	comment_id bigint NOT NULL,
 	PRIMARY KEY (repo_key, pr)
 );
-`},
+`, then: moveLegacySettings},
 }
