@@ -1,6 +1,8 @@
 // Package store persists what escapegate must remember: installations and
 // repositories, scans per head SHA, findings by fingerprint (never raw values),
-// the exception and escape ledger, processed deliveries and small settings.
+// the exception and escape ledger, the escapes that wait for a release or a
+// deployment, the last release and release comment ids, processed deliveries
+// and small settings.
 // Store is the one interface; bbolt and PostgreSQL implement it and pass the
 // same conformance suite (storetest).
 package store
@@ -12,7 +14,9 @@ import (
 )
 
 // SchemaVersion is the version of the persisted layout that this build writes.
-const SchemaVersion = 1
+// Version 2 moved pending escapes, the last release and release comment ids
+// out of settings into their own records.
+const SchemaVersion = 2
 
 // ErrNotFound is returned (wrapped) when a keyed record does not exist.
 var ErrNotFound = errors.New("store: not found")
@@ -139,6 +143,13 @@ type Escape struct {
 	At          time.Time `json:"at"`          // when it reached production
 }
 
+// Release is the last release published in a repository: the release comment
+// counts what merged since it.
+type Release struct {
+	Tag string    `json:"tag"`
+	At  time.Time `json:"at"` // when it was published
+}
+
 // Window is a half-open time range [From, To).
 type Window struct{ From, To time.Time }
 
@@ -196,7 +207,32 @@ type Store interface {
 	// ListEscapes lists escapes whose DetectedAt is in the window.
 	ListEscapes(ctx context.Context, repo string, w Window) ([]Escape, error)
 
-	// Settings: small named values (the fingerprint key, cached policy with its ETag, comment ids).
+	// Pending escapes reached a production branch but wait for the release or the
+	// deployment (production.trigger) that ships them. AddPending keeps escapes
+	// for repo in one transaction, once per (repo, fingerprint): a fingerprint
+	// already pending, or repeated within escapes, keeps its first escape, so a
+	// redelivered merge adds nothing. It returns how many it added. Times are kept
+	// as UTC microseconds; the rest of each escape as given.
+	AddPending(ctx context.Context, repo string, escapes []Escape) (added int, err error)
+	// TakePending returns repo's pending escapes in the order they were added and
+	// removes them, in one transaction: of callers taking at the same time (two
+	// replicas shipping one release), each escape goes to exactly one.
+	TakePending(ctx context.Context, repo string) ([]Escape, error)
+
+	// PutLastRelease keeps r as repo's last release unless the one kept was
+	// published later (a greater At): a late event of an older release does not
+	// move it back. An equal At replaces it.
+	PutLastRelease(ctx context.Context, repo string, r Release) error
+	// GetLastRelease returns repo's last release or an error wrapping ErrNotFound.
+	GetLastRelease(ctx context.Context, repo string) (Release, error)
+
+	// PutReleaseComment remembers the id of the escape-rate comment on a release
+	// pull request, replacing an earlier one.
+	PutReleaseComment(ctx context.Context, repo string, pr int, commentID int64) error
+	// GetReleaseComment returns that id or an error wrapping ErrNotFound.
+	GetReleaseComment(ctx context.Context, repo string, pr int) (int64, error)
+
+	// Settings: small named values (the fingerprint key, cached policy with its ETag, summary claims).
 	GetSetting(ctx context.Context, key string) ([]byte, error)
 	PutSetting(ctx context.Context, key string, value []byte) error
 	// ClaimOnce sets key only if it is absent and reports whether this caller set it

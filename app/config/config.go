@@ -50,10 +50,10 @@ type Queue struct {
 // zero from it.
 func Default() Config {
 	c := Config{
-		Listen:    "127.0.0.1:8080",
-		Store:     "bolt:escapegate.db",
-		LogLevel:  "info",
-		Queue:     Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
+		Listen:      "127.0.0.1:8080",
+		Store:       "bolt:escapegate.db",
+		LogLevel:    "info",
+		Queue:       Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
 	}

@@ -9,11 +9,12 @@ import (
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/escaperate/escaperatetest"
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/memstore"
 )
 
 func TestOrgMonth(t *testing.T) {
 	ctx := context.Background()
-	st := escaperatetest.NewMemStore()
+	st := memstore.New()
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -125,7 +126,7 @@ var (
 // memWith returns an in-memory store seeded with the given organisation.
 func memWith(b *testing.B, o escaperatetest.OrgShape) store.Store {
 	b.Helper()
-	st := escaperatetest.NewMemStore()
+	st := memstore.New()
 	if err := escaperatetest.SeedOrg(context.Background(), st, o); err != nil {
 		b.Fatal(err)
 	}

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/escapegate/escapegate/app/escaperate"
-	"github.com/escapegate/escapegate/app/escaperate/escaperatetest"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/memstore"
 )
 
 func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 9, 0, 0, 0, time.UTC) }
@@ -18,10 +18,10 @@ func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 9, 0, 0, 
 // seedRepo builds acme/payments, added on Jul 1 2026. With now = Nov 28 12:00 and a
 // 90-day window, the window is [Aug 30 12:00, Nov 28 12:00) and the previous one
 // [Jun 1 12:00, Aug 30 12:00), clamped to [Jul 1, Aug 30 12:00).
-func seedRepo(t *testing.T) *escaperatetest.MemStore {
+func seedRepo(t *testing.T) *memstore.Store {
 	t.Helper()
 	ctx := context.Background()
-	st := escaperatetest.NewMemStore()
+	st := memstore.New()
 	const repo = "acme/payments"
 	must := func(err error) {
 		t.Helper()
@@ -160,7 +160,7 @@ func TestCompute(t *testing.T) {
 }
 
 func TestComputeErrors(t *testing.T) {
-	st := escaperatetest.NewMemStore()
+	st := memstore.New()
 	_, err := escaperate.Compute(context.Background(), st, "acme/unknown", time.Now(), 90, "")
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown repository: err = %v, want store.ErrNotFound", err)
@@ -169,7 +169,7 @@ func TestComputeErrors(t *testing.T) {
 
 func TestComputeNoData(t *testing.T) {
 	ctx := context.Background()
-	st := escaperatetest.NewMemStore()
+	st := memstore.New()
 	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 	if err := st.PutRepository(ctx, store.Repository{FullName: "acme/new", AddedAt: now.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)

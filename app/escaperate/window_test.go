@@ -14,4 +14,3 @@ func TestParseWindow(t *testing.T) {
 		}
 	}
 }
-

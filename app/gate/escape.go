@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -225,17 +224,13 @@ func (s *Service) reachProduction(ctx context.Context, c gh.Client, repo gh.Repo
 	if trigger == "" || trigger == TriggerMerge {
 		return s.recordEscapes(ctx, c, repo, p, escapes)
 	}
-	unlock := s.lockRepo(repo)
-	defer unlock()
-	pending, err := s.pending(ctx, repo)
+	// One transaction, once per fingerprint: a redelivered merge adds nothing, and
+	// replicas adding at once do not overwrite each other.
+	added, err := s.store.AddPending(ctx, repo.String(), escapes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("saving pending escapes: %w", err)
 	}
-	pending = append(pending, escapes...)
-	if err := s.putPending(ctx, repo, pending); err != nil {
-		return nil, err
-	}
-	s.logger(ctx).Info().Int("escapes", len(escapes)).Str("trigger", trigger).Msg("escapes wait for production")
+	s.logger(ctx).Info().Int("escapes", added).Str("trigger", trigger).Msg("escapes wait for production")
 	return nil, nil
 }
 
@@ -258,40 +253,6 @@ func (s *Service) recordEscapes(ctx context.Context, c gh.Client, repo gh.Repo, 
 		}
 	}
 	return recorded, nil
-}
-
-func pendingKey(repo gh.Repo) string { return "pending/" + strings.ToLower(repo.String()) }
-
-func (s *Service) pending(ctx context.Context, repo gh.Repo) ([]store.Escape, error) {
-	raw, err := s.store.GetSetting(ctx, pendingKey(repo))
-	if err != nil {
-		if isNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("reading pending escapes: %w", err)
-	}
-	var list []store.Escape
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, fmt.Errorf("decoding pending escapes: %w", err)
-	}
-	return list, nil
-}
-
-func (s *Service) putPending(ctx context.Context, repo gh.Repo, list []store.Escape) error {
-	if len(list) == 0 {
-		if err := s.store.DeleteSetting(ctx, pendingKey(repo)); err != nil && !isNotFound(err) {
-			return fmt.Errorf("clearing pending escapes: %w", err)
-		}
-		return nil
-	}
-	raw, err := json.Marshal(list)
-	if err != nil {
-		return fmt.Errorf("encoding pending escapes: %w", err)
-	}
-	if err := s.store.PutSetting(ctx, pendingKey(repo), raw); err != nil {
-		return fmt.Errorf("saving pending escapes: %w", err)
-	}
-	return nil
 }
 
 // Shipped is a release published or a deployment that succeeded.
@@ -324,14 +285,11 @@ func (s *Service) Ship(ctx context.Context, ev Shipped) ([]store.Escape, error) 
 	if ev.Trigger == TriggerDeployment && !containsFold(p.Production.Environments, ev.Environment) {
 		return nil, nil
 	}
-	unlock := s.lockRepo(ev.Repo)
-	list, err := s.pending(ctx, ev.Repo)
-	if err == nil {
-		err = s.putPending(ctx, ev.Repo, nil)
-	}
-	unlock()
+	// Taken and removed in one transaction: of replicas shipping at once, each
+	// pending escape goes to one.
+	list, err := s.store.TakePending(ctx, ev.Repo.String())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("taking pending escapes: %w", err)
 	}
 	at := ev.At
 	if at.IsZero() {
@@ -340,5 +298,13 @@ func (s *Service) Ship(ctx context.Context, ev Shipped) ([]store.Escape, error) 
 	for i := range list {
 		list[i].At = at
 	}
-	return s.recordEscapes(ctx, c, ev.Repo, p, list)
+	recorded, err := s.recordEscapes(ctx, c, ev.Repo, p, list)
+	if err != nil {
+		// Put them back for the next shipment (or this one's redelivery): an
+		// escape recorded already is once per fingerprint, so it adds nothing then.
+		if _, perr := s.store.AddPending(ctx, ev.Repo.String(), list); perr != nil {
+			s.logger(ctx).Error().Err(perr).Int("escapes", len(list)).Msg("pending escapes not put back after a failed recording")
+		}
+	}
+	return recorded, err
 }

@@ -2,9 +2,7 @@ package gate
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,35 +15,24 @@ import (
 	"github.com/escapegate/escapegate/store"
 )
 
-type lastRelease struct {
-	Tag string    `json:"tag"`
-	At  time.Time `json:"at"`
-}
-
-func releaseKey(repo gh.Repo) string { return "release/" + strings.ToLower(repo.String()) }
-
 func (s *Service) rememberRelease(ctx context.Context, repo gh.Repo, tag string, at time.Time) error {
 	if at.IsZero() {
 		at = s.now()
 	}
-	raw, _ := json.Marshal(lastRelease{Tag: tag, At: at})
-	if err := s.store.PutSetting(ctx, releaseKey(repo), raw); err != nil {
+	// The store keeps the newest by publication time: a late event of an older release does not move it back.
+	if err := s.store.PutLastRelease(ctx, repo.String(), store.Release{Tag: tag, At: at}); err != nil {
 		return fmt.Errorf("remembering release %s of %s: %w", tag, repo, err)
 	}
 	return nil
 }
 
-func (s *Service) previousRelease(ctx context.Context, repo gh.Repo) (lastRelease, error) {
-	raw, err := s.store.GetSetting(ctx, releaseKey(repo))
+func (s *Service) previousRelease(ctx context.Context, repo gh.Repo) (store.Release, error) {
+	r, err := s.store.GetLastRelease(ctx, repo.String())
 	if err != nil {
 		if isNotFound(err) {
-			return lastRelease{}, nil
+			return store.Release{}, nil
 		}
-		return lastRelease{}, fmt.Errorf("reading last release of %s: %w", repo, err)
-	}
-	var r lastRelease
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return lastRelease{}, fmt.Errorf("decoding last release of %s: %w", repo, err)
+		return store.Release{}, fmt.Errorf("reading last release of %s: %w", repo, err)
 	}
 	return r, nil
 }
@@ -69,10 +56,6 @@ func (s *Service) ReleaseComment(ctx context.Context, repo gh.Repo, p policy.Pol
 	return render.ReleaseComment(r, carried, prev.Tag), nil
 }
 
-func commentKey(repo gh.Repo, number int) string {
-	return "release-comment/" + strings.ToLower(repo.String()) + "/" + strconv.Itoa(number)
-}
-
 // syncReleaseComment posts or edits the one escape-rate comment of a release PR.
 func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p policy.Policy) error {
 	if !p.IsReleasePR(pr.BaseRef, pr.HeadRef, pr.Labels, pr.Title) {
@@ -86,15 +69,13 @@ func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p 
 	}
 	// The remembered id saves listing comments on every event; the marker finds it again
 	// when the store was lost or a replica posted it.
-	if raw, err := s.store.GetSetting(ctx, commentKey(pr.Repo, pr.Number)); err == nil {
-		if id, perr := strconv.ParseInt(string(raw), 10, 64); perr == nil {
-			err := c.EditComment(ctx, pr.Repo, id, body)
-			if err == nil {
-				return nil
-			}
-			if !isNotFound(err) {
-				return fmt.Errorf("editing release comment on %s#%d: %w", pr.Repo, pr.Number, err)
-			}
+	if id, err := s.store.GetReleaseComment(ctx, pr.Repo.String(), pr.Number); err == nil {
+		err := c.EditComment(ctx, pr.Repo, id, body)
+		if err == nil {
+			return nil
+		}
+		if !isNotFound(err) {
+			return fmt.Errorf("editing release comment on %s#%d: %w", pr.Repo, pr.Number, err)
 		}
 	} else if !isNotFound(err) {
 		return fmt.Errorf("reading release comment id: %w", err)
@@ -117,7 +98,7 @@ func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p 
 	} else if id, err = c.CreateComment(ctx, pr.Repo, pr.Number, body); err != nil {
 		return fmt.Errorf("posting release comment on %s#%d: %w", pr.Repo, pr.Number, err)
 	}
-	if err := s.store.PutSetting(ctx, commentKey(pr.Repo, pr.Number), []byte(strconv.FormatInt(id, 10))); err != nil {
+	if err := s.store.PutReleaseComment(ctx, pr.Repo.String(), pr.Number, id); err != nil {
 		return fmt.Errorf("remembering release comment id: %w", err)
 	}
 	return nil

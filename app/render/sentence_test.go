@@ -10,6 +10,7 @@ import (
 	"github.com/escapegate/escapegate/app/escaperate/escaperatetest"
 	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/memstore"
 )
 
 func TestReleaseSentence(t *testing.T) {
@@ -74,7 +75,7 @@ func TestMonthlySentence(t *testing.T) {
 // TestComputeThenRender runs the store-to-comment path on one seeded repository.
 func TestComputeThenRender(t *testing.T) {
 	ctx := context.Background()
-	st := escaperatetest.NewMemStore()
+	st := memstore.New()
 	end := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 	// 60 caught over 90 days, half critical; every 10th escapes (overridden, advisory alternating); 1 missed.
 	err := escaperatetest.SeedOrg(ctx, st, escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 1,

@@ -13,6 +13,7 @@ import (
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/summary"
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/memstore"
 )
 
 // fakeGitHub keeps issues per repository. Methods the summary does not use are
@@ -67,9 +68,9 @@ var (
 	t0    = time.Date(2026, 12, 1, 0, 5, 0, 0, time.UTC)
 )
 
-func seeded(t *testing.T) *escaperatetest.MemStore {
+func seeded(t *testing.T) *memstore.Store {
 	t.Helper()
-	st := escaperatetest.NewMemStore()
+	st := memstore.New()
 	err := escaperatetest.SeedOrg(context.Background(), st, escaperatetest.OrgShape{InstallationID: inst.ID, Account: inst.Account,
 		Repos: 5, CaughtPerRepo: 40, EscapeEvery: 9, MissedPerRepo: 1, Span: 300 * 24 * time.Hour, End: t0})
 	if err != nil {

@@ -44,6 +44,10 @@ var (
 	bEscByFP         = []byte("esc_by_fp")           // lower(repo) 0 fingerprint -> be64(id)
 	bEscByDetected   = []byte("esc_by_detected")     // lower(repo) 0 detected be64(id) -> ""
 	bSettings        = []byte("settings")            // key -> value
+	bPending         = []byte("pending")             // lower(repo) 0 be64(seq) -> JSON escape (version 2)
+	bPendingByFP     = []byte("pending_by_fp")       // lower(repo) 0 fingerprint -> be64(seq) (version 2)
+	bLastRelease     = []byte("last_release")        // lower(repo) -> JSON release (version 2)
+	bReleaseComments = []byte("release_comments")    // lower(repo) 0 be64(pr) -> be64(comment id) (version 2)
 	keySchemaVersion = []byte("schema_version")
 )
 
@@ -58,6 +62,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// Version 2: pending escapes, the last release and release comment ids get
+	// buckets of their own; the settings that held them move there.
+	func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bPending, bPendingByFP, bLastRelease, bReleaseComments} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return moveLegacySettings(tx)
 	},
 }
 
@@ -161,6 +175,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if len(migrations) != store.SchemaVersion {
 		return fmt.Errorf("bolt store: %d migrations for schema version %d", len(migrations), store.SchemaVersion)
 	}
+	return s.migrateTo(ctx, store.SchemaVersion)
+}
+
+// migrateTo brings the layout to version target (tests build older files with it).
+func (s *Store) migrateTo(ctx context.Context, target int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		v, err := readVersion(tx)
 		if err != nil {
@@ -173,7 +195,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("create meta bucket: %w", err)
 		}
-		for ; v < store.SchemaVersion; v++ {
+		for ; v < target; v++ {
 			if err := migrations[v](tx); err != nil {
 				return fmt.Errorf("migrate bolt store to version %d: %w", v+1, err)
 			}

@@ -36,6 +36,19 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+func TestMigrateFromV1(t *testing.T) {
+	storetest.RunMigrationFromV1(t, func(t *testing.T) store.Store {
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "escapegate.db"), bolt.Options{})
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		if err := bolt.MigrateTo(context.Background(), s, 1); err != nil {
+			t.Fatalf("migrate to version 1: %v", err)
+		}
+		return s
+	})
+}
+
 func TestOpenLockedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "escapegate.db")
 	held, err := bolt.Open(path, bolt.Options{})

@@ -93,6 +93,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if len(migrations) != store.SchemaVersion {
 		return fmt.Errorf("postgres store: %d migrations for schema version %d", len(migrations), store.SchemaVersion)
 	}
+	return s.migrateTo(ctx, store.SchemaVersion)
+}
+
+// migrateTo brings the schema to version target (tests build older schemas with it).
+func (s *Store) migrateTo(ctx context.Context, target int) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLock); err != nil {
 			return fmt.Errorf("take the migration lock: %w", err)
@@ -107,9 +112,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if v > store.SchemaVersion {
 			return fmt.Errorf("schema version %d is newer than this build's %d: upgrade escapegate", v, store.SchemaVersion)
 		}
-		for ; v < store.SchemaVersion; v++ {
-			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+		for ; v < target; v++ {
+			if _, err := tx.Exec(ctx, migrations[v].sql); err != nil {
 				return fmt.Errorf("migrate to version %d: %w", v+1, err)
+			}
+			if then := migrations[v].then; then != nil {
+				if err := then(ctx, tx); err != nil {
+					return fmt.Errorf("migrate to version %d: %w", v+1, err)
+				}
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v+1); err != nil {
 				return fmt.Errorf("record version %d: %w", v+1, err)

@@ -25,6 +25,16 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.FreshSchema(t)) })
 }
 
+func TestMigrateFromV1(t *testing.T) {
+	storetest.RunMigrationFromV1(t, func(t *testing.T) store.Store {
+		s := open(t, pgtest.FreshSchema(t))
+		if err := postgres.MigrateTo(context.Background(), s, 1); err != nil {
+			t.Fatalf("migrate to version 1: %v", err)
+		}
+		return s
+	})
+}
+
 // Replicas that start together must apply the migrations once, without errors.
 func TestConcurrentMigrate(t *testing.T) {
 	dsn := pgtest.FreshSchema(t)

@@ -1,10 +1,22 @@
 package postgres
 
-// migrations[i] brings the schema from version i to i+1. Each runs in the
-// migrating transaction. Keys are COLLATE "C" so that ordering is byte order,
-// the same order the bbolt backend returns.
-var migrations = []string{
-	`
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// migration is one schema step: its SQL, then (when set) a Go step, both in
+// the migrating transaction.
+type migration struct {
+	sql  string
+	then func(ctx context.Context, tx pgx.Tx) error
+}
+
+// migrations[i] brings the schema from version i to i+1. Keys are COLLATE "C"
+// so that ordering is byte order, the same order the bbolt backend returns.
+var migrations = []migration{
+	{sql: `
 CREATE TABLE deliveries (
 	id text COLLATE "C" PRIMARY KEY,
 	at timestamptz NOT NULL
@@ -72,5 +84,27 @@ CREATE TABLE settings (
 	key text COLLATE "C" PRIMARY KEY,
 	value bytea NOT NULL
 );
-`,
+`},
+	// Version 2: pending escapes, the last release and release comment ids get
+	// tables of their own; the settings that held them move there.
+	{sql: `
+CREATE TABLE pending_escapes (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	repo_key text COLLATE "C" NOT NULL,
+	fingerprint text COLLATE "C" NOT NULL,
+	data jsonb NOT NULL,
+	UNIQUE (repo_key, fingerprint)
+);
+CREATE TABLE last_releases (
+	repo_key text COLLATE "C" PRIMARY KEY,
+	tag text NOT NULL,
+	at timestamptz NOT NULL
+);
+CREATE TABLE release_comments (
+	repo_key text COLLATE "C" NOT NULL,
+	pr integer NOT NULL,
+	comment_id bigint NOT NULL,
+	PRIMARY KEY (repo_key, pr)
+);
+`, then: moveLegacySettings},
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ExceptionWindows", testExceptionWindows},
 		{"Refused", testRefused},
 		{"Escapes", testEscapes},
+		{"Pending", testPending},
+		{"PendingConcurrentTake", testPendingConcurrentTake},
+		{"PendingConcurrentAdd", testPendingConcurrentAdd},
+		{"LastRelease", testLastRelease},
+		{"LastReleaseConcurrent", testLastReleaseConcurrent},
+		{"ReleaseComments", testReleaseComments},
 		{"Settings", testSettings},
 		{"ClaimOnceConcurrent", testClaimOnceConcurrent},
 		{"ConcurrentUse", testConcurrentUse},
@@ -517,8 +524,9 @@ func testRecordScanAllOrNothing(t *testing.T, s store.Store) {
 }
 
 // testRecordScanConcurrent runs overlapping RecordScan calls, some of which fail
-// (see testRecordScanAllOrNothing): each fingerprint is a first detection exactly
-// once, and every call is stored whole or not at all.
+// on a backend with a key size limit (see testRecordScanAllOrNothing): each
+// fingerprint is a first detection exactly once, and every call is stored whole
+// or not at all.
 func testRecordScanConcurrent(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	const workers = 16
@@ -554,6 +562,9 @@ func testRecordScanConcurrent(t *testing.T, s store.Store) {
 		total += firsts[w]
 		for _, fp := range fps {
 			distinct[fp] = true
+		}
+		if w%4 == 3 { // a backend without the key limit kept the oversized one too
+			distinct[oversized(uint64(w))] = true
 		}
 	}
 	equal(t, "first detections over all calls", total, len(distinct))
@@ -739,6 +750,237 @@ func testEscapes(t *testing.T, s store.Store) {
 		list, err := s.ListEscapes(ctx, c.repo, c.w)
 		must(t, err, c.name)
 		equal(t, c.name, list, c.want)
+	}
+}
+
+// pendingEscape is an escape of repo that waits for production.
+func pendingEscape(repo, fp string, at time.Time) store.Escape {
+	e := escape(repo, fp, store.EscapeAdvisory, at)
+	e.At = at.Add(time.Minute)
+	return e
+}
+
+func testPending(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	list, err := s.TakePending(ctx, "acme/web")
+	must(t, err, "take from a new store")
+	equal(t, "pending of a new store", len(list), 0)
+	n, err := s.AddPending(ctx, "acme/web", nil)
+	must(t, err, "add nothing")
+	equal(t, "added of nothing", n, 0)
+
+	zone := time.FixedZone("X", 3*3600)
+	e1 := pendingEscape("Acme/Web", "fp1", base)
+	e2 := pendingEscape("Acme/Web", "fp2", base.Add(time.Second).In(zone))
+	e2UTC := e2
+	e2UTC.DetectedAt, e2UTC.At = e2.DetectedAt.UTC(), e2.At.UTC()
+	e3 := pendingEscape("acme/web", "fp3", base.Add(-time.Hour)) // added after e2, though older
+	e1Dup := e1
+	e1Dup.Kind, e1Dup.SHA = store.EscapeOverridden, "other"
+	e3Dup := e3
+	e3Dup.PR = 99
+
+	n, err = s.AddPending(ctx, "Acme/Web", []store.Escape{e1, e2})
+	must(t, err, "add e1, e2")
+	equal(t, "added e1, e2", n, 2)
+	// A redelivered merge, and another that repeats a fingerprint within one call.
+	n, err = s.AddPending(ctx, "ACME/WEB", []store.Escape{e1Dup, e2, e3, e3Dup})
+	must(t, err, "add again")
+	equal(t, "added by a redelivery with one new fingerprint", n, 1)
+	// Neighbours never leak in.
+	for _, repo := range []string{"acme/web2", "acme/we", "other/web"} {
+		n, err := s.AddPending(ctx, repo, []store.Escape{pendingEscape(repo, "fp1", base)})
+		must(t, err, "add to "+repo)
+		equal(t, "added to "+repo, n, 1)
+	}
+
+	list, err = s.TakePending(ctx, "acme/web")
+	must(t, err, "take")
+	equal(t, "taken, in the order added, each fingerprint's first", list, []store.Escape{e1, e2UTC, e3})
+	list, err = s.TakePending(ctx, "acme/web")
+	must(t, err, "take again")
+	equal(t, "taken twice", len(list), 0)
+
+	// Once taken, a fingerprint may be pending again (the next release ships it).
+	n, err = s.AddPending(ctx, "acme/web", []store.Escape{e1Dup})
+	must(t, err, "add after take")
+	equal(t, "added after take", n, 1)
+	list, err = s.TakePending(ctx, "acme/web")
+	must(t, err, "take after re-add")
+	equal(t, "taken after re-add", list, []store.Escape{e1Dup})
+
+	for _, repo := range []string{"acme/web2", "acme/we", "other/web"} {
+		list, err := s.TakePending(ctx, repo)
+		must(t, err, "take "+repo)
+		equal(t, "taken from "+repo, list, []store.Escape{pendingEscape(repo, "fp1", base)})
+	}
+
+	// A canceled take takes nothing.
+	_, err = s.AddPending(ctx, "acme/web", []store.Escape{e1})
+	must(t, err, "add before a canceled take")
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.TakePending(canceled, "acme/web"); !errors.Is(err, context.Canceled) {
+		t.Errorf("take with a canceled context: got %v, want context.Canceled", err)
+	}
+	if _, err := s.AddPending(canceled, "acme/web", []store.Escape{e3}); !errors.Is(err, context.Canceled) {
+		t.Errorf("add with a canceled context: got %v, want context.Canceled", err)
+	}
+	list, err = s.TakePending(ctx, "acme/web")
+	must(t, err, "take after a canceled take")
+	equal(t, "taken after a canceled take and add", list, []store.Escape{e1})
+}
+
+// testPendingConcurrentTake has several takers (replicas shipping one release)
+// race each other and concurrent adders: every escape is taken exactly once.
+func testPendingConcurrentTake(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const prefilled, adders, each, takers = 40, 4, 10, 8
+	var batch []store.Escape
+	for i := range prefilled {
+		batch = append(batch, pendingEscape("acme/web", fmt.Sprintf("pre-%02d", i), base))
+	}
+	n, err := s.AddPending(ctx, "acme/web", batch)
+	must(t, err, "prefill")
+	equal(t, "prefilled", n, prefilled)
+
+	var mu sync.Mutex
+	taken := map[string]int{}
+	var adding atomic.Int32
+	adding.Store(adders)
+	take := func() error {
+		list, err := s.TakePending(ctx, "acme/web")
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range list {
+			taken[e.Fingerprint]++
+		}
+		return err
+	}
+	parallel(t, adders+takers, func(w int) error {
+		if w < adders {
+			defer adding.Add(-1)
+			for i := range each {
+				e := pendingEscape("acme/web", fmt.Sprintf("w%d-%d", w, i), base)
+				if _, err := s.AddPending(ctx, "acme/web", []store.Escape{e}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for adding.Load() > 0 {
+			if err := take(); err != nil {
+				return err
+			}
+		}
+		return take()
+	})
+	must(t, take(), "final take")
+	equal(t, "distinct escapes taken", len(taken), prefilled+adders*each)
+	for fp, k := range taken {
+		if k != 1 {
+			t.Errorf("escape %s taken %d times, want once", fp, k)
+		}
+	}
+}
+
+// testPendingConcurrentAdd redelivers one merge many times at once: its escapes
+// are pending once.
+func testPendingConcurrentAdd(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var batch []store.Escape
+	for i := range 5 {
+		batch = append(batch, pendingEscape("acme/web", fmt.Sprintf("fp%d", i), base))
+	}
+	var added atomic.Int32
+	parallel(t, 16, func(w int) error {
+		// Each delivery lists the escapes in its own order.
+		mine := slices.Clone(batch)
+		slices.Reverse(mine[:w%len(mine)])
+		n, err := s.AddPending(ctx, "acme/web", mine)
+		added.Add(int32(n))
+		return err
+	})
+	equal(t, "added over all deliveries", added.Load(), int32(len(batch)))
+	list, err := s.TakePending(ctx, "acme/web")
+	must(t, err, "take")
+	equal(t, "pending after concurrent redeliveries", len(list), len(batch))
+}
+
+func testLastRelease(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	_, err := s.GetLastRelease(ctx, "acme/web")
+	notFound(t, err, "get a missing last release")
+
+	steps := []struct {
+		name string
+		put  store.Release
+		want store.Release
+	}{
+		{"first", store.Release{Tag: "v1.0.0", At: base}, store.Release{Tag: "v1.0.0", At: base}},
+		{"newer", store.Release{Tag: "v1.1.0", At: base.Add(time.Hour)}, store.Release{Tag: "v1.1.0", At: base.Add(time.Hour)}},
+		{"an older release arriving late does not move it back", store.Release{Tag: "v1.0.1", At: base.Add(time.Minute)},
+			store.Release{Tag: "v1.1.0", At: base.Add(time.Hour)}},
+		{"the same instant in another zone replaces it", store.Release{Tag: "v1.1.0-fixed", At: base.Add(time.Hour).In(time.FixedZone("X", -5*3600))},
+			store.Release{Tag: "v1.1.0-fixed", At: base.Add(time.Hour)}},
+		{"newer again", store.Release{Tag: "v2.0.0", At: base.Add(48 * time.Hour)}, store.Release{Tag: "v2.0.0", At: base.Add(48 * time.Hour)}},
+	}
+	for _, st := range steps {
+		must(t, s.PutLastRelease(ctx, "Acme/Web", st.put), st.name)
+		got, err := s.GetLastRelease(ctx, "acme/WEB")
+		must(t, err, st.name+": get")
+		equal(t, st.name, got, st.want)
+	}
+	for _, repo := range []string{"acme/we", "acme/web2"} {
+		_, err := s.GetLastRelease(ctx, repo)
+		notFound(t, err, "last release of "+repo)
+	}
+}
+
+// testLastReleaseConcurrent publishes releases whose events arrive in any order
+// at once: the newest is kept.
+func testLastReleaseConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 16
+	parallel(t, n, func(i int) error {
+		// Releases 0..n-1, published an hour apart, delivered in a scrambled order.
+		k := (i * 7) % n
+		return s.PutLastRelease(ctx, "acme/web", store.Release{Tag: fmt.Sprintf("v%d", k), At: base.Add(time.Duration(k) * time.Hour)})
+	})
+	got, err := s.GetLastRelease(ctx, "acme/web")
+	must(t, err, "get")
+	equal(t, "last release after concurrent puts", got, store.Release{Tag: fmt.Sprintf("v%d", n-1), At: base.Add((n - 1) * time.Hour)})
+}
+
+func testReleaseComments(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	_, err := s.GetReleaseComment(ctx, "acme/web", 12)
+	notFound(t, err, "get a missing release comment")
+
+	must(t, s.PutReleaseComment(ctx, "Acme/Web", 12, 1001), "put")
+	must(t, s.PutReleaseComment(ctx, "acme/web", 13, 1002), "put another PR")
+	must(t, s.PutReleaseComment(ctx, "acme/api", 12, 1003), "put another repository")
+	id, err := s.GetReleaseComment(ctx, "ACME/web", 12)
+	must(t, err, "get")
+	equal(t, "release comment id", id, int64(1001))
+
+	must(t, s.PutReleaseComment(ctx, "acme/web", 12, 1<<40), "replace")
+	cases := []struct {
+		repo string
+		pr   int
+		want int64
+	}{{"acme/web", 12, 1 << 40}, {"acme/web", 13, 1002}, {"acme/api", 12, 1003}}
+	for _, c := range cases {
+		id, err := s.GetReleaseComment(ctx, c.repo, c.pr)
+		must(t, err, "get")
+		equal(t, fmt.Sprintf("release comment of %s#%d", c.repo, c.pr), id, c.want)
+	}
+	for _, c := range []struct {
+		repo string
+		pr   int
+	}{{"acme/web", 1}, {"acme/we", 12}, {"acme/api", 13}} {
+		_, err := s.GetReleaseComment(ctx, c.repo, c.pr)
+		notFound(t, err, fmt.Sprintf("release comment of %s#%d", c.repo, c.pr))
 	}
 }
 

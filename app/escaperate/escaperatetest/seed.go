@@ -1,3 +1,6 @@
+// Package escaperatetest seeds a store.Store with synthetic organisations for the
+// tests and benchmarks of the escape-rate, report and summary packages. Those
+// that need no real backend seed a memstore.Store.
 package escaperatetest
 
 import (

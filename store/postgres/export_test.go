@@ -1,0 +1,6 @@
+package postgres
+
+import "context"
+
+// MigrateTo brings s to schema version v only, as a build of that version would.
+func MigrateTo(ctx context.Context, s *Store, v int) error { return s.migrateTo(ctx, v) }
