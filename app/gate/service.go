@@ -92,8 +92,9 @@ func New(o Options) (*Service, error) {
 // Store returns the service's store (for reports served by the same process).
 func (s *Service) Store() store.Store { return s.store }
 
-// lockRepo serialises the read-modify-write work of one repository (pending escapes,
-// the release comment) within this process.
+// lockRepo serialises the release comment of one repository within this process, so
+// two events do not both list the comments and post two (pending escapes and the
+// comment ids themselves are transactional store records).
 func (s *Service) lockRepo(repo gh.Repo) func() {
 	key := strings.ToLower(repo.String())
 	s.mu.Lock()
