@@ -15,8 +15,9 @@ import (
 
 // SchemaVersion is the version of the persisted layout that this build writes.
 // Version 2 moved pending escapes, the last release and release comment ids
-// out of settings into their own records.
-const SchemaVersion = 2
+// out of settings into their own records; version 3 added the durable inbox
+// (bolt: its buckets; postgres: the job queue's tables).
+const SchemaVersion = 3
 
 // ErrNotFound is returned (wrapped) when a keyed record does not exist.
 var ErrNotFound = errors.New("store: not found")

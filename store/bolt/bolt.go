@@ -73,6 +73,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 		}
 		return moveLegacySettings(tx)
 	},
+	// Version 3: the durable inbox (inbox.go).
+	func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bInbox, bInboxByID, bInboxDead} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	},
 }
 
 // DefaultLockTimeout is how long Open waits for another process to release the file.

@@ -41,6 +41,7 @@ type Store struct {
 	comments      map[commentKey]int64
 	settings      map[string][]byte
 	schema        int
+	in            inbox
 }
 
 type commentKey struct {
@@ -74,6 +75,7 @@ func New() *Store {
 		releases:      map[string]store.Release{},
 		comments:      map[commentKey]int64{},
 		settings:      map[string][]byte{},
+		in:            inbox{dead: map[string]store.Delivery{}},
 	}
 }
 

@@ -67,6 +67,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentUse", testConcurrentUse},
 		{"ConcurrentNotFound", testConcurrentNotFound},
 		{"CanceledContext", testCanceledContext},
+		{"Inbox", testInbox},
+		{"InboxConcurrentAdd", testInboxConcurrentAdd},
 	}
 	t.Run("SchemaVersion", func(t *testing.T) {
 		t.Parallel()
