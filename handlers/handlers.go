@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -28,7 +29,7 @@ type Deps struct {
 }
 
 // All returns the handlers of every event escapegate subscribes to (see app.yml), each
-// wrapped once: deliveries de-duplicated, and a logger naming the delivery on every line.
+// wrapped once with a logger naming the delivery on every line.
 func All(d Deps) []githubapp.EventHandler {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -51,10 +52,10 @@ func Events() []string {
 	return out
 }
 
-// perDelivery runs a handler once per delivery, with a logger naming the delivery,
-// installation, repository and pull request in its context (zerolog.Ctx). The mark is
-// taken first, so concurrent duplicates run once, and dropped again when the handler
-// fails, so that GitHub's redelivery of a failed event (same delivery id) runs again.
+// perDelivery runs a handler with a logger naming the delivery, installation,
+// repository and pull request in its context (zerolog.Ctx), so that every line the
+// handler and the domain log says which delivery it belongs to. De-duplication is the
+// inbox's (app/inbox): a delivery id is taken once, when it is committed.
 type perDelivery struct {
 	inner githubapp.EventHandler
 	d     Deps
@@ -64,25 +65,25 @@ func (p perDelivery) Handles() []string { return p.inner.Handles() }
 
 func (p perDelivery) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
 	log := deliveryLogger(p.d.Log, eventType, deliveryID, payload)
-	ctx = log.WithContext(ctx)
-	if deliveryID == "" {
-		return p.inner.Handle(ctx, eventType, deliveryID, payload)
+	return p.inner.Handle(log.WithContext(ctx), eventType, deliveryID, payload)
+}
+
+// OrderKey is what orders deliveries: the events of one pull request are handled one at
+// a time, in the order received ("owner/name#number"); other events need no order ("").
+func OrderKey(eventType string, payload []byte) string {
+	if eventType != "pull_request" {
+		return ""
 	}
-	first, err := p.d.Store.MarkDelivery(ctx, deliveryID, p.d.Now())
-	if err != nil {
-		return fmt.Errorf("marking delivery %s: %w", deliveryID, err)
+	var env struct {
+		Repository struct {
+			FullName string `json:"full_name"`
+		} `json:"repository"`
+		Number int `json:"number"`
 	}
-	if !first {
-		log.Info().Msg("delivery already processed; ignored")
-		return nil
+	if json.Unmarshal(payload, &env) != nil || env.Repository.FullName == "" || env.Number == 0 {
+		return ""
 	}
-	if err := p.inner.Handle(ctx, eventType, deliveryID, payload); err != nil {
-		if ferr := p.d.Store.ForgetDelivery(ctx, deliveryID); ferr != nil {
-			log.Error().Err(ferr).Msg("could not release a failed delivery for redelivery")
-		}
-		return err
-	}
-	return nil
+	return fmt.Sprintf("%s#%d", strings.ToLower(env.Repository.FullName), env.Number)
 }
 
 // deliveryLogger names what a delivery is about, read from the few payload fields every

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -48,33 +47,17 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func TestPerDelivery(t *testing.T) {
-	ctx := context.Background()
+func TestPerDeliveryLogsWhatTheDeliveryIsAbout(t *testing.T) {
 	payload := []byte(`{"action":"opened","installation":{"id":9},"repository":{"full_name":"acme/app"},"pull_request":{"number":7}}`)
-	steps := []struct {
-		name      string
-		delivery  string
-		fail      error
-		wantCalls int
-		wantErr   bool
-	}{
-		{"a first delivery runs", "d-1", nil, 1, false},
-		{"the same delivery again is ignored", "d-1", nil, 1, false},
-		{"a failing delivery runs and reports its error", "d-2", errors.New("GitHub answered 502"), 2, true},
-		{"its redelivery runs again", "d-2", nil, 3, false},
-		{"and is then done", "d-2", nil, 3, false},
-		{"no delivery id: always runs", "", nil, 4, false},
-	}
 	var logs lockedBuffer
 	inner := &recording{}
-	d := Deps{Store: memstore.New(), Log: zerolog.New(&logs), Now: func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }}
-	h := perDelivery{inner: inner, d: d}
-	for _, st := range steps {
-		inner.fail = st.fail
-		err := h.Handle(ctx, "pull_request", st.delivery, payload)
-		if (err != nil) != st.wantErr || inner.calls != st.wantCalls {
-			t.Fatalf("%s: err %v, calls %d; want error %v, calls %d", st.name, err, inner.calls, st.wantErr, st.wantCalls)
-		}
+	h := perDelivery{inner: inner, d: Deps{Store: memstore.New(), Log: zerolog.New(&logs)}}
+	if err := h.Handle(context.Background(), "pull_request", "d-1", payload); err != nil {
+		t.Fatal(err)
+	}
+	inner.fail = errors.New("GitHub answered 502")
+	if err := h.Handle(context.Background(), "pull_request", "d-1", payload); err == nil || inner.calls != 2 {
+		t.Fatalf("the handler's error is returned as is: %v (calls %d)", err, inner.calls)
 	}
 	first := strings.SplitN(logs.String(), "\n", 2)[0]
 	var line map[string]any
@@ -84,6 +67,22 @@ func TestPerDelivery(t *testing.T) {
 	for k, want := range map[string]any{"delivery": "d-1", "event": "pull_request", "action": "opened", "installation": 9.0, "repo": "acme/app", "pr": 7.0, "message": "handled"} {
 		if line[k] != want {
 			t.Errorf("log line %s = %v, want %v (%s)", k, line[k], want, first)
+		}
+	}
+}
+
+func TestOrderKey(t *testing.T) {
+	cases := []struct {
+		event, payload, want string
+	}{
+		{"pull_request", `{"number":7,"repository":{"full_name":"Acme/App"}}`, "acme/app#7"},
+		{"pull_request", `{"repository":{"full_name":"acme/app"}}`, ""},
+		{"pull_request", `not json`, ""},
+		{"push", `{"number":7,"repository":{"full_name":"acme/app"}}`, ""},
+	}
+	for _, tc := range cases {
+		if got := OrderKey(tc.event, []byte(tc.payload)); got != tc.want {
+			t.Errorf("OrderKey(%s, %s) = %q, want %q", tc.event, tc.payload, got, tc.want)
 		}
 	}
 }

@@ -35,6 +35,18 @@ type Config struct {
 	// InstallPace spaces the checks of a new installation's open pull requests, so that
 	// installing on a large org does not spend the rate limit in one burst.
 	InstallPace time.Duration `yaml:"install_pace"`
+	// Retry says how the inbox retries a delivery whose handling failed.
+	Retry Retry `yaml:"retry"`
+}
+
+// Retry bounds the attempts at one delivery: exponential backoff from BaseBackoff,
+// doubling up to MaxBackoff (longer when GitHub asks to wait), dead-lettered after
+// MaxAttempts or once older than MaxAge.
+type Retry struct {
+	MaxAttempts int           `yaml:"max_attempts"`
+	MaxAge      time.Duration `yaml:"max_age"`
+	BaseBackoff time.Duration `yaml:"base_backoff"`
+	MaxBackoff  time.Duration `yaml:"max_backoff"`
 }
 
 // Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
@@ -56,6 +68,7 @@ func Default() Config {
 		Queue:       Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
+		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour},
 	}
 	c.GitHub.WebURL = "https://github.com"
 	c.GitHub.V3APIURL = "https://api.github.com/"
@@ -85,6 +98,10 @@ func (c *Config) keys() map[string]any {
 		"queue.max_bytes":             &c.Queue.MaxBytes,
 		"policy_ttl":                  &c.PolicyTTL,
 		"install_pace":                &c.InstallPace,
+		"retry.max_attempts":          &c.Retry.MaxAttempts,
+		"retry.max_age":               &c.Retry.MaxAge,
+		"retry.base_backoff":          &c.Retry.BaseBackoff,
+		"retry.max_backoff":           &c.Retry.MaxBackoff,
 	}
 }
 

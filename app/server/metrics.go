@@ -1,10 +1,14 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/escapegate/escapegate/app/inbox"
+	"github.com/escapegate/escapegate/store"
 )
 
 // metrics are escapegate's Prometheus series, on a registry of the server's own.
@@ -15,6 +19,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	queued   prometheus.Gauge
 	rejected *prometheus.CounterVec
+	inbox    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -36,8 +41,11 @@ func newMetrics() *metrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "escapegate_webhooks_rejected_total", Help: "Webhook deliveries refused, by reason (invalid, capacity, error).",
 		}, []string{"reason"}),
+		inbox: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "escapegate_inbox_events_total", Help: "What the durable inbox did with deliveries: accepted, duplicate, handled, retried, dead.",
+		}, []string{"kind"}),
 	}
-	m.reg.MustRegister(m.received, m.handled, m.duration, m.queued, m.rejected,
+	m.reg.MustRegister(m.received, m.handled, m.duration, m.queued, m.rejected, m.inbox,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -53,4 +61,27 @@ func (m *metrics) startEvent(event string) func(error) {
 		}
 		m.handled.WithLabelValues(event, outcome).Inc()
 	}
+}
+
+// watchInbox exports the inbox's load and the store's dead letters, read at each scrape.
+func (m *metrics) watchInbox(in *inbox.Inbox, st store.Inbox) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "escapegate_inbox_pending", Help: "Deliveries accepted and not yet handled (waiting, running or in backoff).",
+		}, func() float64 { return float64(in.Stats().Pending) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "escapegate_inbox_running", Help: "Deliveries being handled now.",
+		}, func() float64 { return float64(in.Stats().Running) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "escapegate_inbox_dead_letters", Help: "Deliveries that gave up after their attempts (escapegate deliveries lists them).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			n, err := st.CountDeliveries(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n[store.DeliveryDead])
+		}),
+	)
 }

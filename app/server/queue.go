@@ -78,6 +78,19 @@ func (q *queue) release(n int64) {
 // Wait blocks until every scheduled event has been handled.
 func (q *queue) Wait() { q.wg.Wait() }
 
+// Shutdown waits for what is queued until ctx ends. What it holds is in memory only:
+// a store without an inbox loses it at a crash.
+func (q *queue) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { q.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 type tracked struct {
 	githubapp.EventHandler
 	q *queue

@@ -48,6 +48,9 @@ type Options struct {
 	PublicURL   string
 	PolicyTTL   time.Duration
 	InstallPace time.Duration
+	// Retry says how the durable inbox retries failed deliveries; zero fields take
+	// config.Default's.
+	Retry config.Retry
 }
 
 // Server is a wired escapegate.
@@ -55,7 +58,8 @@ type Server struct {
 	gate    *gate.Service
 	clients gh.Factory
 	store   store.Store
-	queue   *queue
+	intake  intake
+	inbox   store.Inbox // nil when the store has none
 	metrics *metrics
 	log     zerolog.Logger
 	handler http.Handler
@@ -94,12 +98,20 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{gate: g, clients: o.Clients, store: o.Store, metrics: newMetrics(), log: o.Logger, size: o.QueueSize, problems: map[string]string{}}
 	s.summaries = &summary.Service{Store: o.Store, Clients: o.Clients, Policy: g.Policy, Problem: s.SetProblem, Log: o.Logger}
-	s.queue = newQueue(o.QueueSize, o.Workers, o.QueueBytes, s.metrics, func(ctx context.Context, d githubapp.Dispatch, err error) {
-		s.log.Error().Err(err).Str("event", d.EventType).Str("delivery", d.DeliveryID).Msg("webhook handling failed")
-	})
 	hs := handlers.All(handlers.Deps{Gate: g, Store: o.Store, Log: o.Logger, InstallPace: o.InstallPace, Now: o.Now})
+	if in, ok := o.Store.(store.Inbox); ok {
+		d, err := newDurable(in, hs, o, s.metrics)
+		if err != nil {
+			return nil, err
+		}
+		s.intake, s.inbox = d, in
+	} else {
+		s.intake = newQueue(o.QueueSize, o.Workers, o.QueueBytes, s.metrics, func(ctx context.Context, d githubapp.Dispatch, err error) {
+			s.log.Error().Err(err).Str("event", d.EventType).Str("delivery", d.DeliveryID).Msg("webhook handling failed")
+		})
+	}
 	dispatcher := githubapp.NewEventDispatcher(hs, o.WebhookSecret,
-		githubapp.WithScheduler(s.queue),
+		githubapp.WithScheduler(s.intake),
 		githubapp.WithErrorCallback(s.onError),
 	)
 	mux := http.NewServeMux()
@@ -136,8 +148,13 @@ func (s *Server) Gate() *gate.Service { return s.gate }
 // Summaries is the monthly summary job (serve runs its Loop).
 func (s *Server) Summaries() *summary.Service { return s.summaries }
 
-// Wait blocks until every accepted webhook has been handled.
-func (s *Server) Wait() { s.queue.Wait() }
+// Wait blocks until every accepted webhook has been handled or dead-lettered (with
+// production backoffs that can take hours: it is for tests and the demo).
+func (s *Server) Wait() { s.intake.Wait() }
+
+// Shutdown stops taking deliveries (they are answered 503 and stay in GitHub's log) and
+// lets the running ones finish until ctx ends; the rest run at the next start.
+func (s *Server) Shutdown(ctx context.Context) error { return s.intake.Shutdown(ctx) }
 
 // SetProblem records (or clears, with why == "") a readiness detail.
 func (s *Server) SetProblem(key, why string) {

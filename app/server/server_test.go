@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/internal/fakegithub"
@@ -43,7 +44,8 @@ func newServerBytes(t *testing.T, size, workers int, maxBytes int64, release <-c
 		return nil, errors.New("no GitHub in this test")
 	}
 	srv, err := server.New(server.Options{Store: st, Clients: clients, WebhookSecret: secret, FingerprintKey: []byte("k"),
-		Logger: zerolog.Nop(), QueueSize: size, Workers: workers, QueueBytes: maxBytes})
+		Logger: zerolog.Nop(), QueueSize: size, Workers: workers, QueueBytes: maxBytes,
+		Retry: config.Retry{MaxAttempts: 2, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	srv, err := server.New(server.Options{
 		Store: st, Clients: clients, WebhookSecret: cfg.GitHub.App.WebhookSecret, FingerprintKey: key,
 		Logger: log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, QueueBytes: cfg.Queue.MaxBytes, PublicURL: cfg.PublicURL,
-		PolicyTTL: cfg.PolicyTTL, InstallPace: cfg.InstallPace,
+		PolicyTTL: cfg.PolicyTTL, InstallPace: cfg.InstallPace, Retry: cfg.Retry,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate serve:", err)
@@ -85,12 +85,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(shutdown)
-	done := make(chan struct{})
-	go func() { srv.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-shutdown.Done():
-		log.Warn().Msg("shutdown timed out with webhooks still in progress")
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Warn().Err(err).Msg("shutdown timed out with webhooks still in progress")
 	}
 	fmt.Fprintln(stdout, "escapegate stopped")
 	_ = os.Stdout.Sync()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/store"
@@ -46,6 +47,20 @@ type Options struct {
 	Durable bool
 	// PolicyTTL is serve's policy_ttl; 0 re-validates policy files on every event.
 	PolicyTTL time.Duration
+	// Retry is serve's retry block; zero fields take a millisecond backoff (not serve's
+	// seconds), so that a delivery failed by an injected fault is retried before Send returns.
+	Retry config.Retry
+}
+
+// FastRetry is the retry block of the demo and the tests: serve's attempts, millisecond waits.
+func FastRetry(r config.Retry) config.Retry {
+	if r.BaseBackoff == 0 {
+		r.BaseBackoff = time.Millisecond
+	}
+	if r.MaxBackoff == 0 {
+		r.MaxBackoff = 5 * time.Millisecond
+	}
+	return r
 }
 
 // NewHarness starts a fake GitHub and escapegate in front of it.
@@ -81,6 +96,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		Store: st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
 		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
+		Retry: FastRetry(o.Retry),
 	})
 	if err != nil {
 		fake.Close()

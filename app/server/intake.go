@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/inbox"
+	"github.com/escapegate/escapegate/handlers"
+	"github.com/escapegate/escapegate/store"
+)
+
+// intake is where the dispatcher puts a verified delivery: the durable inbox, or the
+// in-memory queue for a store without one.
+type intake interface {
+	githubapp.Scheduler
+	// Wait blocks until every accepted delivery was handled or dead-lettered.
+	Wait()
+	// Shutdown stops taking deliveries and lets the running ones finish until ctx ends.
+	Shutdown(ctx context.Context) error
+}
+
+// durable is the intake on a store.Inbox: the delivery is committed before the
+// dispatcher answers 2xx and handled by the inbox's workers.
+type durable struct {
+	in      *inbox.Inbox
+	metrics *metrics
+}
+
+func newDurable(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
+	routes := map[string]githubapp.EventHandler{}
+	for _, h := range hs {
+		for _, ev := range h.Handles() {
+			routes[ev] = h
+		}
+	}
+	handle := func(ctx context.Context, d store.Delivery) error {
+		h, ok := routes[d.Event]
+		if !ok {
+			return nil // an event no handler takes any more (after an upgrade)
+		}
+		timer := m.startEvent(d.Event)
+		err := h.Handle(ctx, d.Event, d.ID, d.Payload)
+		timer(err)
+		return err
+	}
+	in := inbox.New(inbox.Options{
+		Store: st, Handle: handle, Workers: o.Workers, MaxPending: o.QueueSize, MaxBytes: o.QueueBytes,
+		MaxAttempts: o.Retry.MaxAttempts, MaxAge: o.Retry.MaxAge, BaseBackoff: o.Retry.BaseBackoff, MaxBackoff: o.Retry.MaxBackoff,
+		RetryAfter: gh.RetryAfter, Now: o.Now, Log: o.Logger,
+		Observe: func(e inbox.Event) { m.inbox.WithLabelValues(e.Kind).Inc() },
+	})
+	if err := in.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	m.watchInbox(in, st)
+	return &durable{in: in, metrics: m}, nil
+}
+
+// Schedule implements githubapp.Scheduler: it returns once the delivery is on disk.
+func (q *durable) Schedule(ctx context.Context, d githubapp.Dispatch) error {
+	if err := checkEnvelope(d.Payload); err != nil {
+		return githubapp.ValidationError{EventType: d.EventType, DeliveryID: d.DeliveryID, Cause: err}
+	}
+	id := d.DeliveryID
+	if id == "" {
+		id = localID() // GitHub always sends one; a hand-made request may not
+	}
+	_, err := q.in.Accept(ctx, store.Delivery{
+		ID: id, Event: d.EventType, Payload: d.Payload, Key: handlers.OrderKey(d.EventType, d.Payload), ReceivedAt: time.Now(),
+	})
+	if errors.Is(err, inbox.ErrFull) || errors.Is(err, inbox.ErrClosed) {
+		return githubapp.ErrCapacityExceeded
+	}
+	return err
+}
+
+func (q *durable) Wait() { _ = q.in.Wait(context.Background()) }
+
+func (q *durable) Shutdown(ctx context.Context) error { return q.in.Shutdown(ctx) }
+
+func localID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "local-" + hex.EncodeToString(b)
+}
