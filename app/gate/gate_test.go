@@ -53,12 +53,13 @@ var everything = store.Window{From: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
 // fixture is one service with its fake GitHub, store and clock. GitHub knows
 // acme/app (default branch main) and acme/.github; no policy file exists.
 type fixture struct {
-	t   *testing.T
-	ctx context.Context
-	gh  *ghfake.Client
-	st  *memstore.Store
-	svc *gate.Service
-	now time.Time // the clock; advance it between calls
+	t    *testing.T
+	ctx  context.Context
+	gh   *ghfake.Client
+	st   *memstore.Store
+	svc  *gate.Service
+	now  time.Time     // the clock; advance it between calls
+	tick time.Duration // how far each reading of the clock moves it on (0: it stands still)
 
 	deliveries int
 }
@@ -76,8 +77,12 @@ func newFixture(t *testing.T) *fixture {
 		Store:          f.st,
 		Clients:        func(id int64) (gh.Client, error) { return f.gh, nil },
 		FingerprintKey: []byte("unit-test-fingerprint-key"),
-		Now:            func() time.Time { return f.now },
-		Secrets:        eng,
+		Now: func() time.Time {
+			t := f.now
+			f.now = f.now.Add(f.tick)
+			return t
+		},
+		Secrets: eng,
 	})
 	if err != nil {
 		t.Fatal(err)
