@@ -431,3 +431,32 @@ func TestRecheck(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyFileChangedByThePR: a PR editing a policy file gets that file validated at
+// its head (the policy in force stays the default branch's); an invalid one fails.
+func TestPolicyFileChangedByThePR(t *testing.T) {
+	tests := []struct {
+		name, content, want string
+	}{
+		{name: "valid", content: "fail_on: medium\n", want: "success"},
+		{name: "unknown key", content: "fail_on: high\noverride:\n  lable: x\n", want: "failure"},
+		{name: "loosens the org policy", content: "fail_on: critical\n", want: "failure"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.gh.SetFile(repoName, sha("y1"), ".github/escapegate.yml", tc.content)
+			p := f.open(1, "alice", "y1", envFile(".github/escapegate.yml", strings.Split(strings.TrimSpace(tc.content), "\n")...))
+			run := f.lastRun(p.HeadSHA)
+			if run.Conclusion != tc.want {
+				t.Fatalf("conclusion %s, want %s (%q)\n%s", run.Conclusion, tc.want, run.Title, run.Summary)
+			}
+			if tc.want == "failure" && run.Title != "Invalid policy file in this pull request" {
+				t.Fatalf("title %q", run.Title)
+			}
+			if n := len(f.gh.CallsTo("GetContent")); n != 3 { // org and repository policy, then the changed file at head
+				t.Fatalf("%d content reads, want 3", n)
+			}
+		})
+	}
+}
