@@ -460,3 +460,48 @@ func TestPolicyFileChangedByThePR(t *testing.T) {
 		})
 	}
 }
+
+// TestOrgSecretRulesFile: the org policy's secrets.rules_file (in <org>/.github) adds
+// rules; while GitHub cannot serve it the copy read before applies; a missing one is
+// reported and the default rules apply.
+func TestOrgSecretRulesFile(t *testing.T) {
+	const rules = "[[rules]]\nid = \"acme-internal-token\"\ndescription = \"Acme internal token\"\nregex = '''acme_tok_[a-z0-9]{24}'''\nkeywords = [\"acme_tok_\"]\n"
+	token := "ACME_TOKEN=acme_tok_" + "q7w2e9r4t6y1u8i3o5p0a2s4"
+	rulesOf := func(out gate.CheckOutcome) string {
+		var ids []string
+		for _, fd := range out.Failing {
+			ids = append(ids, fd.Rule)
+		}
+		return strings.Join(ids, ",")
+	}
+
+	f := newFixture(t)
+	f.orgPolicy("secrets:\n  rules_file: escapegate-rules.toml\n")
+	f.gh.SetFile(orgRepo, "", "escapegate-rules.toml", rules)
+	p := pr(1, "alice", "k1")
+	f.register(p, envFile("config/acme.env", token))
+	if out := f.check(p); out.Conclusion != "failure" || rulesOf(out) != "acme-internal-token" {
+		t.Fatalf("with the org rule: %s, failing %q", out.Conclusion, rulesOf(out))
+	}
+	f.gh.Hook = func(c ghfake.Call) error {
+		if c.Method == "GetContent" && c.Args[1] == "escapegate-rules.toml" {
+			return errors.New("GitHub answered 502")
+		}
+		return nil
+	}
+	p = f.push(p, "k2", envFile("config/acme.env", "# moved", token))
+	if run := f.lastRun(p.HeadSHA); run.Conclusion != "failure" || !strings.Contains(run.Summary, "acme-internal-token") {
+		t.Fatalf("with the cached org rule: %s\n%s", run.Conclusion, run.Summary)
+	}
+	if c := f.gh.CallsTo("GetContent"); c[len(c)-1].Args[1] != "escapegate-rules.toml" || c[len(c)-1].Args[3] != ghfake.ETag(rules) {
+		t.Fatalf("the rules file was not re-validated with its ETag: %v", c[len(c)-1])
+	}
+
+	f = newFixture(t)
+	f.orgPolicy("secrets:\n  rules_file: escapegate-rules.toml\n")
+	p = f.open(1, "alice", "k1", envFile("config/acme.env", token, criticalLine()))
+	run := f.lastRun(p.HeadSHA)
+	if run.Conclusion != "failure" || !strings.Contains(run.Summary, "secrets.rules_file escapegate-rules.toml") || strings.Contains(run.Summary, "acme-internal-token") {
+		t.Fatalf("with the rules file missing: %s\n%s", run.Conclusion, run.Summary)
+	}
+}
