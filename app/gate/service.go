@@ -56,9 +56,13 @@ type Options struct {
 	// PolicyTTL is how long a loaded policy is trusted before it is re-validated with a
 	// conditional request; 0 re-validates on every event.
 	PolicyTTL time.Duration
+	// Secrets is the engine of the default secret rules (secrets.New with no extra
+	// rules), for a caller that compiled it already; nil compiles it.
+	Secrets *secrets.Engine
 }
 
-// New builds the service and compiles the default secret rules once.
+// New builds the service and compiles the default secret rules once (unless
+// Options.Secrets holds them).
 func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Clients == nil {
 		return nil, fmt.Errorf("gate: store and GitHub client factory are required")
@@ -69,9 +73,12 @@ func New(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	eng, err := secrets.New(secrets.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("compiling secret rules: %w", err)
+	eng := o.Secrets
+	if eng == nil {
+		var err error
+		if eng, err = secrets.New(secrets.Options{}); err != nil {
+			return nil, fmt.Errorf("compiling secret rules: %w", err)
+		}
 	}
 	return &Service{
 		store:     o.Store,
