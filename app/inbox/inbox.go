@@ -119,6 +119,9 @@ type Inbox struct {
 type entry struct {
 	d       store.Delivery
 	running bool
+	// resumed: loaded at start, so an earlier process may have been handling it when it
+	// stopped; its next attempt counts as a retry (see app/delivery).
+	resumed bool
 }
 
 // New returns an inbox that is not yet running.
@@ -142,7 +145,7 @@ func (b *Inbox) Start(ctx context.Context) error {
 	}
 	b.started = true
 	for _, d := range left {
-		b.pending = append(b.pending, &entry{d: d})
+		b.pending = append(b.pending, &entry{d: d, resumed: true})
 		b.bytes += int64(len(d.Payload))
 	}
 	b.mu.Unlock()
@@ -219,6 +222,27 @@ func (b *Inbox) Requeue(ctx context.Context, id string) error {
 	b.mu.Unlock()
 	b.poke()
 	return nil
+}
+
+// Drop removes a delivery that is not running, pending or dead-lettered (escapegate
+// deliveries drop); its mark stays, so GitHub's copy stays ignored.
+func (b *Inbox) Drop(ctx context.Context, id string) error {
+	b.mu.Lock()
+	for i, e := range b.pending {
+		if e.d.ID != id {
+			continue
+		}
+		if e.running {
+			b.mu.Unlock()
+			return fmt.Errorf("delivery %s is running: drop it once its attempt ended", id)
+		}
+		b.pending = append(b.pending[:i], b.pending[i+1:]...)
+		b.bytes -= int64(len(e.d.Payload))
+		b.changed.Broadcast()
+		break
+	}
+	b.mu.Unlock()
+	return b.o.Store.DropDelivery(ctx, id)
 }
 
 // has reports whether id is pending in memory; b.mu is held.
@@ -331,8 +355,12 @@ func (b *Inbox) worker(ctx context.Context) {
 func (b *Inbox) run(ctx context.Context, e *entry) {
 	d := e.d
 	attempt := d.Attempts + 1
+	seen := attempt
+	if e.resumed && seen == 1 {
+		seen = 2 // the process that accepted it may have done part of the work
+	}
 	start := b.o.Now()
-	err := b.call(delivery.WithAttempt(ctx, attempt), d)
+	err := b.call(delivery.WithAttempt(ctx, seen), d)
 	now := b.o.Now()
 	log := b.o.Log.With().Str("delivery", d.ID).Str("event", d.Event).Int("attempt", attempt).Logger()
 	var recordErr error

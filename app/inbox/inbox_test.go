@@ -239,6 +239,11 @@ func TestResumesAfterRestart(t *testing.T) {
 	if r.handled["x"] != 1 || r.handled["y"] != 1 {
 		t.Fatalf("after a restart handled %v", r.handled)
 	}
+	// The earlier process may have been handling them: the handler is told it is a retry.
+	slices.Sort(r.attempts)
+	if want := []string{"x#2", "y#2"}; !slices.Equal(r.attempts, want) {
+		t.Fatalf("attempts after a restart %v, want %v", r.attempts, want)
+	}
 }
 
 func TestFullAndClosed(t *testing.T) {
@@ -289,5 +294,30 @@ func TestBackoff(t *testing.T) {
 		if got := b.backoff(tc.attempt, tc.err, time.Now()); got != tc.want {
 			t.Errorf("backoff(%d, %v) = %s, want %s", tc.attempt, tc.err, got, tc.want)
 		}
+	}
+}
+
+func TestDrop(t *testing.T) {
+	st := memstore.New()
+	first := New(Options{Store: st, Handle: newRecorder().handle})
+	for _, id := range []string{"keep", "drop"} {
+		if _, err := first.Accept(context.Background(), store.Delivery{ID: id, Event: "push", Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := first.Drop(context.Background(), "drop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Drop(context.Background(), "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("dropping an unknown delivery: %v", err)
+	}
+	r := newRecorder()
+	b := newInbox(t, st, r, nil)
+	wait(t, b)
+	if r.handled["keep"] != 1 || r.handled["drop"] != 0 {
+		t.Fatalf("handled %v", r.handled)
+	}
+	if added, _ := b.Accept(context.Background(), store.Delivery{ID: "drop", Event: "push"}); added {
+		t.Fatal("a dropped delivery came back")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -119,7 +118,9 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /api/report", s.reportAPI)
+	mux.HandleFunc("GET /api/report", loopbackOnly(s.reportAPI))
+	mux.HandleFunc("GET /api/deliveries", loopbackOnly(s.listDeliveries))
+	mux.HandleFunc("POST /api/deliveries/{id}/{action}", loopbackOnly(s.changeDelivery))
 	s.handler = s.withLogger(mux)
 	return s, nil
 }
@@ -209,6 +210,17 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["store"] = "ok"
 	}
+	if s.inbox != nil {
+		// Dead letters do not make the server unready (a restart mends nothing), but
+		// they are what an operator must look at.
+		if n, err := s.inbox.CountDeliveries(ctx); err != nil {
+			checks["deliveries"] = "unreadable: " + err.Error()
+		} else if n[store.DeliveryDead] > 0 {
+			checks["deliveries"] = fmt.Sprintf("%d dead-lettered, %d pending: run `escapegate deliveries list --state dead`", n[store.DeliveryDead], n[store.DeliveryPending])
+		} else {
+			checks["deliveries"] = fmt.Sprintf("ok (%d pending)", n[store.DeliveryPending])
+		}
+	}
 	s.mu.Lock()
 	for k, v := range s.problems {
 		checks[k] = v
@@ -221,14 +233,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
 }
 
-// reportAPI serves `escapegate report` when serve holds the bbolt file. Loopback only:
-// it is for the operator on the same host, not for the internet.
+// reportAPI serves `escapegate report` when serve holds the bbolt file (loopbackOnly:
+// it is for the operator on the same host, not for the internet).
 func (s *Server) reportAPI(w http.ResponseWriter, r *http.Request) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() || proxied(r) {
-		http.Error(w, "the report endpoint answers loopback requests only", http.StatusForbidden)
-		return
-	}
 	q := r.URL.Query()
 	rep, err := escaperate.ForRepo(r.Context(), s.store, q.Get("repo"), q.Get("window"), time.Now())
 	var body []byte

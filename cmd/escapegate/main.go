@@ -22,15 +22,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the GitHub App (webhooks, health, metrics, monthly summaries)", runServe},
-		"demo":     {"run the whole flow against an in-process fake GitHub, no credentials", runDemo},
-		"scan":     {"scan a unified diff or files for secrets and agent permissions", runScan},
-		"report":   {"print a repository's escape rate from the store", runReport},
-		"register": {"create the GitHub App from app.yml (manifest flow) and save its credentials", runRegister},
-		"validate": {"check a policy file offline", runValidate},
-		"summary":  {"render or post a monthly summary issue", runSummary},
-		"migrate":  {"bring the store's schema up to date", runMigrate},
-		"rules":    {"list the detector rules", runRules},
+		"serve":      {"run the GitHub App (webhooks, health, metrics, monthly summaries)", runServe},
+		"demo":       {"run the whole flow against an in-process fake GitHub, no credentials", runDemo},
+		"scan":       {"scan a unified diff or files for secrets and agent permissions", runScan},
+		"report":     {"print a repository's escape rate from the store", runReport},
+		"register":   {"create the GitHub App from app.yml (manifest flow) and save its credentials", runRegister},
+		"validate":   {"check a policy file offline", runValidate},
+		"summary":    {"render or post a monthly summary issue", runSummary},
+		"migrate":    {"bring the store's schema up to date", runMigrate},
+		"deliveries": {"list, retry or drop the webhook deliveries the inbox holds", runDeliveries},
+		"rules":      {"list the detector rules", runRules},
 		"version": {"print the version", func(_ context.Context, _ []string, _ io.Reader, out, _ io.Writer) int {
 			fmt.Fprintln(out, version)
 			return 0
@@ -47,7 +48,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'escapegate COMMAND -h' for a command's flags.")
 }

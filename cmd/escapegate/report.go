@@ -14,6 +14,7 @@ import (
 	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/render"
+	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -72,17 +73,30 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 
 // reportFromServer asks a running serve on its loopback report endpoint.
 func reportFromServer(ctx context.Context, cfg config.Config, repo, window, format string) ([]byte, error) {
+	return callServer(ctx, cfg, http.MethodGet, "/api/report", url.Values{"repo": {repo}, "window": {window}, "format": {format}})
+}
+
+// callServer calls a running serve's loopback API (the operator's commands use it while
+// serve holds the bbolt file).
+func callServer(ctx context.Context, cfg config.Config, method, path string, q url.Values) ([]byte, error) {
 	host := cfg.Listen
-	if strings.HasPrefix(host, ":") || strings.HasPrefix(host, "0.0.0.0:") {
-		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
+	if i := strings.LastIndex(host, ":"); i >= 0 {
+		switch h := host[:i]; h {
+		case "", "0.0.0.0", "[::]", "::":
+			host = "127.0.0.1" + host[i:]
+		}
 	}
-	u := "http://" + host + "/api/report?" + url.Values{"repo": {repo}, "window": {window}, "format": {format}}.Encode()
+	u := "http://" + host + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, err
 	}
+	req.Header.Set(server.CLIHeader, "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -92,7 +106,7 @@ func reportFromServer(ctx context.Context, cfg config.Config, repo, window, form
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
 	return body, nil
