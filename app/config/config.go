@@ -47,6 +47,9 @@ type Retry struct {
 	MaxAge      time.Duration `yaml:"max_age"`
 	BaseBackoff time.Duration `yaml:"base_backoff"`
 	MaxBackoff  time.Duration `yaml:"max_backoff"`
+	// StuckAfter bounds one attempt; on PostgreSQL a delivery that a dead replica left
+	// running is given to another replica a minute after it.
+	StuckAfter time.Duration `yaml:"stuck_after"`
 }
 
 // Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
@@ -68,7 +71,7 @@ func Default() Config {
 		Queue:       Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
-		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour},
+		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute},
 	}
 	c.GitHub.WebURL = "https://github.com"
 	c.GitHub.V3APIURL = "https://api.github.com/"
@@ -102,6 +105,7 @@ func (c *Config) keys() map[string]any {
 		"retry.max_age":               &c.Retry.MaxAge,
 		"retry.base_backoff":          &c.Retry.BaseBackoff,
 		"retry.max_backoff":           &c.Retry.MaxBackoff,
+		"retry.stuck_after":           &c.Retry.StuckAfter,
 	}
 }
 

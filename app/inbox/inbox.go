@@ -422,22 +422,28 @@ func (b *Inbox) remove(e *entry) {
 	b.mu.Unlock()
 }
 
-// backoff is BaseBackoff·2^(attempt-1), capped, with up to 50% jitter added so that
-// deliveries that failed together do not come back together; never shorter than a
-// wait GitHub asked for, unless that is longer than MaxBackoff.
+// backoff is Backoff with the inbox's settings; never shorter than a wait GitHub asked
+// for, unless that is longer than MaxBackoff.
 func (b *Inbox) backoff(attempt int, err error, now time.Time) time.Duration {
-	d := b.o.BaseBackoff
-	for i := 1; i < attempt && d < b.o.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, b.o.MaxBackoff)
-	d += time.Duration(b.o.Jitter() * float64(d) / 2)
+	d := Backoff(attempt, b.o.BaseBackoff, b.o.MaxBackoff, b.o.Jitter())
 	if b.o.RetryAfter != nil {
 		if w, ok := b.o.RetryAfter(err, now); ok && w > d {
 			d = min(w, b.o.MaxBackoff) // GitHub's primary limits reset within the hour
 		}
 	}
 	return d
+}
+
+// Backoff is the wait after a failed attempt: base·2^(attempt-1), capped at max, plus
+// jitter (in [0, 1)) times half of that, so that deliveries that failed together do
+// not come back together.
+func Backoff(attempt int, base, max time.Duration, jitter float64) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d + time.Duration(jitter*float64(d)/2)
 }
 
 // ErrPermanent marks an error that no retry can mend (a payload that does not
@@ -509,4 +515,14 @@ func (b *Inbox) Shutdown(ctx context.Context) error {
 	b.stop()
 	b.done.Wait()
 	return err
+}
+
+// List lists the deliveries in a state ("" for all), up to n, from the store.
+func (b *Inbox) List(ctx context.Context, state string, n int) ([]store.Delivery, error) {
+	return b.o.Store.ListDeliveries(ctx, state, n)
+}
+
+// Count counts the deliveries by state, from the store.
+func (b *Inbox) Count(ctx context.Context) (map[string]int, error) {
+	return b.o.Store.CountDeliveries(ctx)
 }

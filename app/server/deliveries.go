@@ -68,11 +68,6 @@ func Views(ds []store.Delivery) []DeliveryView {
 	return out
 }
 
-func (s *Server) durable() (*durable, bool) {
-	d, ok := s.intake.(*durable)
-	return d, ok
-}
-
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	if s.inbox == nil {
 		http.Error(w, "this store keeps no inbox", http.StatusNotFound)
@@ -82,7 +77,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	if n <= 0 {
 		n = 1000
 	}
-	list, err := s.inbox.ListDeliveries(r.Context(), r.URL.Query().Get("state"), n)
+	list, err := s.inbox.List(r.Context(), r.URL.Query().Get("state"), n)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -92,8 +87,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) changeDelivery(w http.ResponseWriter, r *http.Request) {
-	d, ok := s.durable()
-	if !ok {
+	if s.inbox == nil {
 		http.Error(w, "this store keeps no inbox", http.StatusNotFound)
 		return
 	}
@@ -101,9 +95,9 @@ func (s *Server) changeDelivery(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.PathValue("action") {
 	case "retry":
-		err = d.in.Requeue(r.Context(), id)
+		err = s.inbox.Requeue(r.Context(), id)
 	case "drop":
-		err = d.in.Drop(r.Context(), id)
+		err = s.inbox.Drop(r.Context(), id)
 	default:
 		http.Error(w, "want retry or drop", http.StatusNotFound)
 		return

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/palantir/go-githubapp/githubapp"
 
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/inbox"
+	"github.com/escapegate/escapegate/app/inbox/riverinbox"
 	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/store"
 )
@@ -25,21 +27,34 @@ type intake interface {
 	Shutdown(ctx context.Context) error
 }
 
-// durable is the intake on a store.Inbox: the delivery is committed before the
+// deliveryInbox is a durable inbox: app/inbox on one node, app/inbox/riverinbox on
+// PostgreSQL replicas.
+type deliveryInbox interface {
+	Accept(ctx context.Context, d store.Delivery) (bool, error)
+	Wait(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+	List(ctx context.Context, state string, n int) ([]store.Delivery, error)
+	Count(ctx context.Context) (map[string]int, error)
+	Requeue(ctx context.Context, id string) error
+	Drop(ctx context.Context, id string) error
+}
+
+// durable is the intake on a durable inbox: the delivery is committed before the
 // dispatcher answers 2xx and handled by the inbox's workers.
 type durable struct {
-	in      *inbox.Inbox
+	in      deliveryInbox
 	metrics *metrics
 }
 
-func newDurable(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
+// router returns the inbox's handler: each delivery to the handler of its event type.
+func router(hs []githubapp.EventHandler, m *metrics) inbox.Handler {
 	routes := map[string]githubapp.EventHandler{}
 	for _, h := range hs {
 		for _, ev := range h.Handles() {
 			routes[ev] = h
 		}
 	}
-	handle := func(ctx context.Context, d store.Delivery) error {
+	return func(ctx context.Context, d store.Delivery) error {
 		h, ok := routes[d.Event]
 		if !ok {
 			return nil // an event no handler takes any more (after an upgrade)
@@ -49,16 +64,36 @@ func newDurable(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metri
 		timer(err)
 		return err
 	}
+}
+
+func observe(m *metrics) func(inbox.Event) {
+	return func(e inbox.Event) { m.inbox.WithLabelValues(e.Kind).Inc() }
+}
+
+// newLocal is the single-node inbox on the store's own inbox (bolt, memstore).
+func newLocal(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
 	in := inbox.New(inbox.Options{
-		Store: st, Handle: handle, Workers: o.Workers, MaxPending: o.QueueSize, MaxBytes: o.QueueBytes,
+		Store: st, Handle: router(hs, m), Workers: o.Workers, MaxPending: o.QueueSize, MaxBytes: o.QueueBytes,
 		MaxAttempts: o.Retry.MaxAttempts, MaxAge: o.Retry.MaxAge, BaseBackoff: o.Retry.BaseBackoff, MaxBackoff: o.Retry.MaxBackoff,
-		RetryAfter: gh.RetryAfter, Now: o.Now, Log: o.Logger,
-		Observe: func(e inbox.Event) { m.inbox.WithLabelValues(e.Kind).Inc() },
+		RetryAfter: gh.RetryAfter, Now: o.Now, Log: o.Logger, Observe: observe(m),
 	})
 	if err := in.Start(context.Background()); err != nil {
 		return nil, err
 	}
-	m.watchInbox(in, st)
+	m.watchInbox(func() (int, int) { s := in.Stats(); return s.Pending, s.Running }, in.Count)
+	return &durable{in: in, metrics: m}, nil
+}
+
+// newRiver is the replicas' inbox on PostgreSQL's job queue.
+func newRiver(pool *pgxpool.Pool, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
+	in, err := riverinbox.New(riverinbox.Options{Pool: pool, Handle: router(hs, m), Workers: o.Workers, Retry: o.Retry, Log: o.Logger, Observe: observe(m)})
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	m.watchInbox(nil, in.Count)
 	return &durable{in: in, metrics: m}, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/escapegate/escapegate/app/inbox"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -63,25 +62,31 @@ func (m *metrics) startEvent(event string) func(error) {
 	}
 }
 
-// watchInbox exports the inbox's load and the store's dead letters, read at each scrape.
-func (m *metrics) watchInbox(in *inbox.Inbox, st store.Inbox) {
-	m.reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "escapegate_inbox_pending", Help: "Deliveries accepted and not yet handled (waiting, running or in backoff).",
-		}, func() float64 { return float64(in.Stats().Pending) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "escapegate_inbox_running", Help: "Deliveries being handled now.",
-		}, func() float64 { return float64(in.Stats().Running) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "escapegate_inbox_dead_letters", Help: "Deliveries that gave up after their attempts (escapegate deliveries lists them).",
-		}, func() float64 {
+// watchInbox exports the inbox's load (load may be nil: River's is in the database) and
+// its dead letters, read at each scrape.
+func (m *metrics) watchInbox(load func() (pending, running int), count func(context.Context) (map[string]int, error)) {
+	read := func(state string) func() float64 {
+		return func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			n, err := st.CountDeliveries(ctx)
+			n, err := count(ctx)
 			if err != nil {
 				return -1
 			}
-			return float64(n[store.DeliveryDead])
-		}),
+			return float64(n[state])
+		}
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "escapegate_inbox_pending", Help: "Deliveries accepted and not yet handled (waiting, running or in backoff).",
+		}, read(store.DeliveryPending)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "escapegate_inbox_dead_letters", Help: "Deliveries that gave up after their attempts (escapegate deliveries lists them).",
+		}, read(store.DeliveryDead)),
 	)
+	if load != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "escapegate_inbox_running", Help: "Deliveries being handled now by this process.",
+		}, func() float64 { _, r := load(); return float64(r) }))
+	}
 }

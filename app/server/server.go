@@ -27,6 +27,7 @@ import (
 	"github.com/escapegate/escapegate/app/summary"
 	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/postgres"
 )
 
 // HookPath is where GitHub delivers webhooks.
@@ -58,7 +59,7 @@ type Server struct {
 	clients gh.Factory
 	store   store.Store
 	intake  intake
-	inbox   store.Inbox // nil when the store has none
+	inbox   deliveryInbox // nil when the store has none
 	metrics *metrics
 	log     zerolog.Logger
 	handler http.Handler
@@ -98,12 +99,18 @@ func New(o Options) (*Server, error) {
 	s := &Server{gate: g, clients: o.Clients, store: o.Store, metrics: newMetrics(), log: o.Logger, size: o.QueueSize, problems: map[string]string{}}
 	s.summaries = &summary.Service{Store: o.Store, Clients: o.Clients, Policy: g.Policy, Problem: s.SetProblem, Log: o.Logger}
 	hs := handlers.All(handlers.Deps{Gate: g, Store: o.Store, Log: o.Logger, InstallPace: o.InstallPace, Now: o.Now})
-	if in, ok := o.Store.(store.Inbox); ok {
-		d, err := newDurable(in, hs, o, s.metrics)
+	if pg, ok := o.Store.(*postgres.Store); ok {
+		d, err := newRiver(pg.Pool(), hs, o, s.metrics)
 		if err != nil {
 			return nil, err
 		}
-		s.intake, s.inbox = d, in
+		s.intake, s.inbox = d, d.in
+	} else if in, ok := o.Store.(store.Inbox); ok {
+		d, err := newLocal(in, hs, o, s.metrics)
+		if err != nil {
+			return nil, err
+		}
+		s.intake, s.inbox = d, d.in
 	} else {
 		s.intake = newQueue(o.QueueSize, o.Workers, o.QueueBytes, s.metrics, func(ctx context.Context, d githubapp.Dispatch, err error) {
 			s.log.Error().Err(err).Str("event", d.EventType).Str("delivery", d.DeliveryID).Msg("webhook handling failed")
@@ -213,7 +220,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.inbox != nil {
 		// Dead letters do not make the server unready (a restart mends nothing), but
 		// they are what an operator must look at.
-		if n, err := s.inbox.CountDeliveries(ctx); err != nil {
+		if n, err := s.inbox.Count(ctx); err != nil {
 			checks["deliveries"] = "unreadable: " + err.Error()
 		} else if n[store.DeliveryDead] > 0 {
 			checks["deliveries"] = fmt.Sprintf("%d dead-lettered, %d pending: run `escapegate deliveries list --state dead`", n[store.DeliveryDead], n[store.DeliveryPending])

@@ -130,8 +130,17 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 	if err != nil {
 		return fmt.Errorf("postgres store: migrate: %w", err)
 	}
+	if target >= 3 {
+		if err := s.migrateRiver(ctx); err != nil {
+			return fmt.Errorf("postgres store: migrate: %w", err)
+		}
+	}
 	return nil
 }
+
+// Pool is the store's connection pool, which the job queue shares: a delivery and its
+// job are inserted in one transaction.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // notFound turns pgx's no-rows into store.ErrNotFound.
 func notFound(err error) error {

@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // migration is one schema step: its SQL, then (when set) a Go step, both in
@@ -107,8 +110,36 @@ CREATE TABLE release_comments (
 	PRIMARY KEY (repo_key, pr)
 );
 `, then: moveLegacySettings},
-	// Version 3: the durable inbox. Replicas on PostgreSQL hand deliveries to the job
-	// queue; its tables are created by its own migrations (app/inbox), so this step
-	// only moves the version.
+	// Version 3: the durable inbox. Replicas on PostgreSQL hand deliveries to River, the
+	// job queue (app/inbox/riverinbox). Its tables come from its own migrations, which
+	// cannot share one transaction (one adds an enum value that a later one uses), so
+	// Migrate runs them after this step commits (migrateRiver).
 	{sql: `SELECT 1`},
 }
+
+// migrateRiver brings River's tables up to date in the store's schema (the connection's
+// search_path), one replica at a time.
+func (s *Store) migrateRiver(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext(current_schema()))`, riverMigrationLock); err != nil {
+		return fmt.Errorf("job queue migrations: take the lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, riverMigrationLock)
+	}()
+	m, err := rivermigrate.New(riverpgxv5.New(s.pool), nil)
+	if err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	return nil
+}
+
+// riverMigrationLock keys the advisory lock of River's migrations (migrationLock + 1).
+const riverMigrationLock = migrationLock + 1
