@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/escapegate/escapegate/app/testenv"
@@ -54,9 +56,19 @@ func linesOf(text string, first int) []diff.Line {
 
 var testFP = checks.NewFingerprinter([]byte("test key"))
 
+// defaultEngine is compiled once per test binary: secrets.New costs tens of
+// milliseconds, much more under -race, and the engine is safe for concurrent use.
+var defaultEngine = sync.OnceValues(func() (*Engine, error) { return New(Options{}) })
+
+// mustEngine compiles an engine; the default one (no options) is the package's
+// shared defaultEngine.
 func mustEngine(t testing.TB, opts Options) *Engine {
 	t.Helper()
-	e, err := New(opts)
+	compile := func() (*Engine, error) { return New(opts) }
+	if reflect.ValueOf(opts).IsZero() {
+		compile = defaultEngine
+	}
+	e, err := compile()
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
