@@ -101,10 +101,19 @@ func TestGitleaksSamples(t *testing.T) {
 	for _, ri := range e.pathOnly {
 		pathOnly[e.rules[ri].id] = true
 	}
-	for _, c := range contexts {
+	sweep := sweepSamples(samples)
+	noteSample(t)
+	for ci, c := range contexts {
 		t.Run(c.name, func(t *testing.T) {
-			missed, fired := 0, 0
-			for i, s := range samples {
+			missed, fired, checked := 0, 0, 0
+			for j, i := range sweep {
+				// The default run's sample rotates over the contexts: each sample is
+				// placed in every other one.
+				if !everyNth(j+ci, 2) {
+					continue
+				}
+				s := samples[i]
+				checked++
 				path := s.Path
 				if path == "" {
 					path = "src/settings" + c.ext
@@ -154,7 +163,7 @@ func TestGitleaksSamples(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s: %d tp missed, %d fp fired of %d samples", c.name, missed, fired, len(samples))
+			t.Logf("%s: %d tp missed, %d fp fired of %d samples", c.name, missed, fired, checked)
 		})
 	}
 }
