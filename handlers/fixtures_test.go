@@ -29,6 +29,7 @@ func TestGitHubExamplePayloads(t *testing.T) {
 	for _, path := range files {
 		event := filepath.Base(filepath.Dir(path))
 		t.Run(event+"/"+filepath.Base(path), func(t *testing.T) {
+			t.Parallel() // each payload has its own escapegate, store and fake GitHub
 			raw, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)

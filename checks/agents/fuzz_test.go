@@ -54,9 +54,14 @@ func pathIndex(paths []string, p string) (uint8, bool) {
 // credential, and a file compared with itself has only existing findings.
 func FuzzEvaluate(f *testing.F) {
 	paths := fuzzPathList()
+	// Without -fuzz the seeds are the whole run: the default run's sample is every
+	// 8th seed (and both hostile ones below).
+	all, n := fuzzing(), 0
 	seed := func(p, content string) {
 		if i, ok := pathIndex(paths, p); ok {
-			f.Add(i, []byte(content))
+			if n++; all || everyNth(n-1, 8) {
+				f.Add(i, []byte(content))
+			}
 		}
 	}
 	for _, c := range freshCases() {
@@ -76,6 +81,8 @@ func FuzzEvaluate(f *testing.F) {
 		}
 		fh.Close()
 	}
+	noteSample(f)
+	all = true
 	seed(".github/workflows/a.yml", "a: &a [*a, *a]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n")
 	seed(".claude/settings.json", strings.Repeat("[", 600))
 	f.Fuzz(func(t *testing.T, sel uint8, content []byte) {
@@ -114,10 +121,13 @@ func FuzzEvaluate(f *testing.F) {
 }
 
 // Large and hostile inputs stay fast: alias bombs, deep nesting, long lines, many servers.
+// The default run's sample builds the slow ones at a sixteenth of their size.
 func TestHugeInputs(t *testing.T) {
+	size := func(full int) int { return sweepSize(full, full/16) }
+	noteSample(t)
 	var servers strings.Builder
 	servers.WriteString(`{"mcpServers": {`)
-	for i := 0; i < 5000; i++ {
+	for i := 0; i < size(5000); i++ {
 		if i > 0 {
 			servers.WriteString(",")
 		}
@@ -130,7 +140,7 @@ func TestHugeInputs(t *testing.T) {
 		bomb += n + ": &" + n + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
 		prev = n
 	}
-	py := strings.Repeat(`"""doc"""`+"\nx = 1\n", 50000) + "from langchain_community.tools import ShellTool\nt = ShellTool()\n"
+	py := strings.Repeat(`"""doc"""`+"\nx = 1\n", size(50000)) + "from langchain_community.tools import ShellTool\nt = ShellTool()\n"
 	cases := []struct {
 		name, path, content, want string
 	}{
@@ -139,9 +149,9 @@ func TestHugeInputs(t *testing.T) {
 		{"alias bomb in aider", ".aider.conf.yml", bomb, ""},
 		{"deep json", ".claude/settings.json", strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20), ruleParse},
 		{"deep toml", ".codex/config.toml", "a = " + strings.Repeat("[", 1<<16) + strings.Repeat("]", 1<<16) + "\n", ruleParse},
-		{"long line", ".claude/settings.json", `{"permissions": {"allow": ["Bash(` + strings.Repeat("a", 1<<20) + `)", "Bash"]}}`, ruleCC1},
+		{"long line", ".claude/settings.json", `{"permissions": {"allow": ["Bash(` + strings.Repeat("a", size(1<<20)) + `)", "Bash"]}}`, ruleCC1},
 		{"many docstrings", "agent/big.py", py, ruleFW1},
-		{"huge prompt", ".github/workflows/b.yml", "on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n" + strings.Repeat("          echo hi\n", 100000) + "          claude -p \"${{ github.event.issue.body }}\"\n", ruleGHA4},
+		{"huge prompt", ".github/workflows/b.yml", "on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n" + strings.Repeat("          echo hi\n", size(100000)) + "          claude -p \"${{ github.event.issue.body }}\"\n", ruleGHA4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

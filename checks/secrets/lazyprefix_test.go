@@ -67,13 +67,21 @@ func TestLazyStartSameMatches(t *testing.T) {
 		for i, s := range samples {
 			lower[i] = strings.ToLower(s.Text)
 		}
+		sweep := sweepSamples(samples)
 		for _, r := range rs {
-			errs := 0
-			for i, s := range samples {
+			errs, others := 0, 0
+			for _, i := range sweep {
+				s := samples[i]
 				// Samples without any of the rule's keywords (all its patterns need
 				// one) are matched by neither; every 64th is checked all the same.
 				if i%64 != 0 && !slices.ContainsFunc(r.keywords, func(k string) bool { return strings.Contains(lower[i], k) }) {
 					continue
+				}
+				// The default run's sample: the rule's own samples and every 16th other.
+				if s.RuleID != r.id {
+					if others++; !everyNth(others, 16) {
+						continue
+					}
 				}
 				other := samples[(i*7+1)%len(samples)].Text
 				for _, text := range []string{
@@ -95,8 +103,9 @@ func TestLazyStartSameMatches(t *testing.T) {
 	} else {
 		t.Logf("no gitleaks samples (%v): random text only", err)
 	}
+	noteSample(t)
 	for _, r := range rs {
-		for i := range 400 {
+		for i := range sweepSize(400, 40) {
 			if !sameMatches(t, r, randomLine(rng, r.keywords, 20+i%180), "random text") {
 				break
 			}

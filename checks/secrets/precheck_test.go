@@ -19,12 +19,20 @@ func TestLiteralPreCheckIsNecessary(t *testing.T) {
 	}
 	matched := 0
 	if samples, err := samplesIfPresent(t); err == nil {
-		for i, s := range samples {
+		others := make([]int, len(rs))
+		for _, i := range sweepSamples(samples) {
+			s := samples[i]
 			lower := strings.ToLower(s.Text)
-			for _, r := range rs {
+			for ri, r := range rs {
 				// The regex runs only where a keyword is (and on every 64th sample).
 				if i%64 != 0 && len(r.keywords) > 0 && !slices.ContainsFunc(r.keywords, func(k string) bool { return strings.Contains(lower, k) }) {
 					continue
+				}
+				// The default run's sample: the rule's own samples and every 16th other.
+				if s.RuleID != r.id {
+					if others[ri]++; !everyNth(others[ri], 16) {
+						continue
+					}
 				}
 				if r.re.MatchString(s.Text) {
 					matched++
@@ -38,9 +46,10 @@ func TestLiteralPreCheckIsNecessary(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(9, 2))
+	noteSample(t)
 	for _, r := range rs {
 		words := append(append([]string(nil), r.keywords...), r.lits.get()...)
-		for i := range 200 {
+		for i := range sweepSize(200, 20) {
 			check(r, randomLine(rng, words, 20+i%120), "random text")
 		}
 	}
