@@ -25,13 +25,13 @@ const perPage = 100
 // Option configures the client that New returns.
 type Option func(*RetryPolicy)
 
-// WithRetryPolicy replaces the whole rate-limit retry policy.
+// WithRetryPolicy replaces the whole retry policy.
 func WithRetryPolicy(p RetryPolicy) Option { return func(r *RetryPolicy) { *r = p } }
 
 // WithMaxRetryWait sets the longest rate-limit wait that is slept through rather than returned as an error.
 func WithMaxRetryWait(d time.Duration) Option { return func(r *RetryPolicy) { r.MaxWait = d } }
 
-// WithSleep replaces the sleep between rate-limit retries (tests use it to avoid real waiting).
+// WithSleep replaces the sleep between retries (tests use it to avoid real waiting).
 func WithSleep(sleep func(context.Context, time.Duration) error) Option {
 	return func(r *RetryPolicy) { r.Sleep = sleep }
 }
@@ -42,7 +42,7 @@ type client struct {
 
 // New returns a Client backed by go-github v62. The returned client sends its
 // requests through c's HTTP client (so its authentication is kept), wrapped in a
-// RetryTransport that waits out short rate limits.
+// RetryTransport (DefaultRetryPolicy unless an option says otherwise).
 func New(c *github.Client, opts ...Option) Client {
 	p := DefaultRetryPolicy()
 	for _, o := range opts {

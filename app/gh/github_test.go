@@ -432,8 +432,8 @@ func TestIssues(t *testing.T) {
 	if err != nil || !found || got != created {
 		t.Fatalf("FindIssueByTitle = %+v %v %v; want %+v", got, found, err, created)
 	}
-	// Search failing: the listing finds it too.
-	f.InjectFault(fakegithub.Fault{Path: "/search/", Kind: fakegithub.ServerError, Times: 1})
+	// Search failing (beyond its retries): the listing finds it too.
+	f.InjectFault(fakegithub.Fault{Path: "/search/", Kind: fakegithub.ServerError, Times: 1 + gh.DefaultRetryPolicy().MaxRetries})
 	got, found, err = c.FindIssueByTitle(ctx, acme, title)
 	if err != nil || !found || got != created {
 		t.Fatalf("with search down: %+v %v %v", got, found, err)
@@ -457,7 +457,10 @@ func TestRateLimitRetry(t *testing.T) {
 		{"secondary, short", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: 3 * time.Second}, nil, 1},
 		{"primary, long", fakegithub.Fault{Kind: fakegithub.PrimaryRateLimit, Wait: time.Hour}, new(*github.RateLimitError), 0},
 		{"secondary, long", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Minute}, new(*github.AbuseRateLimitError), 0},
-		{"secondary, too many times", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Second, Times: 10}, new(*github.AbuseRateLimitError), 3},
+		{"secondary, too many times", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Second, Times: 10}, new(*github.AbuseRateLimitError), 4},
+		{"secondary as 403, short", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimitForbidden, Wait: 2 * time.Second}, nil, 1},
+		{"secondary as 403, long", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimitForbidden, Wait: time.Minute}, new(*github.AbuseRateLimitError), 0},
+		{"502 on a POST", fakegithub.Fault{Kind: fakegithub.BadGateway}, new(*github.ErrorResponse), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
