@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/store"
@@ -46,6 +47,9 @@ type Options struct {
 	Durable bool
 	// PolicyTTL is serve's policy_ttl; 0 re-validates policy files on every event.
 	PolicyTTL time.Duration
+	// GitHub configures escapegate's GitHub clients, e.g. gh.WithSleep so that tests
+	// do not wait out the retries of the faults they inject.
+	GitHub []gh.Option
 }
 
 // NewHarness starts a fake GitHub and escapegate in front of it.
@@ -66,7 +70,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		logw = io.Discard
 	}
 	fake := fakegithub.New()
-	clients, err := server.PlainClients(fake.URL())
+	clients, err := server.PlainClients(fake.URL(), o.GitHub...)
 	if err != nil {
 		fake.Close()
 		return nil, err
