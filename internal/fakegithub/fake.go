@@ -165,6 +165,17 @@ func (f *Server) ClearFaults() {
 	f.faults = nil
 }
 
+// PendingFaults counts the injected faults' times not used up yet.
+func (f *Server) PendingFaults() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, ft := range f.faults {
+		n += ft.Times
+	}
+	return n
+}
+
 // Requests returns every request received so far, in order.
 func (f *Server) Requests() []Request {
 	f.mu.Lock()

@@ -297,6 +297,9 @@ func TestFaultKinds(t *testing.T) {
 	}
 	// ClearFaults forgets the rest.
 	f.InjectFault(fakegithub.Fault{Kind: fakegithub.ServerError, Times: 5})
+	if n := f.PendingFaults(); n != 5 {
+		t.Errorf("PendingFaults = %d, want 5", n)
+	}
 	f.ClearFaults()
 	if code, _, _ := do(t, f, "GET", "/repos/o/r", "", ""); code != 200 {
 		t.Errorf("after ClearFaults: %d", code)
