@@ -17,9 +17,9 @@ import (
 )
 
 const (
-	repoName      = "acme/app"
-	overrideLabel = "escapegate/accept-risk"
-	teamPolicy    = "override:\n  label: " + overrideLabel + "\n  approvers:\n    teams: [security]\n    permission: \"\"\n"
+	rigRepo   = "acme/app"
+	rigLabel  = "escapegate/accept-risk"
+	rigPolicy = "override:\n  label: " + rigLabel + "\n  approvers:\n    teams: [security]\n    permission: \"\"\n"
 )
 
 // rig is the gate on the fake GitHub (retries not slept) and the in-memory store, with
@@ -36,9 +36,9 @@ func newRig(t *testing.T) *rig {
 	t.Helper()
 	f := fakegithub.New()
 	t.Cleanup(f.Close)
-	f.AddRepo(repoName, "main")
+	f.AddRepo(rigRepo, "main")
 	f.AddRepo("acme/.github", "main")
-	f.SetFile("acme/.github", "", "escapegate.yml", []byte(teamPolicy))
+	f.SetFile("acme/.github", "", "escapegate.yml", []byte(rigPolicy))
 	f.AddTeamMember("acme", "security", "sec-lead", "active")
 	noSleep := gh.WithSleep(func(context.Context, time.Duration) error { return nil })
 	st := memstore.New()
@@ -54,7 +54,7 @@ func newRig(t *testing.T) *rig {
 		Number: 1, Author: "alice", HeadSHA: fmt.Sprintf("%040s", "h1"), BaseSHA: fmt.Sprintf("%040s", "b1"),
 		HeadRef: "feature/1", BaseRef: "main", Title: "change 1",
 	}
-	f.AddPull(repoName, fakegithub.Pull{
+	f.AddPull(rigRepo, fakegithub.Pull{
 		Number: 1, Title: pr.Title, Author: pr.Author, HeadSHA: pr.HeadSHA, HeadRef: pr.HeadRef, BaseSHA: pr.BaseSHA, BaseRef: "main",
 		Files: []fakegithub.PullFile{{Filename: "deploy/prod.env", Status: "added", Additions: 1, Patch: "@@ -0,0 +1 @@\n+AWS_ACCESS_KEY_ID=" + fakecreds.FakeAWSKey()}},
 	})
@@ -67,7 +67,7 @@ func attempt(n int) context.Context { return delivery.WithAttempt(context.Backgr
 // runs returns escapegate's check runs on the PR's head.
 func (r *rig) runs() []fakegithub.CheckRun {
 	var out []fakegithub.CheckRun
-	for _, cr := range r.f.CheckRuns(repoName) {
+	for _, cr := range r.f.CheckRuns(rigRepo) {
 		if cr.HeadSHA == r.pr.HeadSHA && cr.Name == gate.CheckName {
 			out = append(out, cr)
 		}
@@ -142,7 +142,7 @@ func TestRetryCompletesTheRunLeftInProgress(t *testing.T) {
 	if r.count("POST", "/check-runs") != 0 || r.count("GET", lookup) != 1 {
 		t.Errorf("retry: %d creates, %d lookups; want 0 and 1", r.count("POST", "/check-runs"), r.count("GET", lookup))
 	}
-	if sc, err := r.st.GetScan(context.Background(), repoName, r.pr.HeadSHA); err != nil || sc.CheckRunID != run.ID {
+	if sc, err := r.st.GetScan(context.Background(), rigRepo, r.pr.HeadSHA); err != nil || sc.CheckRunID != run.ID {
 		t.Errorf("scan recorded %+v, %v; want check run %d", sc, err, run.ID)
 	}
 
@@ -201,9 +201,9 @@ func TestRetriedApprovalRecordsOneException(t *testing.T) {
 	if _, err := r.g.CheckPullRequest(attempt(1), r.pr); err != nil {
 		t.Fatal(err)
 	}
-	ev := gate.LabelEvent{PR: r.pr, Label: overrideLabel, Sender: "sec-lead", SenderType: "User", DeliveryID: "d-approve"}
-	ev.PR.Labels = []string{overrideLabel}
-	r.f.AddLabel(repoName, 1, overrideLabel)
+	ev := gate.LabelEvent{PR: r.pr, Label: rigLabel, Sender: "sec-lead", SenderType: "User", DeliveryID: "d-approve"}
+	ev.PR.Labels = []string{rigLabel}
+	r.f.AddLabel(rigRepo, 1, rigLabel)
 	r.f.InjectFault(fakegithub.Fault{Method: "POST", Path: "/repos/acme/app/check-runs", Kind: fakegithub.BadGateway, Apply: true})
 	for n := 1; n <= 3; n++ {
 		out, err := r.g.Labeled(attempt(n), ev)
@@ -211,7 +211,7 @@ func TestRetriedApprovalRecordsOneException(t *testing.T) {
 			t.Fatalf("attempt %d: %+v %v", n, out, err)
 		}
 	}
-	excs, err := r.st.ListExceptions(context.Background(), repoName, 1, store.Window{To: time.Now().Add(time.Hour)})
+	excs, err := r.st.ListExceptions(context.Background(), rigRepo, 1, store.Window{To: time.Now().Add(time.Hour)})
 	if err != nil || len(excs) != 1 {
 		t.Fatalf("exceptions %+v, %v; want one", excs, err)
 	}
@@ -228,14 +228,14 @@ func TestRetriedRefusalAnswersOnce(t *testing.T) {
 	for _, applied := range []bool{true, false} {
 		t.Run(fmt.Sprintf("answer posted=%v", applied), func(t *testing.T) {
 			r := newRig(t)
-			r.f.AddLabel(repoName, 1, overrideLabel)
-			ev := gate.LabelEvent{PR: r.pr, Label: overrideLabel, Sender: "mallory", SenderType: "User", DeliveryID: "d-refuse"}
+			r.f.AddLabel(rigRepo, 1, rigLabel)
+			ev := gate.LabelEvent{PR: r.pr, Label: rigLabel, Sender: "mallory", SenderType: "User", DeliveryID: "d-refuse"}
 			r.f.InjectFault(fakegithub.Fault{Method: "POST", Path: "/repos/acme/app/issues/1/comments", Kind: fakegithub.ServerError, Apply: applied})
 			if _, err := r.g.Labeled(attempt(1), ev); err == nil {
 				t.Fatal("the first attempt did not fail")
 			}
 			// Someone copies the marker into a comment of their own.
-			r.f.AddComment(repoName, 1, "mallory", "<!-- escapegate:refused-override d-refuse -->")
+			r.f.AddComment(rigRepo, 1, "mallory", "<!-- escapegate:refused-override d-refuse -->")
 			for n := 2; n <= 3; n++ {
 				out, err := r.g.Labeled(attempt(n), ev)
 				if err != nil || !out.Refused {
@@ -243,18 +243,18 @@ func TestRetriedRefusalAnswersOnce(t *testing.T) {
 				}
 			}
 			var answers int
-			for _, cm := range r.f.Comments(repoName, 1) {
+			for _, cm := range r.f.Comments(rigRepo, 1) {
 				if cm.Author == "escapegate[bot]" {
 					answers++
 				}
 			}
 			if answers != 1 {
-				t.Errorf("%d answers from escapegate, want 1: %+v", answers, r.f.Comments(repoName, 1))
+				t.Errorf("%d answers from escapegate, want 1: %+v", answers, r.f.Comments(rigRepo, 1))
 			}
-			if ls := r.f.Labels(repoName, 1); len(ls) != 0 {
+			if ls := r.f.Labels(rigRepo, 1); len(ls) != 0 {
 				t.Errorf("labels %v, want none", ls)
 			}
-			refused, err := r.st.ListRefused(context.Background(), repoName, store.Window{To: time.Now().Add(time.Hour)})
+			refused, err := r.st.ListRefused(context.Background(), rigRepo, store.Window{To: time.Now().Add(time.Hour)})
 			if err != nil || len(refused) != 1 {
 				t.Errorf("refused records %+v, %v; want one", refused, err)
 			}
@@ -273,7 +273,7 @@ func TestRetriedMergeRecordsEscapesOnce(t *testing.T) {
 		if _, err := r.g.Merged(attempt(n), r.pr); err != nil {
 			t.Fatalf("attempt %d: %v", n, err)
 		}
-		esc, err := r.st.ListEscapes(context.Background(), repoName, store.Window{To: time.Now().Add(time.Hour)})
+		esc, err := r.st.ListEscapes(context.Background(), rigRepo, store.Window{To: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
