@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakecreds"
@@ -21,6 +23,27 @@ type env struct {
 	ctx  context.Context
 	repo events.Repo
 	inst int64
+	// waits are the retry waits escapegate's GitHub clients asked for (not slept).
+	waits *waitLog
+}
+
+// waitLog records the waits of the retry transport instead of sleeping them.
+type waitLog struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (w *waitLog) sleep(_ context.Context, d time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.d = append(w.d, d)
+	return nil
+}
+
+func (w *waitLog) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.d...)
 }
 
 func newEnv(t *testing.T) *env {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
@@ -37,12 +38,17 @@ func newEnvOpts(t *testing.T, o demo.Options) (*env, string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	o.Dir = dir
+	waits := &waitLog{}
+	if o.GitHub == nil {
+		// GitHub's faults are retried without sleeping; the waits asked for are kept.
+		o.GitHub = []gh.Option{gh.WithSleep(waits.sleep)}
+	}
 	h, err := demo.NewHarness(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	e := &env{t: t, h: h, ctx: ctx, repo: events.Repo{ID: 42, FullName: "acme/app", DefaultBranch: "main"}, inst: 9}
+	e := &env{t: t, h: h, ctx: ctx, repo: events.Repo{ID: 42, FullName: "acme/app", DefaultBranch: "main"}, inst: 9, waits: waits}
 	t.Cleanup(e.checkAPI)
 	h.GitHub.AddRepo("acme/app", "main")
 	h.GitHub.AddRepo("acme/.github", "main")

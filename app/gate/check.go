@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/app/render"
@@ -57,14 +58,33 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 	if _, err := s.ensureRepo(ctx, pr.Installation, pr.Repo, pr.RepoID, pr.DefaultBranch); err != nil {
 		return CheckOutcome{}, err
 	}
-	title, summary := render.InProgress()
-	id, err := c.CreateCheckRun(ctx, pr.Repo, gh.CheckRun{
-		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "in_progress", StartedAt: s.now(),
-		ExternalID: fmt.Sprintf("%s#%d", pr.Repo, pr.Number), DetailsURL: s.detail,
-		Title: title, Summary: summary,
-	})
-	if err != nil {
-		return CheckOutcome{}, fmt.Errorf("creating check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	// A retry first looks for the run an earlier attempt created: one left in progress is
+	// completed, a completed one is brought up to date at the end (see publish).
+	var id int64
+	var prior *gh.FoundCheckRun
+	if delivery.Retrying(ctx) {
+		run, found, err := s.findRun(ctx, c, pr)
+		if err != nil {
+			return CheckOutcome{}, err
+		}
+		switch {
+		case found && run.Status != "completed":
+			s.logger(ctx).Info().Int64("check_run", run.ID).Msg("completing the check run an earlier attempt left in progress")
+			id = run.ID
+		case found:
+			prior = &run
+		}
+	}
+	if id == 0 && prior == nil {
+		if id, err = s.startRun(ctx, c, pr); err != nil {
+			return CheckOutcome{}, fmt.Errorf("creating check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+		}
+	}
+	finish := func(r render.Result) (int64, error) {
+		if prior != nil {
+			return s.publish(ctx, c, pr, *prior, r)
+		}
+		return id, s.complete(ctx, c, pr, id, r)
 	}
 	evaluate := s.evaluate
 	if pr.atHead {
@@ -73,14 +93,16 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 	out, err := evaluate(ctx, c, pr)
 	if err != nil {
 		// Fail closed: the check must not stay in progress or pass when the scan could not run.
-		s.complete(ctx, c, pr, id, render.Result{
+		if posted, cerr := finish(render.Result{
 			Conclusion: "failure",
 			Title:      "escapegate could not scan this pull request",
 			Summary:    "The scan did not finish: " + err.Error() + "\n\nRe-run this check once GitHub is reachable again.",
-		})
+		}); cerr == nil {
+			id = posted
+		}
 		return CheckOutcome{CheckRunID: id, Conclusion: "failure"}, err
 	}
-	if err := s.complete(ctx, c, pr, id, out.result); err != nil {
+	if id, err = finish(out.result); err != nil {
 		return CheckOutcome{}, err
 	}
 	if err := s.recordScan(ctx, pr, id, out); err != nil {
@@ -204,21 +226,110 @@ func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list fu
 }
 
 // republish posts an evaluation as a new completed check run (after an exception was
-// recorded or revoked): one API call, and the newest run is the one branch protection reads.
+// recorded or revoked): one API call, and the newest run is the one branch protection
+// reads. A retry first looks at the newest run, which an earlier attempt may have posted.
 func (s *Service) republish(ctx context.Context, c gh.Client, pr PR, ev evaluation) error {
 	ev.conclude()
-	now := s.now()
-	r := ev.result
-	id, err := c.CreateCheckRun(ctx, pr.Repo, gh.CheckRun{
-		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: r.Conclusion,
-		StartedAt: now, CompletedAt: now, DetailsURL: s.detail,
-		ExternalID: fmt.Sprintf("%s#%d", pr.Repo, pr.Number),
-		Title:      r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations,
-	})
+	var id int64
+	var err error
+	if delivery.Retrying(ctx) {
+		run, found, ferr := s.findRun(ctx, c, pr)
+		if ferr != nil {
+			return ferr
+		}
+		if found {
+			id, err = s.publish(ctx, c, pr, run, ev.result)
+		} else {
+			id, err = s.createCompleted(ctx, c, pr, ev.result)
+		}
+	} else {
+		id, err = s.createCompleted(ctx, c, pr, ev.result)
+	}
 	if err != nil {
 		return fmt.Errorf("posting check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
 	}
 	return s.recordScan(ctx, pr, id, ev)
+}
+
+// externalID is the external id of a PR's check runs.
+func externalID(pr PR) string { return fmt.Sprintf("%s#%d", pr.Repo, pr.Number) }
+
+// findRun finds escapegate's newest check run for the PR on its head.
+func (s *Service) findRun(ctx context.Context, c gh.Client, pr PR) (gh.FoundCheckRun, bool, error) {
+	run, found, err := c.FindCheckRun(ctx, pr.Repo, pr.HeadSHA, CheckName, externalID(pr))
+	if err != nil {
+		return run, false, fmt.Errorf("looking for the check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	}
+	return run, found, nil
+}
+
+// startRun creates the PR head's check run in progress. When GitHub answered 5xx (or
+// not at all) it may have created it all the same: a run in progress found then is taken
+// for it, and only when there is none is the run created again, once.
+func (s *Service) startRun(ctx context.Context, c gh.Client, pr PR) (int64, error) {
+	title, summary := render.InProgress()
+	run := gh.CheckRun{
+		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "in_progress", StartedAt: s.now(),
+		ExternalID: externalID(pr), DetailsURL: s.detail,
+		Title: title, Summary: summary,
+	}
+	id, err := c.CreateCheckRun(ctx, pr.Repo, run)
+	if err == nil || !gh.MayHaveApplied(err) {
+		return id, err
+	}
+	found, ok, ferr := s.findRun(ctx, c, pr)
+	if ferr != nil {
+		return 0, errors.Join(err, ferr)
+	}
+	if ok && found.Status != "completed" {
+		return found.ID, nil
+	}
+	s.logger(ctx).Info().Err(err).Msg("check run not created; creating it again")
+	return c.CreateCheckRun(ctx, pr.Repo, run)
+}
+
+// createCompleted posts r as a new completed check run on the PR's head. When GitHub
+// answered 5xx (or not at all), the newest run is looked at first: if it already says r,
+// it is the one just posted.
+func (s *Service) createCompleted(ctx context.Context, c gh.Client, pr PR, r render.Result) (int64, error) {
+	now := s.now()
+	run := gh.CheckRun{
+		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: r.Conclusion,
+		StartedAt: now, CompletedAt: now, DetailsURL: s.detail, ExternalID: externalID(pr),
+		Title: r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations,
+	}
+	id, err := c.CreateCheckRun(ctx, pr.Repo, run)
+	if err == nil || !gh.MayHaveApplied(err) {
+		return id, err
+	}
+	found, ok, ferr := s.findRun(ctx, c, pr)
+	if ferr != nil {
+		return 0, errors.Join(err, ferr)
+	}
+	if ok && shows(found, r) {
+		return found.ID, nil
+	}
+	s.logger(ctx).Info().Err(err).Msg("check run not posted; posting it again")
+	return c.CreateCheckRun(ctx, pr.Repo, run)
+}
+
+// publish brings run, which an earlier attempt may have left, to say r without doubling
+// anything: nothing is sent when it already says r; a run still in progress, or one
+// without annotations, is updated (GitHub appends annotations, so none are repeated);
+// otherwise r is posted as a new run, which supersedes it.
+func (s *Service) publish(ctx context.Context, c gh.Client, pr PR, run gh.FoundCheckRun, r render.Result) (int64, error) {
+	switch {
+	case run.Status == "completed" && shows(run, r):
+		return run.ID, nil
+	case run.Status != "completed" || run.Annotations == 0:
+		return run.ID, s.complete(ctx, c, pr, run.ID, r)
+	}
+	return s.createCompleted(ctx, c, pr, r)
+}
+
+// shows reports whether a check run already says r.
+func shows(run gh.FoundCheckRun, r render.Result) bool {
+	return run.Conclusion == r.Conclusion && run.Title == r.Title && run.Annotations == len(r.Annotations)
 }
 
 func (s *Service) complete(ctx context.Context, c gh.Client, pr PR, id int64, r render.Result) error {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/app/render"
@@ -168,20 +169,21 @@ func (s *Service) refuse(ctx context.Context, c gh.Client, ev LabelEvent, p poli
 		return OverrideOutcome{}, fmt.Errorf("recording refused override: %w", err)
 	}
 	out := OverrideOutcome{Refused: true, Why: why}
-	// A delivery seen before is GitHub redelivering one whose handling failed part way
-	// (handlers forget failed deliveries), so finish it: removing a label that is gone is
-	// a no-op, and the comment carries the delivery id so that it is posted once.
+	// A delivery seen before (recorded already, or a retry of the inbox) is one whose
+	// handling failed part way, so finish it: removing a label that is gone is a no-op, and
+	// the comment carries the delivery id so that it is posted once. Only escapegate's own
+	// comments count: anyone else's copy of the marker does not silence the answer.
 	if err := c.RemoveLabel(ctx, ev.PR.Repo, ev.PR.Number, ev.Label); err != nil {
 		return out, fmt.Errorf("removing refused label: %w", err)
 	}
 	marker := fmt.Sprintf("<!-- escapegate:refused-override %s -->", ev.DeliveryID)
-	if !first {
+	if !first || delivery.Retrying(ctx) {
 		comments, err := c.ListComments(ctx, ev.PR.Repo, ev.PR.Number)
 		if err != nil {
 			return out, fmt.Errorf("listing comments of %s#%d: %w", ev.PR.Repo, ev.PR.Number, err)
 		}
 		for _, cm := range comments {
-			if strings.Contains(cm.Body, marker) {
+			if cm.Mine && strings.Contains(cm.Body, marker) {
 				return out, nil
 			}
 		}

@@ -99,6 +99,19 @@ type Comment struct {
 	ID     int64
 	Body   string
 	Author string
+	// Mine says escapegate wrote it: its author is a GitHub App's bot account and, when
+	// GitHub names the app that wrote it and the client knows its own (WithAppID), that
+	// app is this one. Only such comments are ever taken for escapegate's own.
+	Mine bool
+}
+
+// FoundCheckRun is what FindCheckRun reports of a check run already on a commit.
+type FoundCheckRun struct {
+	ID          int64
+	Status      string // queued, in_progress, completed
+	Conclusion  string
+	Title       string
+	Annotations int // how many annotations it holds
 }
 
 // Issue is what the monthly summary needs of an issue.
@@ -121,6 +134,10 @@ type Client interface {
 
 	CreateCheckRun(ctx context.Context, r Repo, c CheckRun) (id int64, err error)
 	UpdateCheckRun(ctx context.Context, r Repo, id int64, c CheckRun) error
+	// FindCheckRun finds this app's newest check run called name with externalID on
+	// headSHA (every run of that name on the commit, every page), so that a retried write
+	// updates the run an earlier attempt created instead of adding one.
+	FindCheckRun(ctx context.Context, r Repo, headSHA, name, externalID string) (run FoundCheckRun, found bool, err error)
 
 	// GetContent fetches a file at ref; a non-empty etag makes it conditional.
 	// A missing file yields ErrNotFound.
@@ -131,6 +148,7 @@ type Client interface {
 	// Permission returns admin, maintain, write, triage, read or none.
 	Permission(ctx context.Context, r Repo, user string) (string, error)
 
+	// RemoveLabel removes a label; a label that is not there (404) is no error.
 	RemoveLabel(ctx context.Context, r Repo, number int, label string) error
 	CreateComment(ctx context.Context, r Repo, number int, body string) (int64, error)
 	ListComments(ctx context.Context, r Repo, number int) ([]Comment, error)

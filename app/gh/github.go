@@ -23,36 +23,65 @@ const MaxOutputChars = 65535
 const perPage = 100
 
 // Option configures the client that New returns.
-type Option func(*RetryPolicy)
+type Option func(*settings)
 
-// WithRetryPolicy replaces the whole rate-limit retry policy.
-func WithRetryPolicy(p RetryPolicy) Option { return func(r *RetryPolicy) { *r = p } }
-
-// WithMaxRetryWait sets the longest rate-limit wait that is slept through rather than returned as an error.
-func WithMaxRetryWait(d time.Duration) Option { return func(r *RetryPolicy) { r.MaxWait = d } }
-
-// WithSleep replaces the sleep between rate-limit retries (tests use it to avoid real waiting).
-func WithSleep(sleep func(context.Context, time.Duration) error) Option {
-	return func(r *RetryPolicy) { r.Sleep = sleep }
+type settings struct {
+	retry RetryPolicy
+	appID int64
 }
 
+// WithRetryPolicy replaces the whole retry policy.
+func WithRetryPolicy(p RetryPolicy) Option { return func(s *settings) { s.retry = p } }
+
+// WithMaxRetryWait sets the longest rate-limit wait that is slept through rather than returned as an error.
+func WithMaxRetryWait(d time.Duration) Option { return func(s *settings) { s.retry.MaxWait = d } }
+
+// WithSleep replaces the sleep between retries (tests use it to avoid real waiting).
+func WithSleep(sleep func(context.Context, time.Duration) error) Option {
+	return func(s *settings) { s.retry.Sleep = sleep }
+}
+
+// WithAppID tells the client the id of the GitHub App it acts for, so that it finds that
+// app's own check runs and comments only (0: any app's runs, any bot's comments).
+func WithAppID(id int64) Option { return func(s *settings) { s.appID = id } }
+
 type client struct {
-	gh *github.Client
+	gh    *github.Client
+	appID int64
 }
 
 // New returns a Client backed by go-github v62. The returned client sends its
 // requests through c's HTTP client (so its authentication is kept), wrapped in a
-// RetryTransport that waits out short rate limits.
+// RetryTransport (DefaultRetryPolicy unless an option says otherwise).
 func New(c *github.Client, opts ...Option) Client {
-	p := DefaultRetryPolicy()
+	st := settings{retry: DefaultRetryPolicy()}
 	for _, o := range opts {
-		o(&p)
+		o(&st)
 	}
 	hc := c.Client() // a copy: c itself is left unchanged
-	hc.Transport = NewRetryTransport(hc.Transport, p)
+	hc.Transport = NewRetryTransport(hc.Transport, st.retry)
 	g := github.NewClient(hc)
 	g.BaseURL, g.UploadURL, g.UserAgent = c.BaseURL, c.UploadURL, c.UserAgent
-	return &client{gh: g}
+	return &client{gh: g, appID: st.appID}
+}
+
+// MayHaveApplied reports whether a write that failed may still have been carried out by
+// GitHub: it answered 5xx, or gave no answer at all (the connection failed or timed out
+// after the request may have been sent, or the answer could not be read). A rate limit
+// or another 4xx answer means GitHub refused it.
+func MayHaveApplied(err error) bool {
+	if err == nil {
+		return false
+	}
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	if errors.As(err, &rl) || errors.As(err, &ab) {
+		return false
+	}
+	if s := statusOf(err); s != 0 {
+		return s >= 500
+	}
+	return !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrTooManyFiles)
 }
 
 // wrap gives an error its context and maps GitHub's answers onto this package's errors.
@@ -365,6 +394,40 @@ func (c *client) appendAnnotations(ctx context.Context, r Repo, id int64, cr Che
 	return nil
 }
 
+func (c *client) FindCheckRun(ctx context.Context, r Repo, headSHA, name, externalID string) (FoundCheckRun, bool, error) {
+	op := fmt.Sprintf("find check run %s on %s", name, headSHA)
+	// filter=all, not latest: latest is the newest run of the name on the commit, which is
+	// another PR's when two PRs share a head, and this PR's run would then go unfound.
+	opts := &github.ListCheckRunsOptions{CheckName: github.String(name), Filter: github.String("all"), ListOptions: github.ListOptions{PerPage: perPage}}
+	if c.appID != 0 {
+		opts.AppID = github.Int64(c.appID)
+	}
+	var best FoundCheckRun
+	found := false
+	for {
+		res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, headSHA, opts)
+		if err != nil {
+			return FoundCheckRun{}, false, wrap(err, op, r)
+		}
+		for _, cr := range res.CheckRuns {
+			if cr.GetName() != name || cr.GetExternalID() != externalID || (c.appID != 0 && cr.GetApp().GetID() != 0 && cr.GetApp().GetID() != c.appID) {
+				continue
+			}
+			if !found || cr.GetID() > best.ID {
+				best = FoundCheckRun{
+					ID: cr.GetID(), Status: cr.GetStatus(), Conclusion: cr.GetConclusion(),
+					Title: cr.GetOutput().GetTitle(), Annotations: cr.GetOutput().GetAnnotationsCount(),
+				}
+				found = true
+			}
+		}
+		if resp.NextPage == 0 || len(res.CheckRuns) == 0 {
+			return best, found, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
 // escapePath escapes each segment of a repository file path, keeping its slashes.
 func escapePath(p string) string {
 	segs := strings.Split(strings.Trim(p, "/"), "/")
@@ -474,21 +537,52 @@ func (c *client) CreateComment(ctx context.Context, r Repo, number int, body str
 	return cm.GetID(), nil
 }
 
+// issueComment is an issue comment as GitHub lists it, with performed_via_github_app,
+// which go-github v62 does not decode.
+type issueComment struct {
+	ID   int64  `json:"id"`
+	Body string `json:"body"`
+	User struct {
+		Login string `json:"login"`
+		Type  string `json:"type"`
+	} `json:"user"`
+	App *struct {
+		ID int64 `json:"id"`
+	} `json:"performed_via_github_app"`
+}
+
+// mine reports whether this client's app wrote cm (see Comment.Mine).
+func (c *client) mine(cm issueComment) bool {
+	if cm.User.Type != "Bot" {
+		return false
+	}
+	return c.appID == 0 || cm.App == nil || cm.App.ID == 0 || cm.App.ID == c.appID
+}
+
 func (c *client) ListComments(ctx context.Context, r Repo, number int) ([]Comment, error) {
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+	op := fmt.Sprintf("list comments of #%d", number)
 	var out []Comment
-	for {
-		cs, resp, err := c.gh.Issues.ListComments(ctx, r.Owner, r.Name, number, opts)
+	for page := 1; ; {
+		u := fmt.Sprintf("repos/%s/%s/issues/%d/comments?per_page=%d", url.PathEscape(r.Owner), url.PathEscape(r.Name), number, perPage)
+		if page > 1 {
+			u += fmt.Sprintf("&page=%d", page)
+		}
+		req, err := c.gh.NewRequest(http.MethodGet, u, nil)
 		if err != nil {
-			return nil, wrap(err, fmt.Sprintf("list comments of #%d", number), r)
+			return nil, wrap(err, op, r)
+		}
+		var cs []issueComment
+		resp, err := c.gh.Do(ctx, req, &cs)
+		if err != nil {
+			return nil, wrap(err, op, r)
 		}
 		for _, cm := range cs {
-			out = append(out, Comment{ID: cm.GetID(), Body: cm.GetBody(), Author: cm.GetUser().GetLogin()})
+			out = append(out, Comment{ID: cm.ID, Body: cm.Body, Author: cm.User.Login, Mine: c.mine(cm)})
 		}
-		if resp.NextPage == 0 {
+		if resp.NextPage == 0 || len(cs) == 0 {
 			return out, nil
 		}
-		opts.Page = resp.NextPage
+		page = resp.NextPage
 	}
 }
 

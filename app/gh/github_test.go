@@ -412,6 +412,138 @@ func TestComments(t *testing.T) {
 	if all[0].Body != "c0" || all[0].Author != "alice" {
 		t.Errorf("first comment = %+v", all[0])
 	}
+	if !last.Mine || all[0].Mine {
+		t.Errorf("Mine: escapegate's own %v, alice's %v", last.Mine, all[0].Mine)
+	}
+}
+
+// TestCommentsMine: only this app's bot writes escapegate's comments; another app's bot
+// does not when the client knows its app id, and a user never does.
+func TestCommentsMine(t *testing.T) {
+	f := fakegithub.New()
+	t.Cleanup(f.Close)
+	f.AddRepo(repoName, "trunk")
+	n := f.AddPull(repoName, fakegithub.Pull{Title: "t", HeadSHA: "h"})
+	f.AddComment(repoName, n, "escapegate[bot]", "own")
+	f.AddComment(repoName, n, "other-app[bot]", "another app's")
+	f.AddComment(repoName, n, "mallory", "a user's")
+	for _, tt := range []struct {
+		name string
+		opts []gh.Option
+		mine []bool
+	}{
+		{"app id known", []gh.Option{gh.WithAppID(1)}, []bool{true, false, false}},
+		{"app id unknown: any bot", nil, []bool{true, true, false}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cs, err := gh.New(f.GitHubClient(), tt.opts...).ListComments(context.Background(), acme, n)
+			if err != nil || len(cs) != 3 {
+				t.Fatalf("ListComments = %+v, %v", cs, err)
+			}
+			for i, cm := range cs {
+				if cm.Mine != tt.mine[i] {
+					t.Errorf("%s's comment: Mine = %v, want %v", cm.Author, cm.Mine, tt.mine[i])
+				}
+			}
+		})
+	}
+}
+
+// TestFindCheckRun: the newest run of the name with the external id on the head, across
+// pages; other names, external ids, heads and apps' runs are not it.
+func TestFindCheckRun(t *testing.T) {
+	f := fakegithub.New()
+	t.Cleanup(f.Close)
+	f.AddRepo(repoName, "trunk")
+	t.Cleanup(func() { validateTranscript(t, f) })
+	ctx := context.Background()
+	c := gh.New(f.GitHubClient(), gh.WithAppID(1))
+	if _, found, err := c.FindCheckRun(ctx, acme, "abc", "escapegate", "acme/web#1"); err != nil || found {
+		t.Fatalf("no run yet: found=%v err=%v", found, err)
+	}
+	create := func(name, sha, ext, status, conclusion string, anns int) int64 {
+		t.Helper()
+		cr := gh.CheckRun{Name: name, HeadSHA: sha, ExternalID: ext, Status: status, Conclusion: conclusion, Title: "t " + status, Summary: "s"}
+		for i := 0; i < anns; i++ {
+			cr.Annotations = append(cr.Annotations, gh.Annotation{Path: "a", StartLine: i + 1, EndLine: i + 1, Level: "failure", Message: "m"})
+		}
+		id, err := c.CreateCheckRun(ctx, acme, cr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	create("escapegate", "abc", "acme/web#1", "completed", "failure", 3)
+	want := create("escapegate", "abc", "acme/web#1", "in_progress", "", 0)
+	create("escapegate", "abc", "acme/web#2", "completed", "success", 0) // another PR on the same head, newer
+	create("other", "abc", "acme/web#1", "completed", "success", 0)
+	create("escapegate", "def", "acme/web#1", "completed", "success", 0)
+	run, found, err := c.FindCheckRun(ctx, acme, "abc", "escapegate", "acme/web#1")
+	if err != nil || !found {
+		t.Fatalf("FindCheckRun: found=%v err=%v", found, err)
+	}
+	if run.ID != want || run.Status != "in_progress" || run.Title != "t in_progress" || run.Annotations != 0 {
+		t.Errorf("found %+v, want run %d in progress", run, want)
+	}
+	var asked bool
+	for _, r := range f.Requests() {
+		if strings.HasPrefix(r.Path, "/api/v3/repos/acme/web/commits/abc/check-runs?") &&
+			strings.Contains(r.Path, "check_name=escapegate") && strings.Contains(r.Path, "filter=all") && strings.Contains(r.Path, "app_id=1") {
+			asked = true
+		}
+	}
+	if !asked {
+		t.Errorf("no GET .../commits/abc/check-runs?check_name=escapegate&filter=all&app_id=1 in %v", f.Requests())
+	}
+	// Another app's runs are not this client's.
+	if _, found, err := gh.New(f.GitHubClient(), gh.WithAppID(99)).FindCheckRun(ctx, acme, "abc", "escapegate", "acme/web#1"); err != nil || found {
+		t.Errorf("another app found escapegate's run: found=%v err=%v", found, err)
+	}
+	// A completed run reports its conclusion and annotations.
+	done := create("escapegate", "abc", "acme/web#1", "completed", "failure", 60)
+	run, found, err = c.FindCheckRun(ctx, acme, "abc", "escapegate", "acme/web#1")
+	if err != nil || !found || run.ID != done || run.Conclusion != "failure" || run.Annotations != 60 {
+		t.Errorf("found %+v %v %v, want run %d with 60 annotations", run, found, err, done)
+	}
+	// GitHub failing for a moment is retried.
+	f.InjectFault(fakegithub.Fault{Path: "/repos/acme/web/commits/", Kind: fakegithub.BadGateway})
+	if _, found, err := c.FindCheckRun(ctx, acme, "abc", "escapegate", "acme/web#1"); err != nil || !found {
+		t.Errorf("after one 502: found=%v err=%v", found, err)
+	}
+}
+
+// TestMayHaveApplied: which failed writes GitHub may still have carried out.
+func TestMayHaveApplied(t *testing.T) {
+	f := fakegithub.New()
+	t.Cleanup(f.Close)
+	f.AddRepo(repoName, "trunk")
+	n := f.AddPull(repoName, fakegithub.Pull{Title: "t", HeadSHA: "h"})
+	p := gh.DefaultRetryPolicy()
+	p.MaxRetries, p.Sleep = 0, func(context.Context, time.Duration) error { return nil }
+	c := gh.New(f.GitHubClient(), gh.WithRetryPolicy(p))
+	for _, tt := range []struct {
+		kind fakegithub.FaultKind
+		want bool
+	}{
+		{fakegithub.ServerError, true},
+		{fakegithub.BadGateway, true},
+		{fakegithub.Disconnect, true},
+		{fakegithub.SecondaryRateLimit, false},
+		{fakegithub.SecondaryRateLimitForbidden, false},
+		{fakegithub.PrimaryRateLimit, false},
+	} {
+		f.InjectFault(fakegithub.Fault{Method: "POST", Kind: tt.kind, Wait: time.Second})
+		_, err := c.CreateComment(context.Background(), acme, n, "x")
+		if err == nil || gh.MayHaveApplied(err) != tt.want {
+			t.Errorf("fault %d: err %v, MayHaveApplied %v, want %v", tt.kind, err, gh.MayHaveApplied(err), tt.want)
+		}
+	}
+	if _, err := c.CreateComment(context.Background(), acme, 999, "x"); gh.MayHaveApplied(err) {
+		t.Errorf("a 404 may have applied: %v", err)
+	}
+	if gh.MayHaveApplied(nil) {
+		t.Error("nil may have applied")
+	}
 }
 
 func TestIssues(t *testing.T) {
@@ -432,8 +564,8 @@ func TestIssues(t *testing.T) {
 	if err != nil || !found || got != created {
 		t.Fatalf("FindIssueByTitle = %+v %v %v; want %+v", got, found, err, created)
 	}
-	// Search failing: the listing finds it too.
-	f.InjectFault(fakegithub.Fault{Path: "/search/", Kind: fakegithub.ServerError, Times: 1})
+	// Search failing (beyond its retries): the listing finds it too.
+	f.InjectFault(fakegithub.Fault{Path: "/search/", Kind: fakegithub.ServerError, Times: 1 + gh.DefaultRetryPolicy().MaxRetries})
 	got, found, err = c.FindIssueByTitle(ctx, acme, title)
 	if err != nil || !found || got != created {
 		t.Fatalf("with search down: %+v %v %v", got, found, err)
@@ -457,7 +589,10 @@ func TestRateLimitRetry(t *testing.T) {
 		{"secondary, short", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: 3 * time.Second}, nil, 1},
 		{"primary, long", fakegithub.Fault{Kind: fakegithub.PrimaryRateLimit, Wait: time.Hour}, new(*github.RateLimitError), 0},
 		{"secondary, long", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Minute}, new(*github.AbuseRateLimitError), 0},
-		{"secondary, too many times", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Second, Times: 10}, new(*github.AbuseRateLimitError), 3},
+		{"secondary, too many times", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimit, Wait: time.Second, Times: 10}, new(*github.AbuseRateLimitError), 4},
+		{"secondary as 403, short", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimitForbidden, Wait: 2 * time.Second}, nil, 1},
+		{"secondary as 403, long", fakegithub.Fault{Kind: fakegithub.SecondaryRateLimitForbidden, Wait: time.Minute}, new(*github.AbuseRateLimitError), 0},
+		{"502 on a POST", fakegithub.Fault{Kind: fakegithub.BadGateway}, new(*github.ErrorResponse), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 
@@ -56,6 +57,35 @@ func TestAppClientsAuthenticateAsInstallation(t *testing.T) {
 	}
 	if !sawToken {
 		t.Fatalf("no installation token was requested: %+v", f.Requests())
+	}
+
+	// The installation clients retry GitHub's transient faults, with the sleep given, and
+	// look for the app's own check runs only.
+	var waits []time.Duration
+	clients, err = server.AppClients(cfg, "escapegate/test", gh.WithSleep(func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = clients(77); err != nil {
+		t.Fatal(err)
+	}
+	f.InjectFault(fakegithub.Fault{Method: "GET", Path: "/repos/acme/app", Kind: fakegithub.BadGateway})
+	f.InjectFault(fakegithub.Fault{Method: "GET", Path: "/repos/acme/app", Kind: fakegithub.SecondaryRateLimitForbidden, Wait: time.Second})
+	if branch, err := c.GetRepository(context.Background(), gh.Repo{Owner: "acme", Name: "app"}); err != nil || branch != "trunk" {
+		t.Fatalf("GetRepository through a 502 and a secondary limit = %q, %v", branch, err)
+	}
+	if len(waits) != 2 || waits[1] != time.Second {
+		t.Errorf("waits %v, want a backoff and the 1 s GitHub asked for", waits)
+	}
+	f.ResetRequests()
+	if _, _, err := c.FindCheckRun(context.Background(), gh.Repo{Owner: "acme", Name: "app"}, "abc", "escapegate", "acme/app#1"); err != nil {
+		t.Fatal(err)
+	}
+	if rs := f.Requests(); len(rs) == 0 || !strings.Contains(rs[len(rs)-1].Path, "app_id=4242") {
+		t.Errorf("FindCheckRun does not ask for the app's own runs: %+v", rs)
 	}
 
 	// A key that is not the app's is refused by the fake, and the error reaches the caller.

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/store"
@@ -50,6 +51,9 @@ type Options struct {
 	// Retry is serve's retry block; zero fields take a millisecond backoff (not serve's
 	// seconds), so that a delivery failed by an injected fault is retried before Send returns.
 	Retry config.Retry
+	// GitHub configures escapegate's GitHub clients, e.g. gh.WithSleep so that tests
+	// do not wait out the retries of the faults they inject.
+	GitHub []gh.Option
 }
 
 // FastRetry is the retry block of the demo and the tests: serve's attempts, millisecond waits.
@@ -81,7 +85,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		logw = io.Discard
 	}
 	fake := fakegithub.New()
-	clients, err := server.PlainClients(fake.URL())
+	clients, err := server.PlainClients(fake.URL(), o.GitHub...)
 	if err != nil {
 		fake.Close()
 		return nil, err

@@ -224,3 +224,44 @@ func (f *Server) checkRunJSON(r *repoState, run *CheckRun) map[string]any {
 		"app": map[string]any{"id": f.app.ID, "slug": f.app.Slug, "name": f.app.Name},
 	}
 }
+
+// listCheckRunsForRef lists the check runs on a commit, newest first, with GitHub's
+// filters: check_name, status, app_id, and filter (latest, the default: the newest run of
+// each name; all: every run).
+func (f *Server) listCheckRunsForRef(c *call, r *repoState, ref string) {
+	q := c.r.URL.Query()
+	const doc = docChecks + "#list-check-runs-for-a-git-reference"
+	filter := q.Get("filter")
+	if filter == "" {
+		filter = "latest"
+	}
+	if filter != "latest" && filter != "all" {
+		writeValidation(c.w, doc, []fieldError{{Resource: "CheckRun", Field: "filter", Code: "invalid"}})
+		return
+	}
+	if id := q.Get("app_id"); id != "" && id != strconv.FormatInt(f.app.ID, 10) {
+		writeJSON(c.w, http.StatusOK, map[string]any{"total_count": 0, "check_runs": []any{}})
+		return
+	}
+	var runs []*CheckRun
+	newest := map[string]bool{}
+	for i := len(r.checkRuns) - 1; i >= 0; i-- {
+		cr := r.checkRuns[i]
+		if cr.HeadSHA != ref || (q.Has("check_name") && cr.Name != q.Get("check_name")) || (q.Has("status") && cr.Status != q.Get("status")) {
+			continue
+		}
+		if filter == "latest" {
+			if newest[cr.Name] {
+				continue
+			}
+			newest[cr.Name] = true
+		}
+		runs = append(runs, cr)
+	}
+	from, to := c.page(len(runs))
+	out := make([]map[string]any, 0, to-from)
+	for _, cr := range runs[from:to] {
+		out = append(out, f.checkRunJSON(r, cr))
+	}
+	writeJSON(c.w, http.StatusOK, map[string]any{"total_count": len(runs), "check_runs": out})
+}

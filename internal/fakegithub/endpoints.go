@@ -68,6 +68,8 @@ func (f *Server) routeRepo(c *call, r *repoState) {
 		f.createCheckRun(c, r)
 	case c.is("PATCH", "repos", "*", "*", "check-runs", "*"):
 		f.updateCheckRun(c, r)
+	case c.is("GET", "repos", "*", "*", "commits", "*", "check-runs"):
+		f.listCheckRunsForRef(c, r, s[4])
 	case c.is("GET", "repos", "*", "*", "check-runs", "*"):
 		if cr := findRun(r, s[4]); cr != nil {
 			writeJSON(c.w, http.StatusOK, f.checkRunJSON(r, cr))
@@ -474,9 +476,23 @@ func (f *Server) removeLabel(c *call, r *repoState) {
 func (f *Server) commentJSON(r *repoState, cm *Comment) map[string]any {
 	return map[string]any{
 		"id": cm.ID, "node_id": fmt.Sprintf("IC_%d", cm.ID), "body": cm.Body, "user": user(cm.Author),
-		"url":       fmt.Sprintf("%s/repos/%s/issues/comments/%d", f.base(), r.fullName(), cm.ID),
-		"issue_url": fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), cm.Issue),
+		"url":                      fmt.Sprintf("%s/repos/%s/issues/comments/%d", f.base(), r.fullName(), cm.ID),
+		"issue_url":                fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), cm.Issue),
+		"performed_via_github_app": f.appOf(cm.Author),
 	}
+}
+
+// appOf is the app that a bot account belongs to (this fake's own for its bot, another
+// app for any other "[bot]" login), nil for a user.
+func (f *Server) appOf(login string) any {
+	slug, ok := strings.CutSuffix(login, "[bot]")
+	if !ok {
+		return nil
+	}
+	if login == f.bot() {
+		return map[string]any{"id": f.app.ID, "slug": f.app.Slug, "name": f.app.Name}
+	}
+	return map[string]any{"id": 1000 + int64(len(slug)), "slug": slug, "name": slug}
 }
 
 func (f *Server) listComments(c *call, r *repoState) {

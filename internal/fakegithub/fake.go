@@ -41,6 +41,13 @@ const (
 	SecondaryRateLimit
 	// ServerError answers 500.
 	ServerError
+	// BadGateway answers 502, as GitHub's front end does when the API behind it fails.
+	BadGateway
+	// SecondaryRateLimitForbidden answers 403 with retry-after and a body naming the
+	// secondary rate limit (GitHub answers secondary limits with 403 as well as 429).
+	SecondaryRateLimitForbidden
+	// Disconnect closes the connection without answering.
+	Disconnect
 )
 
 // Fault makes matching requests fail the next Times times.
@@ -51,6 +58,9 @@ type Fault struct {
 	Times  int
 	// Wait is the reset (primary) or retry-after (secondary) delay; whole seconds are sent.
 	Wait time.Duration
+	// Apply carries the request out before answering with the fault, as when GitHub did
+	// the work but its answer was lost (a 5xx or a dropped connection after a write).
+	Apply bool
 }
 
 // App describes the GitHub App that the fake hosts.
@@ -148,6 +158,24 @@ func (f *Server) InjectFault(ft Fault) {
 	f.faults = append(f.faults, &ft)
 }
 
+// ClearFaults forgets every injected fault not used up yet.
+func (f *Server) ClearFaults() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = nil
+}
+
+// PendingFaults counts the injected faults' times not used up yet.
+func (f *Server) PendingFaults() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, ft := range f.faults {
+		n += ft.Times
+	}
+	return n
+}
+
 // Requests returns every request received so far, in order.
 func (f *Server) Requests() []Request {
 	f.mu.Lock()
@@ -213,12 +241,27 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.rateHeaders(w)
-	if f.fault(w, r.Method, "/"+strings.Join(segs, "/")) {
+	ft := f.takeFault(r.Method, "/"+strings.Join(segs, "/"))
+	if ft != nil && !ft.Apply {
+		f.writeFault(w, *ft)
 		return
 	}
 	c := &call{w: w, r: r, segs: segs, body: body, f: f}
+	if ft == nil {
+		f.route(c)
+		return
+	}
+	c.w = &discard{h: http.Header{}}
 	f.route(c)
+	f.writeFault(w, *ft)
 }
+
+// discard is a ResponseWriter that drops the answer (of a request carried out under a fault).
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
 
 // splitPath unescapes each segment, so that an escaped '/' stays inside its segment.
 func splitPath(escaped string) ([]string, bool) {
@@ -244,8 +287,9 @@ func (f *Server) rateHeaders(w http.ResponseWriter) {
 	h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 }
 
-// fault answers with the first matching injected fault; the caller holds f.mu.
-func (f *Server) fault(w http.ResponseWriter, method, path string) bool {
+// takeFault returns the first injected fault that matches, using one of its times, or
+// nil; the caller holds f.mu.
+func (f *Server) takeFault(method, path string) *Fault {
 	for i, ft := range f.faults {
 		if (ft.Method != "" && !strings.EqualFold(ft.Method, method)) || !strings.HasPrefix(path, ft.Path) {
 			continue
@@ -254,25 +298,42 @@ func (f *Server) fault(w http.ResponseWriter, method, path string) bool {
 		if ft.Times <= 0 {
 			f.faults = append(f.faults[:i], f.faults[i+1:]...)
 		}
-		secs := int64((ft.Wait + time.Second - 1) / time.Second)
-		switch ft.Kind {
-		case PrimaryRateLimit:
-			h := w.Header()
-			h.Set("X-RateLimit-Remaining", "0")
-			h.Set("X-RateLimit-Used", "5000")
-			h.Set("X-RateLimit-Reset", fmt.Sprint(f.now().Unix()+secs))
-			writeError(w, http.StatusForbidden, "API rate limit exceeded for installation.",
-				"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting")
-		case SecondaryRateLimit:
-			w.Header().Set("Retry-After", fmt.Sprint(secs))
-			writeError(w, http.StatusTooManyRequests, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-				"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits")
-		default:
-			writeError(w, http.StatusInternalServerError, "Server Error", "")
-		}
-		return true
+		return ft
 	}
-	return false
+	return nil
+}
+
+// writeFault answers as ft says; the caller holds f.mu.
+func (f *Server) writeFault(w http.ResponseWriter, ft Fault) {
+	secs := int64((ft.Wait + time.Second - 1) / time.Second)
+	const secondaryDoc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+	switch ft.Kind {
+	case PrimaryRateLimit:
+		h := w.Header()
+		h.Set("X-RateLimit-Remaining", "0")
+		h.Set("X-RateLimit-Used", "5000")
+		h.Set("X-RateLimit-Reset", fmt.Sprint(f.now().Unix()+secs))
+		writeError(w, http.StatusForbidden, "API rate limit exceeded for installation.",
+			"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting")
+	case SecondaryRateLimit:
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		writeError(w, http.StatusTooManyRequests, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", secondaryDoc)
+	case SecondaryRateLimitForbidden:
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		writeError(w, http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", secondaryDoc)
+	case BadGateway:
+		writeError(w, http.StatusBadGateway, "Server Error", "")
+	case Disconnect:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		writeError(w, http.StatusInternalServerError, "Server Error", "")
+	default:
+		writeError(w, http.StatusInternalServerError, "Server Error", "")
+	}
 }
 
 // call is one request being answered.

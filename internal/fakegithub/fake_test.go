@@ -204,3 +204,104 @@ func TestOddInputs(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestListCheckRunsForRef(t *testing.T) {
+	f := fakegithub.New()
+	defer f.Close()
+	f.AddRepo("o/r", "")
+	var created []float64
+	for _, b := range []string{
+		`{"name":"escapegate","head_sha":"a","external_id":"o/r#1","status":"in_progress"}`,
+		`{"name":"escapegate","head_sha":"a","external_id":"o/r#1","conclusion":"failure"}`,
+		`{"name":"other","head_sha":"a","conclusion":"success"}`,
+		`{"name":"escapegate","head_sha":"b","conclusion":"success"}`,
+	} {
+		code, _, m := do(t, f, "POST", "/repos/o/r/check-runs", "", b)
+		if code != 201 {
+			t.Fatalf("create: %d %v", code, m)
+		}
+		created = append(created, m["id"].(float64))
+	}
+	// ids lists the runs answered as 1, 2, 3 for the first three created.
+	ids := func(m map[string]any) []int {
+		out := []int{}
+		for _, r := range m["check_runs"].([]any) {
+			id := r.(map[string]any)["id"].(float64)
+			for i, c := range created {
+				if c == id {
+					out = append(out, i+1)
+				}
+			}
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		query string
+		want  string
+	}{
+		{"", "[3 2]"}, // latest by default: the newest run of each name
+		{"?check_name=escapegate", "[2]"},
+		{"?check_name=escapegate&filter=all", "[2 1]"},
+		{"?check_name=escapegate&filter=all&status=in_progress", "[1]"},
+		{"?check_name=escapegate&filter=all&per_page=1&page=2", "[1]"},
+		{"?app_id=1&check_name=escapegate", "[2]"},
+		{"?app_id=2", "[]"},
+	} {
+		code, _, m := do(t, f, "GET", "/repos/o/r/commits/a/check-runs"+tt.query, "", "")
+		if code != 200 || fmt.Sprint(ids(m)) != tt.want {
+			t.Errorf("GET check-runs%s = %d %v, want ids %s", tt.query, code, ids(m), tt.want)
+		}
+	}
+	if code, _, _ := do(t, f, "GET", "/repos/o/r/commits/a/check-runs?filter=newest", "", ""); code != 422 {
+		t.Errorf("bad filter: %d, want 422", code)
+	}
+}
+
+func TestFaultKinds(t *testing.T) {
+	f := fakegithub.New()
+	defer f.Close()
+	f.AddRepo("o/r", "")
+	for _, tt := range []struct {
+		kind   fakegithub.FaultKind
+		status int
+		header string
+	}{
+		{fakegithub.ServerError, 500, ""},
+		{fakegithub.BadGateway, 502, ""},
+		{fakegithub.SecondaryRateLimit, 429, "2"},
+		{fakegithub.SecondaryRateLimitForbidden, 403, "2"},
+	} {
+		f.InjectFault(fakegithub.Fault{Path: "/repos/o/r", Kind: tt.kind, Wait: 2 * time.Second})
+		code, h, m := do(t, f, "GET", "/repos/o/r", "", "")
+		if code != tt.status || h.Get("Retry-After") != tt.header {
+			t.Errorf("fault %d: %d retry-after %q %v", tt.kind, code, h.Get("Retry-After"), m)
+		}
+		if tt.status == 403 && !strings.Contains(fmt.Sprint(m["message"]), "secondary rate limit") {
+			t.Errorf("403 secondary limit says %v", m["message"])
+		}
+	}
+	// Disconnect closes the connection without an answer.
+	f.InjectFault(fakegithub.Fault{Method: "GET", Kind: fakegithub.Disconnect})
+	req, _ := http.NewRequest("GET", f.URL()+"repos/o/r", nil)
+	if resp, err := new(http.Transport).RoundTrip(req); err == nil { // a new connection: not retried by net/http
+		resp.Body.Close()
+		t.Errorf("Disconnect answered %d", resp.StatusCode)
+	}
+	// Apply carries the request out, then fails it.
+	f.InjectFault(fakegithub.Fault{Method: "POST", Path: "/repos/o/r/check-runs", Kind: fakegithub.BadGateway, Apply: true})
+	if code, _, _ := do(t, f, "POST", "/repos/o/r/check-runs", "", `{"name":"n","head_sha":"a"}`); code != 502 {
+		t.Errorf("applied fault answered %d", code)
+	}
+	if n := len(f.CheckRuns("o/r")); n != 1 {
+		t.Errorf("%d check runs after an applied fault, want 1", n)
+	}
+	// ClearFaults forgets the rest.
+	f.InjectFault(fakegithub.Fault{Kind: fakegithub.ServerError, Times: 5})
+	if n := f.PendingFaults(); n != 5 {
+		t.Errorf("PendingFaults = %d, want 5", n)
+	}
+	f.ClearFaults()
+	if code, _, _ := do(t, f, "GET", "/repos/o/r", "", ""); code != 200 {
+		t.Errorf("after ClearFaults: %d", code)
+	}
+}

@@ -373,6 +373,23 @@ func (f *Client) UpdateCheckRun(_ context.Context, r gh.Repo, id int64, c gh.Che
 	return f.end(i, notFound(fmt.Sprintf("check run %d of %s", id, r)))
 }
 
+func (f *Client) FindCheckRun(_ context.Context, r gh.Repo, headSHA, name, externalID string) (gh.FoundCheckRun, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.begin("FindCheckRun", r, headSHA, name, externalID)
+	if err != nil {
+		return gh.FoundCheckRun{}, false, err
+	}
+	for j := len(f.CheckRuns) - 1; j >= 0; j-- {
+		run := f.CheckRuns[j]
+		if run.Repo != r.String() || run.HeadSHA != headSHA || run.Name != name || run.ExternalID != externalID {
+			continue
+		}
+		return gh.FoundCheckRun{ID: run.ID, Status: run.Status, Conclusion: run.Conclusion, Title: run.Title, Annotations: len(run.Annotations)}, true, f.end(i, nil)
+	}
+	return gh.FoundCheckRun{}, false, f.end(i, nil)
+}
+
 func (f *Client) GetContent(_ context.Context, r gh.Repo, path, ref, etag string) (gh.Content, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -442,7 +459,7 @@ func (f *Client) CreateComment(_ context.Context, r gh.Repo, number int, body st
 		return 0, err
 	}
 	k := PR{r.String(), number}
-	c := gh.Comment{ID: f.nextID(), Body: body, Author: f.Login}
+	c := gh.Comment{ID: f.nextID(), Body: body, Author: f.Login, Mine: true}
 	f.Comments[k] = append(f.Comments[k], c)
 	f.Posted = append(f.Posted, Posted{r.String(), number, c.ID, body})
 	return c.ID, nil
