@@ -164,6 +164,10 @@ type Store interface {
 	// ForgetDelivery drops a mark (the event failed), so a redelivery of the same id runs again.
 	// Forgetting an unknown id is not an error.
 	ForgetDelivery(ctx context.Context, id string) error
+	// DeliverySeen reports whether id is marked: handled, or being handled, and not
+	// forgotten since. It changes nothing (the recovery sweep asks it before it
+	// requests a redelivery).
+	DeliverySeen(ctx context.Context, id string) (bool, error)
 
 	PutInstallation(ctx context.Context, in Installation) error
 	GetInstallation(ctx context.Context, id int64) (Installation, error)
