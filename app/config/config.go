@@ -35,6 +35,26 @@ type Config struct {
 	// InstallPace spaces the checks of a new installation's open pull requests, so that
 	// installing on a large org does not spend the rate limit in one burst.
 	InstallPace time.Duration `yaml:"install_pace"`
+	// Recovery sweeps the app's delivery log for failed deliveries and reconciles the
+	// installations with GitHub's list.
+	Recovery Recovery `yaml:"recovery"`
+}
+
+// Recovery configures app/recovery. A zero Interval or InstallationsInterval turns that
+// job off.
+type Recovery struct {
+	// Interval is how often the webhook delivery log is swept for failed deliveries.
+	Interval time.Duration `yaml:"interval"`
+	// Window is how far back a sweep looks at most: GitHub keeps the log 3 days on
+	// github.com (72h), 7 on GitHub Enterprise Server (168h).
+	Window time.Duration `yaml:"window"`
+	// MaxPerRun bounds the redeliveries one sweep asks for.
+	MaxPerRun int `yaml:"max_per_run"`
+	// Pace spaces those redeliveries, and the installations of a reconcile.
+	Pace time.Duration `yaml:"pace"`
+	// InstallationsInterval is how often installations and their repositories are
+	// reconciled with GitHub's list (also at start).
+	InstallationsInterval time.Duration `yaml:"installations_interval"`
 }
 
 // Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
@@ -56,6 +76,8 @@ func Default() Config {
 		Queue:       Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
+		Recovery: Recovery{Interval: 5 * time.Minute, Window: 72 * time.Hour, MaxPerRun: 100,
+			Pace: 200 * time.Millisecond, InstallationsInterval: 24 * time.Hour},
 	}
 	c.GitHub.WebURL = "https://github.com"
 	c.GitHub.V3APIURL = "https://api.github.com/"
@@ -66,25 +88,30 @@ func Default() Config {
 // validation share one table. The environment name is derived from the key path.
 func (c *Config) keys() map[string]any {
 	return map[string]any{
-		"listen":                      &c.Listen,
-		"public_url":                  &c.PublicURL,
-		"github.web_url":              &c.GitHub.WebURL,
-		"github.v3_api_url":           &c.GitHub.V3APIURL,
-		"github.v4_api_url":           &c.GitHub.V4APIURL,
-		"github.app.integration_id":   &c.GitHub.App.IntegrationID,
-		"github.app.private_key":      &c.GitHub.App.PrivateKey,
-		"github.app.private_key_path": &c.PrivateKeyPath,
-		"github.app.webhook_secret":   &c.GitHub.App.WebhookSecret,
-		"github.oauth.client_id":      &c.GitHub.OAuth.ClientID,
-		"github.oauth.client_secret":  &c.GitHub.OAuth.ClientSecret,
-		"store":                       &c.Store,
-		"fingerprint_key":             &c.FingerprintKey,
-		"log_level":                   &c.LogLevel,
-		"queue.size":                  &c.Queue.Size,
-		"queue.workers":               &c.Queue.Workers,
-		"queue.max_bytes":             &c.Queue.MaxBytes,
-		"policy_ttl":                  &c.PolicyTTL,
-		"install_pace":                &c.InstallPace,
+		"listen":                          &c.Listen,
+		"public_url":                      &c.PublicURL,
+		"github.web_url":                  &c.GitHub.WebURL,
+		"github.v3_api_url":               &c.GitHub.V3APIURL,
+		"github.v4_api_url":               &c.GitHub.V4APIURL,
+		"github.app.integration_id":       &c.GitHub.App.IntegrationID,
+		"github.app.private_key":          &c.GitHub.App.PrivateKey,
+		"github.app.private_key_path":     &c.PrivateKeyPath,
+		"github.app.webhook_secret":       &c.GitHub.App.WebhookSecret,
+		"github.oauth.client_id":          &c.GitHub.OAuth.ClientID,
+		"github.oauth.client_secret":      &c.GitHub.OAuth.ClientSecret,
+		"store":                           &c.Store,
+		"fingerprint_key":                 &c.FingerprintKey,
+		"log_level":                       &c.LogLevel,
+		"queue.size":                      &c.Queue.Size,
+		"queue.workers":                   &c.Queue.Workers,
+		"queue.max_bytes":                 &c.Queue.MaxBytes,
+		"policy_ttl":                      &c.PolicyTTL,
+		"install_pace":                    &c.InstallPace,
+		"recovery.interval":               &c.Recovery.Interval,
+		"recovery.window":                 &c.Recovery.Window,
+		"recovery.max_per_run":            &c.Recovery.MaxPerRun,
+		"recovery.pace":                   &c.Recovery.Pace,
+		"recovery.installations_interval": &c.Recovery.InstallationsInterval,
 	}
 }
 
@@ -245,6 +272,12 @@ func (c Config) ValidateServe() error {
 	}
 	if c.Queue.Size < 1 || c.Queue.Workers < 1 {
 		return fmt.Errorf("queue.size and queue.workers must be at least 1")
+	}
+	if r := c.Recovery; r.Interval < 0 || r.InstallationsInterval < 0 || r.Pace < 0 {
+		return fmt.Errorf("recovery.interval, recovery.installations_interval and recovery.pace may not be negative")
+	}
+	if r := c.Recovery; r.Interval > 0 && (r.Window <= 0 || r.MaxPerRun < 1) {
+		return fmt.Errorf("recovery.window must be positive and recovery.max_per_run at least 1 (or recovery.interval 0 to turn the sweep off)")
 	}
 	return nil
 }
