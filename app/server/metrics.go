@@ -54,3 +54,13 @@ func (m *metrics) startEvent(event string) func(error) {
 		m.handled.WithLabelValues(event, outcome).Inc()
 	}
 }
+
+// RegisterMetrics serves other packages' series (app/recovery's) on /metrics too.
+func (s *Server) RegisterMetrics(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
