@@ -46,7 +46,7 @@ type Recovery struct {
 	// Interval is how often the webhook delivery log is swept for failed deliveries.
 	Interval time.Duration `yaml:"interval"`
 	// Window is how far back a sweep looks at most: GitHub keeps the log 3 days on
-	// github.com (72h), 7 on GitHub Enterprise Server (168h).
+	// hosted GitHub (72h), 7 on GitHub Enterprise Server (168h).
 	Window time.Duration `yaml:"window"`
 	// MaxPerRun bounds the redeliveries one sweep asks for.
 	MaxPerRun int `yaml:"max_per_run"`

@@ -45,7 +45,7 @@ type Options struct {
 	// Interval is how often the delivery log is swept.
 	Interval time.Duration
 	// Window is how far back a sweep looks at most: GitHub keeps deliveries 3 days on
-	// github.com, 7 on GitHub Enterprise Server.
+	// hosted GitHub, 7 on GitHub Enterprise Server.
 	Window time.Duration
 	// MaxPerRun bounds the redeliveries one sweep asks for; the rest wait for the next.
 	MaxPerRun int
