@@ -169,3 +169,11 @@ func (a *appClient) ListInstallationRepositories(ctx context.Context, id int64) 
 		opt.Page = resp.NextPage
 	}
 }
+
+// IsRateLimit reports whether err is GitHub's primary or secondary rate limit (one
+// that the retry transport did not wait out).
+func IsRateLimit(err error) bool {
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	return errors.As(err, &rl) || errors.As(err, &ab)
+}

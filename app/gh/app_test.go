@@ -158,3 +158,20 @@ func TestListInstallationsAndRepositories(t *testing.T) {
 		t.Error("repositories of a suspended installation: no error")
 	}
 }
+
+// TestRedeliverRateLimited: a rate limit longer than the client waits out reaches the
+// caller as one (IsRateLimit), so that the sweep stops rather than spend more.
+func TestRedeliverRateLimited(t *testing.T) {
+	f, app := appSetup(t)
+	id := f.AddHookDelivery(fakegithub.HookDelivery{GUID: "g-1", StatusCode: 502, Event: "push", Payload: []byte(`{}`)})
+	for _, kind := range []fakegithub.FaultKind{fakegithub.PrimaryRateLimit, fakegithub.SecondaryRateLimit} {
+		f.InjectFault(fakegithub.Fault{Path: "/app/hook/deliveries", Kind: kind, Wait: time.Hour})
+		err := app.Redeliver(context.Background(), id)
+		if err == nil || !gh.IsRateLimit(err) {
+			t.Errorf("fault %v: %v, want a rate limit", kind, err)
+		}
+	}
+	if gh.IsRateLimit(errors.New("boom")) || gh.IsRateLimit(nil) {
+		t.Error("IsRateLimit of other errors")
+	}
+}

@@ -34,7 +34,7 @@ func NewMetrics() *Metrics {
 			Name: "escapegate_recovery_redeliveries_total", Help: "Redeliveries of failed deliveries asked of GitHub, by outcome (requested, error).",
 		}, []string{"outcome"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "escapegate_recovery_skipped_total", Help: "Failed deliveries not redelivered, by reason (delivered_later, seen, event, pending, attempts, bound).",
+			Name: "escapegate_recovery_skipped_total", Help: "Failed deliveries not redelivered, by reason (delivered_later, seen, event, pending, attempts, bound, rate_limited).",
 		}, []string{"reason"}),
 		lastSweep: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "escapegate_recovery_last_sweep_timestamp_seconds", Help: "When this process last completed a sweep (Unix time).",

@@ -37,6 +37,7 @@ const (
 	SkipPending        = "pending"         // redelivery requested; GitHub has not logged its outcome yet
 	SkipAttempts       = "attempts"        // MaxAttempts redeliveries asked for already
 	SkipBound          = "bound"           // beyond MaxPerRun: left for the next sweep
+	SkipRateLimited    = "rate_limited"    // GitHub's rate limit stopped the sweep: left for the next
 )
 
 // state is what a sweep leaves for the next.
@@ -108,6 +109,7 @@ func (s *Service) sweep(ctx context.Context) (SweepResult, error) {
 	if err != nil {
 		return res, err
 	}
+	done := 0
 	for i, c := range todo {
 		if i > 0 {
 			if err := s.o.Sleep(ctx, s.o.Pace); err != nil {
@@ -115,16 +117,24 @@ func (s *Service) sweep(ctx context.Context) (SweepResult, error) {
 			}
 		}
 		t := st.Tries[c.guid]
+		log := s.o.Log.With().Str("delivery", c.guid).Int64("log_id", c.latest.ID).Str("event", c.latest.Event).
+			Str("action", c.latest.Action).Int64("installation", c.latest.InstallationID).
+			Time("delivered_at", c.latest.DeliveredAt).Int("status_code", c.latest.StatusCode).Int("attempt", t.Attempts+1).Logger()
+		err := s.o.App.Redeliver(ctx, c.latest.ID)
+		if err != nil && (ctx.Err() != nil || gh.IsRateLimit(err)) {
+			// Not attempted: this one and the rest wait for the next sweep.
+			if ctx.Err() == nil {
+				log.Warn().Err(err).Int("left", len(todo)-i).Msg("rate limited: redeliveries left for the next sweep")
+				res.Skipped[SkipRateLimited] += len(todo) - i
+				s.metrics.skipped.WithLabelValues(SkipRateLimited).Add(float64(len(todo) - i))
+			}
+			break
+		}
+		done = i + 1
 		t.Attempts++
 		t.Last = s.now()
 		st.Tries[c.guid] = t
-		log := s.o.Log.With().Str("delivery", c.guid).Int64("log_id", c.latest.ID).Str("event", c.latest.Event).
-			Str("action", c.latest.Action).Int64("installation", c.latest.InstallationID).
-			Time("delivered_at", c.latest.DeliveredAt).Int("status_code", c.latest.StatusCode).Int("attempt", t.Attempts).Logger()
-		if err := s.o.App.Redeliver(ctx, c.latest.ID); err != nil {
-			if ctx.Err() != nil {
-				break
-			}
+		if err != nil {
 			res.Errors++
 			s.metrics.redeliveries.WithLabelValues("error").Inc()
 			log.Warn().Err(err).Msg("redelivery of a failed delivery refused")
@@ -134,6 +144,8 @@ func (s *Service) sweep(ctx context.Context) (SweepResult, error) {
 		s.metrics.redeliveries.WithLabelValues("requested").Inc()
 		log.Info().Str("status", c.latest.Status).Msg("failed delivery redelivered")
 	}
+	// What was not attempted is swept again next time: the mark stays before it.
+	mark = before(mark, todo[done:])
 	if !mark.IsZero() {
 		st.Mark = mark
 	}
@@ -248,17 +260,23 @@ func (s *Service) plan(ctx context.Context, entries []gh.HookDelivery, st state,
 		for range rest {
 			skip(SkipBound)
 		}
-		for _, c := range rest {
-			if m := c.latest.DeliveredAt.Add(-time.Second); m.Before(mark) {
-				mark = m
-			}
-		}
+		mark = before(mark, rest)
 		cands = cands[:s.o.MaxPerRun]
 	}
 	if mark.After(now) {
 		mark = now
 	}
 	return cands, mark, nil
+}
+
+// before moves mark to just before the newest attempt of each of cs, when that is earlier.
+func before(mark time.Time, cs []candidate) time.Time {
+	for _, c := range cs {
+		if m := c.latest.DeliveredAt.Add(-time.Second); m.Before(mark) {
+			mark = m
+		}
+	}
+	return mark
 }
 
 func (s *Service) loadState(ctx context.Context) (state, error) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v62/github"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -396,5 +397,36 @@ func TestOneReplicaPerSlot(t *testing.T) {
 	s, _ := newService(t, app, st, func() time.Time { return clock.Add(5 * time.Minute) }, recovery.Options{Interval: 5 * time.Minute})
 	if _, ok, err := s.TrySweep(context.Background()); err != nil || !ok {
 		t.Errorf("the next slot: ran %v, %v", ok, err)
+	}
+}
+
+// TestSweepStopsAtARateLimit: the redeliveries a rate limit stopped go at the next sweep.
+func TestSweepStopsAtARateLimit(t *testing.T) {
+	app := &fakeApp{redeliverErr: map[int64]error{2: fmt.Errorf("redeliver: %w", &github.RateLimitError{Message: "API rate limit exceeded"})}}
+	for i := range 3 {
+		app.add(entry(int64(i+1), fmt.Sprintf("g%d", i+1), time.Duration(30-i)*time.Minute, 0, false))
+	}
+	st := memstore.New()
+	clock := now
+	s, _ := newService(t, app, st, func() time.Time { return clock }, recovery.Options{})
+	ctx := context.Background()
+	res, err := s.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := app.takeRedelivered(); !slices.Equal(got, []int64{1, 2}) || res.Skipped[recovery.SkipRateLimited] != 2 ||
+		res.Errors != 0 || !res.Mark.Before(now.Add(-29*time.Minute)) {
+		t.Fatalf("rate-limited sweep: asked %v, result %+v", got, res)
+	}
+	app.redeliverErr = nil
+	clock = now.Add(time.Minute)
+	if _, err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := app.takeRedelivered(); !slices.Equal(got, []int64{2, 3}) {
+		t.Errorf("next sweep asked %v, want [2 3]", got)
+	}
+	if got := counters(t, s.Metrics())[`escapegate_recovery_skipped_total{reason="rate_limited"}`]; got != 2 {
+		t.Errorf("rate_limited = %v", got)
 	}
 }
