@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/recovery"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/handlers"
@@ -61,4 +62,31 @@ func waitListening(ctx context.Context, addr string, limit time.Duration) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// reconcileInstallations brings the store's installations in line with GitHub's list
+// once (for `escapegate summary` when the store lacks the org's installation).
+func reconcileInstallations(ctx context.Context, cfg config.Config, st store.Store, log zerolog.Logger) error {
+	app, err := server.GitHubApp(cfg.GitHub, "escapegate/"+version)
+	if err != nil {
+		return err
+	}
+	clients, err := server.AppClients(cfg.GitHub, "escapegate/"+version)
+	if err != nil {
+		return err
+	}
+	key, err := server.FingerprintKey(ctx, st, cfg.FingerprintKey)
+	if err != nil {
+		return err
+	}
+	g, err := gate.New(gate.Options{Store: st, Clients: clients, FingerprintKey: key, Logger: log})
+	if err != nil {
+		return err
+	}
+	rec, err := recovery.New(recovery.Options{App: app, Store: st, Gate: g, Log: log, Pace: cfg.Recovery.Pace})
+	if err != nil {
+		return err
+	}
+	_, err = rec.Reconcile(ctx)
+	return err
 }
