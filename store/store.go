@@ -166,7 +166,7 @@ type Store interface {
 	ForgetDelivery(ctx context.Context, id string) error
 	// DeliverySeen reports whether id is marked: handled, or being handled, and not
 	// forgotten since. It changes nothing (the recovery sweep asks it before it
-	// requests a redelivery).
+	// requests a redelivery, so marks must be kept at least as long as its window).
 	DeliverySeen(ctx context.Context, id string) (bool, error)
 
 	PutInstallation(ctx context.Context, in Installation) error

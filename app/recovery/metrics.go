@@ -28,13 +28,13 @@ func NewMetrics() *Metrics {
 			Name: "escapegate_recovery_deliveries_listed_total", Help: "Entries of the webhook delivery log listed by sweeps.",
 		}),
 		failed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "escapegate_recovery_failed_deliveries_total", Help: "Deliveries (GUIDs) found with a failed attempt by sweeps.",
+			Name: "escapegate_recovery_failed_deliveries_total", Help: "Deliveries (GUIDs) found with a failed attempt, per sweep (one listed by two sweeps counts twice).",
 		}),
 		redeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "escapegate_recovery_redeliveries_total", Help: "Redeliveries of failed deliveries asked of GitHub, by outcome (requested, error).",
 		}, []string{"outcome"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "escapegate_recovery_skipped_total", Help: "Failed deliveries not redelivered, by reason (delivered_later, seen, event, pending, attempts, bound, rate_limited).",
+			Name: "escapegate_recovery_skipped_total", Help: "Failed deliveries a sweep did not redeliver, by reason (delivered_later, seen, event, pending, attempts, bound, rate_limited); per sweep.",
 		}, []string{"reason"}),
 		lastSweep: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "escapegate_recovery_last_sweep_timestamp_seconds", Help: "When this process last completed a sweep (Unix time).",
