@@ -165,6 +165,10 @@ type Store interface {
 	// ForgetDelivery drops a mark (the event failed), so a redelivery of the same id runs again.
 	// Forgetting an unknown id is not an error.
 	ForgetDelivery(ctx context.Context, id string) error
+	// DeliverySeen reports whether id is marked: handled, or being handled, and not
+	// forgotten since. It changes nothing (the recovery sweep asks it before it
+	// requests a redelivery, so marks must be kept at least as long as its window).
+	DeliverySeen(ctx context.Context, id string) (bool, error)
 
 	PutInstallation(ctx context.Context, in Installation) error
 	GetInstallation(ctx context.Context, id int64) (Installation, error)

@@ -37,6 +37,9 @@ type Config struct {
 	InstallPace time.Duration `yaml:"install_pace"`
 	// Retry says how the inbox retries a delivery whose handling failed.
 	Retry Retry `yaml:"retry"`
+	// Recovery sweeps the app's delivery log for failed deliveries and reconciles the
+	// installations with GitHub's list.
+	Recovery Recovery `yaml:"recovery"`
 }
 
 // Retry bounds the attempts at one delivery: exponential backoff from BaseBackoff,
@@ -50,6 +53,23 @@ type Retry struct {
 	// StuckAfter bounds one attempt; on PostgreSQL a delivery that a dead replica left
 	// running is given to another replica a minute after it.
 	StuckAfter time.Duration `yaml:"stuck_after"`
+}
+
+// Recovery configures app/recovery. A zero Interval or InstallationsInterval turns that
+// job off.
+type Recovery struct {
+	// Interval is how often the webhook delivery log is swept for failed deliveries.
+	Interval time.Duration `yaml:"interval"`
+	// Window is how far back a sweep looks at most: GitHub keeps the log 3 days on
+	// hosted GitHub (72h), 7 on GitHub Enterprise Server (168h).
+	Window time.Duration `yaml:"window"`
+	// MaxPerRun bounds the redeliveries one sweep asks for.
+	MaxPerRun int `yaml:"max_per_run"`
+	// Pace spaces those redeliveries, and the installations of a reconcile.
+	Pace time.Duration `yaml:"pace"`
+	// InstallationsInterval is how often installations and their repositories are
+	// reconciled with GitHub's list (also at start).
+	InstallationsInterval time.Duration `yaml:"installations_interval"`
 }
 
 // Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
@@ -72,6 +92,8 @@ func Default() Config {
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
 		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute},
+		Recovery: Recovery{Interval: 5 * time.Minute, Window: 72 * time.Hour, MaxPerRun: 100,
+			Pace: 200 * time.Millisecond, InstallationsInterval: 24 * time.Hour},
 	}
 	c.GitHub.WebURL = "https://github.com"
 	c.GitHub.V3APIURL = "https://api.github.com/"
@@ -82,30 +104,35 @@ func Default() Config {
 // validation share one table. The environment name is derived from the key path.
 func (c *Config) keys() map[string]any {
 	return map[string]any{
-		"listen":                      &c.Listen,
-		"public_url":                  &c.PublicURL,
-		"github.web_url":              &c.GitHub.WebURL,
-		"github.v3_api_url":           &c.GitHub.V3APIURL,
-		"github.v4_api_url":           &c.GitHub.V4APIURL,
-		"github.app.integration_id":   &c.GitHub.App.IntegrationID,
-		"github.app.private_key":      &c.GitHub.App.PrivateKey,
-		"github.app.private_key_path": &c.PrivateKeyPath,
-		"github.app.webhook_secret":   &c.GitHub.App.WebhookSecret,
-		"github.oauth.client_id":      &c.GitHub.OAuth.ClientID,
-		"github.oauth.client_secret":  &c.GitHub.OAuth.ClientSecret,
-		"store":                       &c.Store,
-		"fingerprint_key":             &c.FingerprintKey,
-		"log_level":                   &c.LogLevel,
-		"queue.size":                  &c.Queue.Size,
-		"queue.workers":               &c.Queue.Workers,
-		"queue.max_bytes":             &c.Queue.MaxBytes,
-		"policy_ttl":                  &c.PolicyTTL,
-		"install_pace":                &c.InstallPace,
-		"retry.max_attempts":          &c.Retry.MaxAttempts,
-		"retry.max_age":               &c.Retry.MaxAge,
-		"retry.base_backoff":          &c.Retry.BaseBackoff,
-		"retry.max_backoff":           &c.Retry.MaxBackoff,
-		"retry.stuck_after":           &c.Retry.StuckAfter,
+		"listen":                          &c.Listen,
+		"public_url":                      &c.PublicURL,
+		"github.web_url":                  &c.GitHub.WebURL,
+		"github.v3_api_url":               &c.GitHub.V3APIURL,
+		"github.v4_api_url":               &c.GitHub.V4APIURL,
+		"github.app.integration_id":       &c.GitHub.App.IntegrationID,
+		"github.app.private_key":          &c.GitHub.App.PrivateKey,
+		"github.app.private_key_path":     &c.PrivateKeyPath,
+		"github.app.webhook_secret":       &c.GitHub.App.WebhookSecret,
+		"github.oauth.client_id":          &c.GitHub.OAuth.ClientID,
+		"github.oauth.client_secret":      &c.GitHub.OAuth.ClientSecret,
+		"store":                           &c.Store,
+		"fingerprint_key":                 &c.FingerprintKey,
+		"log_level":                       &c.LogLevel,
+		"queue.size":                      &c.Queue.Size,
+		"queue.workers":                   &c.Queue.Workers,
+		"queue.max_bytes":                 &c.Queue.MaxBytes,
+		"policy_ttl":                      &c.PolicyTTL,
+		"install_pace":                    &c.InstallPace,
+		"retry.max_attempts":              &c.Retry.MaxAttempts,
+		"retry.max_age":                   &c.Retry.MaxAge,
+		"retry.base_backoff":              &c.Retry.BaseBackoff,
+		"retry.max_backoff":               &c.Retry.MaxBackoff,
+		"retry.stuck_after":               &c.Retry.StuckAfter,
+		"recovery.interval":               &c.Recovery.Interval,
+		"recovery.window":                 &c.Recovery.Window,
+		"recovery.max_per_run":            &c.Recovery.MaxPerRun,
+		"recovery.pace":                   &c.Recovery.Pace,
+		"recovery.installations_interval": &c.Recovery.InstallationsInterval,
 	}
 }
 
@@ -266,6 +293,12 @@ func (c Config) ValidateServe() error {
 	}
 	if c.Queue.Size < 1 || c.Queue.Workers < 1 {
 		return fmt.Errorf("queue.size and queue.workers must be at least 1")
+	}
+	if r := c.Recovery; r.Interval < 0 || r.InstallationsInterval < 0 || r.Pace < 0 {
+		return fmt.Errorf("recovery.interval, recovery.installations_interval and recovery.pace may not be negative")
+	}
+	if r := c.Recovery; r.Interval > 0 && (r.Window <= 0 || r.MaxPerRun < 1) {
+		return fmt.Errorf("recovery.window must be positive and recovery.max_per_run at least 1 (or recovery.interval 0 to turn the sweep off)")
 	}
 	return nil
 }

@@ -122,3 +122,47 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Errorf("ESCAPEGATE_QUEUE_MAX_BYTES: %d, %v", c.Queue.MaxBytes, err)
 	}
 }
+
+func TestRecoveryKeys(t *testing.T) {
+	d := Default().Recovery
+	if d.Interval != 5*time.Minute || d.Window != 72*time.Hour || d.MaxPerRun != 100 || d.Pace != 200*time.Millisecond || d.InstallationsInterval != 24*time.Hour {
+		t.Errorf("defaults = %+v", d)
+	}
+	p := writeFile(t, "recovery:\n  interval: 10m\n  window: 168h\n  max_per_run: 20\n  pace: 1s\n")
+	c, err := Load(p, func(k string) (string, bool) {
+		if k == "ESCAPEGATE_RECOVERY_INSTALLATIONS_INTERVAL" {
+			return "6h", true
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Recovery{Interval: 10 * time.Minute, Window: 168 * time.Hour, MaxPerRun: 20, Pace: time.Second, InstallationsInterval: 6 * time.Hour}
+	if c.Recovery != want {
+		t.Errorf("recovery = %+v, want %+v", c.Recovery, want)
+	}
+	if _, err := Load(writeFile(t, "recovery:\n  windw: 1h\n"), func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), `line 2: unknown key "recovery.windw"`) {
+		t.Errorf("unknown recovery key: %v", err)
+	}
+
+	valid := Default()
+	valid.GitHub.App.IntegrationID, valid.GitHub.App.PrivateKey, valid.GitHub.App.WebhookSecret = 1, "pem", "s"
+	for _, tc := range []struct {
+		name string
+		set  func(*Recovery)
+		ok   bool
+	}{
+		{"defaults", func(*Recovery) {}, true},
+		{"sweep off", func(r *Recovery) { r.Interval, r.MaxPerRun = 0, 0 }, true},
+		{"no bound", func(r *Recovery) { r.MaxPerRun = 0 }, false},
+		{"no window", func(r *Recovery) { r.Window = 0 }, false},
+		{"negative pace", func(r *Recovery) { r.Pace = -time.Second }, false},
+	} {
+		c := valid
+		tc.set(&c.Recovery)
+		if err := c.ValidateServe(); (err == nil) != tc.ok {
+			t.Errorf("%s: ValidateServe = %v", tc.name, err)
+		}
+	}
+}

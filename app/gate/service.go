@@ -43,6 +43,7 @@ type Service struct {
 	base      *secrets.Engine
 	orgFiles  map[string]cachedFile
 	repoLocks map[string]*sync.Mutex
+	installs  map[int64]bool // installations known to have a store record
 }
 
 // Options configures New.
@@ -93,6 +94,7 @@ func New(o Options) (*Service, error) {
 		base:      eng,
 		orgFiles:  map[string]cachedFile{},
 		repoLocks: map[string]*sync.Mutex{},
+		installs:  map[int64]bool{},
 	}, nil
 }
 
@@ -231,6 +233,9 @@ func (s *Service) engine(extra []byte) (*secrets.Engine, error) {
 // ensureRepo records a repository the first time an event names it, so that an app
 // installed before its store existed still counts from this moment on.
 func (s *Service) ensureRepo(ctx context.Context, inst int64, repo gh.Repo, id int64, defaultBranch string) (store.Repository, error) {
+	if err := s.ensureInstallation(ctx, inst, repo.Owner); err != nil {
+		return store.Repository{}, err
+	}
 	r, err := s.store.GetRepository(ctx, repo.String())
 	if err == nil {
 		if (defaultBranch != "" && r.DefaultBranch != defaultBranch) || (inst != 0 && r.InstallationID != inst) || !r.RemovedAt.IsZero() {

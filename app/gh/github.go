@@ -58,11 +58,7 @@ func New(c *github.Client, opts ...Option) Client {
 	for _, o := range opts {
 		o(&st)
 	}
-	hc := c.Client() // a copy: c itself is left unchanged
-	hc.Transport = NewRetryTransport(hc.Transport, st.retry)
-	g := github.NewClient(hc)
-	g.BaseURL, g.UploadURL, g.UserAgent = c.BaseURL, c.UploadURL, c.UserAgent
-	return &client{gh: g, appID: st.appID}
+	return &client{gh: withRetry(c, opts), appID: st.appID}
 }
 
 // MayHaveApplied reports whether a write that failed may still have been carried out by

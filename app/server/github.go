@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -40,4 +43,51 @@ func PlainClients(apiURL string, opts ...gh.Option) (gh.Factory, error) {
 	}
 	// WithEnterpriseURLs appends api/v3/ to bare hosts; the fake serves both forms.
 	return func(int64) (gh.Client, error) { return gh.New(c, opts...), nil }, nil
+}
+
+// GitHubApp returns what escapegate asks GitHub as the app itself: go-githubapp's app
+// client (the app's JWT) for the delivery log, redeliveries and installations, and its
+// installation clients for each installation's repositories.
+func GitHubApp(cfg githubapp.Config, userAgent string) (gh.App, error) {
+	cc, err := githubapp.NewDefaultCachingClientCreator(cfg,
+		githubapp.WithClientUserAgent(userAgent),
+		githubapp.WithClientTimeout(30*time.Second),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("creating GitHub client creator: %w", err)
+	}
+	app, err := cc.NewAppClient()
+	if err != nil {
+		return nil, fmt.Errorf("GitHub app client: %w", err)
+	}
+	return gh.NewApp(app, cc.NewInstallationClient), nil
+}
+
+// PlainApp returns the app's GitHub access for apiURL without credentials (the demo's
+// fake GitHub): a placeholder app token, and installation tokens asked of apiURL the
+// way go-githubapp asks GitHub.
+func PlainApp(apiURL string) (gh.App, error) {
+	app, err := github.NewClient(&http.Client{Transport: bearer{token: "plain-app-jwt"}}).WithEnterpriseURLs(apiURL, apiURL)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client for %s: %w", apiURL, err)
+	}
+	installation := func(id int64) (*github.Client, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tok, _, err := app.Apps.CreateInstallationToken(ctx, id, nil)
+		if err != nil {
+			return nil, fmt.Errorf("installation %d token: %w", id, err)
+		}
+		return github.NewClient(nil).WithAuthToken(tok.GetToken()).WithEnterpriseURLs(apiURL, apiURL)
+	}
+	return gh.NewApp(app, installation), nil
+}
+
+// bearer sends a fixed Bearer token.
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
 }

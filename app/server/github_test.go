@@ -103,3 +103,62 @@ func TestAppClientsAuthenticateAsInstallation(t *testing.T) {
 		t.Fatal("a wrong app key authenticated")
 	}
 }
+
+// TestGitHubAppAuthenticatesAsApp runs serve's app-level path (go-githubapp's app client
+// with the app's JWT, installation tokens for the repositories) against the fake GitHub,
+// which verifies the JWT; PlainApp reaches the same endpoints without credentials.
+func TestGitHubAppAuthenticatesAsApp(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fakegithub.New()
+	defer f.Close()
+	f.SetApp(fakegithub.App{ID: 4242, Slug: "escapegate", Name: "escapegate"})
+	f.SetAppKey(&key.PublicKey)
+	f.AddInstallation(77, "acme/app", "acme/web")
+	f.AddHookDelivery(fakegithub.HookDelivery{GUID: "g-1", StatusCode: 502, Event: "push", Payload: []byte(`{}`)})
+
+	var cfg githubapp.Config
+	cfg.V3APIURL = f.URL()
+	cfg.App.IntegrationID = 4242
+	cfg.App.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	app, err := server.GitHubApp(cfg, "escapegate/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	check := func(app gh.App) {
+		t.Helper()
+		is, err := app.ListInstallations(ctx)
+		if err != nil || len(is) != 1 || is[0].ID != 77 || is[0].Account != "acme" {
+			t.Fatalf("ListInstallations = %+v, %v", is, err)
+		}
+		rs, err := app.ListInstallationRepositories(ctx, 77)
+		if err != nil || len(rs) != 2 {
+			t.Fatalf("ListInstallationRepositories = %+v, %v", rs, err)
+		}
+		ds, next, err := app.ListHookDeliveries(ctx, "", 100)
+		if err != nil || len(ds) != 1 || ds[0].GUID != "g-1" || next != "" {
+			t.Fatalf("ListHookDeliveries = %+v, %q, %v", ds, next, err)
+		}
+	}
+	check(app)
+
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	cfg.App.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))
+	bad, err := server.GitHubApp(cfg, "escapegate/test")
+	if err == nil {
+		_, err = bad.ListInstallations(ctx)
+	}
+	if err == nil {
+		t.Fatal("a wrong app key listed the installations")
+	}
+
+	f.SetAppKey(nil)
+	plain, err := server.PlainApp(f.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(plain)
+}

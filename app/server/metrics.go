@@ -90,3 +90,13 @@ func (m *metrics) watchInbox(load func() (pending, running int), count func(cont
 		}, func() float64 { _, r := load(); return float64(r) }))
 	}
 }
+
+// RegisterMetrics serves other packages' series (app/recovery's) on /metrics too.
+func (s *Server) RegisterMetrics(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -69,6 +69,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return 1
 	}
 	go srv.Summaries().Loop(ctx, time.Hour)
+	if err := startRecovery(ctx, cfg, st, srv, log); err != nil {
+		fmt.Fprintln(stderr, "escapegate serve:", err)
+		return 1
+	}
 	hs := &http.Server{Addr: cfg.Listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, MaxHeaderBytes: 1 << 20}
 	errc := make(chan error, 1)

@@ -50,12 +50,20 @@ func TestServeEndToEnd(t *testing.T) {
 	f.SetApp(fakegithub.App{ID: 99, Slug: "escapegate", Name: "escapegate"})
 	f.SetAppKey(&key.PublicKey)
 	f.AddRepo("acme/app", "main")
-	f.AddInstallation(5, "acme/app", "acme/.github")
+	f.AddInstallation(5, "acme/app", "acme/.github", "acme/lib")
 	head := strings.Repeat("c", 40)
 	f.AddPull("acme/app", fakegithub.Pull{Number: 1, Author: "alice", HeadSHA: head, BaseSHA: strings.Repeat("0", 40),
 		Files: []fakegithub.PullFile{{Filename: "app.env", Status: "added", Additions: 1, Patch: "@@ -0,0 +1 @@\n+TOKEN=" + fakecreds.FakeGitHubPAT()}}})
 
 	addr := freeAddr(t)
+	// A pull request opened while escapegate was down: its delivery failed, and the
+	// sweep at start has GitHub redeliver it.
+	f.SetHook("http://"+addr, []byte("from-env"))
+	lib := events.Repo{ID: 2, FullName: "acme/lib", DefaultBranch: "main"}
+	f.AddPull("acme/lib", fakegithub.Pull{Number: 7, Author: "bob", HeadSHA: strings.Repeat("d", 40), BaseSHA: strings.Repeat("0", 40),
+		Files: []fakegithub.PullFile{{Filename: "README.md", Status: "modified", Additions: 1, Patch: "@@ -1 +1,2 @@\n # lib\n+more"}}})
+	f.AddHookDelivery(fakegithub.HookDelivery{GUID: "0b5e0000-0000-4000-8000-000000000007", StatusCode: 0, Event: "pull_request",
+		Payload: events.PullRequest(5, lib, "opened", events.PR{Number: 7, Author: "bob", HeadSHA: strings.Repeat("d", 40), BaseRef: "main"}, "bob")})
 	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: from-file\nstore: bolt:%s\n",
 		addr, f.URL(), keyPath, filepath.Join(dir, "escapegate.db"))
 	cfgPath := filepath.Join(dir, "config.yml")
@@ -100,6 +108,20 @@ func TestServeEndToEnd(t *testing.T) {
 	waitFor(t, func() bool {
 		runs := f.CheckRuns("acme/app")
 		return len(runs) == 1 && runs[0].Conclusion == "failure"
+	})
+	waitFor(t, func() bool {
+		runs := f.CheckRuns("acme/lib")
+		return len(runs) == 1 && runs[0].Conclusion == "success"
+	})
+	waitFor(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(b), `escapegate_recovery_redeliveries_total{outcome="requested"} 1`) &&
+			strings.Contains(string(b), "escapegate_installations_listed 1")
 	})
 	cancel()
 	if code := <-done; code != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/app/summary"
+	"github.com/escapegate/escapegate/store"
 )
 
 func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -50,6 +52,14 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	defer st.Close()
 	inst, err := summary.FindInstallation(ctx, st, *org)
+	if errors.Is(err, store.ErrNotFound) && cfg.ValidateServe() == nil {
+		// Known to GitHub but not to the store (its installation event never came): ask GitHub.
+		log := newLogger(stderr, cfg.LogLevel).Level(zerolog.WarnLevel)
+		if rerr := reconcileInstallations(ctx, cfg, st, log); rerr != nil {
+			fmt.Fprintln(stderr, "escapegate summary: reconciling installations with GitHub:", rerr)
+		}
+		inst, err = summary.FindInstallation(ctx, st, *org)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 1

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync/atomic"
@@ -107,11 +106,13 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		return nil, err
 	}
 	hs := httptest.NewServer(srv.Handler())
+	fake.SetHook(hs.URL, secret) // the app's webhook URL: redeliveries come here
 	return &Harness{GitHub: fake, Server: srv, Store: st, Secret: secret, URL: hs.URL, http: hs}, nil
 }
 
 // Close stops both servers and closes the store.
 func (h *Harness) Close() {
+	h.GitHub.WaitWebhooks()
 	h.http.Close()
 	h.Server.Wait()
 	h.GitHub.Close()
@@ -125,18 +126,13 @@ func (h *Harness) Send(ctx context.Context, event string, payload []byte) (int, 
 	return h.SendDelivery(ctx, event, id, payload)
 }
 
-// SendDelivery is Send with a chosen delivery id (to replay one).
+// SendDelivery is Send with a chosen delivery id (to replay one). The fake GitHub sends
+// it, so that its delivery log has it as GitHub's would.
 func (h *Harness) SendDelivery(ctx context.Context, event, deliveryID string, payload []byte) (int, error) {
-	req, err := fakegithub.NewWebhookRequest(ctx, h.URL, h.Secret, event, deliveryID, payload)
+	d, err := h.GitHub.Deliver(ctx, event, deliveryID, payload)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("delivering %s: %w", event, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	h.Server.Wait()
-	return resp.StatusCode, nil
+	return d.StatusCode, nil
 }

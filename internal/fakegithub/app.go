@@ -62,6 +62,10 @@ func (f *Server) createToken(c *call) {
 		writeNotFound(c.w, docApps+"#create-an-installation-access-token-for-an-app")
 		return
 	}
+	if in, ok := f.instInfo[id]; ok && in.suspended {
+		writeError(c.w, http.StatusForbidden, "This installation has been suspended", docApps+"#create-an-installation-access-token-for-an-app")
+		return
+	}
 	f.lastID++
 	tok := fmt.Sprintf("ghs_fake%d_%d", id, f.lastID)
 	f.tokens[tok] = id

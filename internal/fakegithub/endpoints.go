@@ -31,6 +31,12 @@ func (f *Server) route(c *call) {
 		f.createToken(c)
 	case c.is("GET", "installation", "repositories"):
 		f.installationRepos(c)
+	case c.is("GET", "app", "installations"):
+		f.listInstallations(c)
+	case c.is("GET", "app", "hook", "deliveries"):
+		f.listHookDeliveries(c)
+	case c.is("POST", "app", "hook", "deliveries", "*", "attempts"):
+		f.redeliverHook(c)
 	case c.is("GET", "search", "issues"):
 		f.searchIssues(c)
 	case c.is("GET", "orgs", "*", "teams", "*", "memberships", "*"):

@@ -86,7 +86,9 @@ type Server struct {
 	app           App
 	appKey        *rsa.PublicKey
 	installations map[int64][]string // installation id -> repositories
-	tokens        map[string]int64   // installation token -> installation id
+	instInfo      map[int64]*installation
+	tokens        map[string]int64 // installation token -> installation id
+	hooks         hooks
 }
 
 // New starts a fake GitHub; Close stops it.

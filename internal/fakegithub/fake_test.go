@@ -185,7 +185,8 @@ func TestOddInputs(t *testing.T) {
 	f.AddPull("o/r", fakegithub.Pull{Title: "t"})
 	paths := []string{"/", "/repos", "/repos/o", "/repos/o/r/pulls/x/files", "/repos/o/r/pulls/1/files?page=-3&per_page=0",
 		"/repos/o/r/pulls/1/files?page=99999999999999999999", "/repos/o/r/contents/",
-		"/repos/o/r/check-runs/x", "/search/issues?q=%22", "/search/issues?q=repo:o/r+%22t", "/app/installations/x/access_tokens"}
+		"/repos/o/r/check-runs/x", "/search/issues?q=%22", "/search/issues?q=repo:o/r+%22t", "/app/installations/x/access_tokens",
+		"/app/installations?page=-1&per_page=x", "/app/hook/deliveries?cursor=v1_x&per_page=-1", "/app/hook/deliveries/x/attempts", "/app/hook/deliveries/1/attempts"}
 	bodies := []string{"", "null", "[]", `{"name":1}`, `{"output":{"annotations":[{}]}}`, `{"title":null}`, `{"body":5}`}
 	var wg sync.WaitGroup
 	for _, p := range paths {

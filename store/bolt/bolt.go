@@ -312,6 +312,23 @@ func (s *Store) MarkDelivery(ctx context.Context, id string, at time.Time) (bool
 	return first, nil
 }
 
+// DeliverySeen reports whether id is marked.
+func (s *Store) DeliverySeen(ctx context.Context, id string) (bool, error) {
+	var seen bool
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bDeliveries)
+		if err != nil {
+			return err
+		}
+		seen = bs[0].Get([]byte(id)) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("delivery seen: %w", err)
+	}
+	return seen, nil
+}
+
 // ForgetDelivery drops a delivery mark; an unknown id is not an error.
 func (s *Store) ForgetDelivery(ctx context.Context, id string) error {
 	err := s.update(ctx, func(tx *bbolt.Tx) error {

@@ -126,6 +126,16 @@ func (m *Store) MarkDelivery(ctx context.Context, id string, _ time.Time) (bool,
 	return true, nil
 }
 
+// DeliverySeen reports whether id is marked.
+func (m *Store) DeliverySeen(ctx context.Context, id string) (bool, error) {
+	unlock, err := m.rlock(ctx)
+	if err != nil {
+		return false, fmt.Errorf("delivery seen: %w", err)
+	}
+	defer unlock()
+	return m.deliveries[id], nil
+}
+
 // ForgetDelivery drops a delivery mark; an unknown id is not an error.
 func (m *Store) ForgetDelivery(ctx context.Context, id string) error {
 	unlock, err := m.lock(ctx)

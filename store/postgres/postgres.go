@@ -215,6 +215,15 @@ func (s *Store) MarkDelivery(ctx context.Context, id string, at time.Time) (bool
 	return tag.RowsAffected() == 1, nil
 }
 
+// DeliverySeen reports whether id is marked.
+func (s *Store) DeliverySeen(ctx context.Context, id string) (bool, error) {
+	var seen bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, id).Scan(&seen); err != nil {
+		return false, fmt.Errorf("delivery seen: %w", err)
+	}
+	return seen, nil
+}
+
 // ForgetDelivery drops a delivery mark; an unknown id is not an error.
 func (s *Store) ForgetDelivery(ctx context.Context, id string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE id = $1`, id); err != nil {

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"Deliveries", testDeliveries},
+		{"DeliverySeen", testDeliverySeen},
 		{"Installations", testInstallations},
 		{"Repositories", testRepositories},
 		{"Scans", testScans},
@@ -148,6 +149,41 @@ func testDeliveries(t *testing.T, s store.Store) {
 		return err
 	})
 	equal(t, "concurrent first marks", wins.Load(), int32(1))
+}
+
+// testDeliverySeen: a delivery is seen from its mark until it is forgotten, ids are
+// exact (case and all), and asking changes nothing.
+func testDeliverySeen(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	seen := func(id string, want bool) {
+		t.Helper()
+		got, err := s.DeliverySeen(ctx, id)
+		must(t, err, "delivery seen "+id)
+		equal(t, "seen "+id, got, want)
+	}
+	seen("g-1", false)
+	seen("g-1", false) // asking does not mark it
+	first, err := s.MarkDelivery(ctx, "g-1", base)
+	must(t, err, "mark delivery")
+	equal(t, "first mark after asking", first, true)
+	seen("g-1", true)
+	seen("G-1", false)
+	seen("g-2", false)
+	must(t, s.ForgetDelivery(ctx, "g-1"), "forget delivery")
+	seen("g-1", false)
+
+	// A mark is visible to the next read, whoever else is marking at the same time.
+	parallel(t, 8, func(i int) error {
+		id := fmt.Sprintf("g-par-%d", i)
+		if _, err := s.MarkDelivery(ctx, id, base); err != nil {
+			return err
+		}
+		ok, err := s.DeliverySeen(ctx, id)
+		if err == nil && !ok {
+			return fmt.Errorf("%s not seen right after its mark", id)
+		}
+		return err
+	})
 }
 
 func testInstallations(t *testing.T, s store.Store) {
@@ -1147,6 +1183,9 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	cancel()
 	if _, err := s.MarkDelivery(ctx, "d", base); !errors.Is(err, context.Canceled) {
 		t.Errorf("mark delivery with a canceled context: got %v, want context.Canceled", err)
+	}
+	if _, err := s.DeliverySeen(ctx, "d"); !errors.Is(err, context.Canceled) {
+		t.Errorf("delivery seen with a canceled context: got %v, want context.Canceled", err)
 	}
 	if _, err := s.ListCaught(ctx, "acme/web", store.Window{From: base, To: base.Add(time.Hour)}); !errors.Is(err, context.Canceled) {
 		t.Errorf("list caught with a canceled context: got %v, want context.Canceled", err)
