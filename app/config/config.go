@@ -70,6 +70,9 @@ type Recovery struct {
 	// InstallationsInterval is how often installations and their repositories are
 	// reconciled with GitHub's list (also at start).
 	InstallationsInterval time.Duration `yaml:"installations_interval"`
+	// ExpiryInterval is how often open pull requests whose exception expired are checked
+	// again, so that they fail without waiting for a push.
+	ExpiryInterval time.Duration `yaml:"expiry_interval"`
 }
 
 // Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
@@ -93,7 +96,7 @@ func Default() Config {
 		InstallPace: 500 * time.Millisecond,
 		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute},
 		Recovery: Recovery{Interval: 5 * time.Minute, Window: 72 * time.Hour, MaxPerRun: 100,
-			Pace: 200 * time.Millisecond, InstallationsInterval: 24 * time.Hour},
+			Pace: 200 * time.Millisecond, InstallationsInterval: 24 * time.Hour, ExpiryInterval: 10 * time.Minute},
 	}
 	c.GitHub.WebURL = "https://github.com"
 	c.GitHub.V3APIURL = "https://api.github.com/"
@@ -133,6 +136,7 @@ func (c *Config) keys() map[string]any {
 		"recovery.max_per_run":            &c.Recovery.MaxPerRun,
 		"recovery.pace":                   &c.Recovery.Pace,
 		"recovery.installations_interval": &c.Recovery.InstallationsInterval,
+		"recovery.expiry_interval":        &c.Recovery.ExpiryInterval,
 	}
 }
 

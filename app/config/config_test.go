@@ -125,10 +125,10 @@ func TestExampleConfigLoads(t *testing.T) {
 
 func TestRecoveryKeys(t *testing.T) {
 	d := Default().Recovery
-	if d.Interval != 5*time.Minute || d.Window != 72*time.Hour || d.MaxPerRun != 100 || d.Pace != 200*time.Millisecond || d.InstallationsInterval != 24*time.Hour {
+	if d.Interval != 5*time.Minute || d.Window != 72*time.Hour || d.MaxPerRun != 100 || d.Pace != 200*time.Millisecond || d.InstallationsInterval != 24*time.Hour || d.ExpiryInterval != 10*time.Minute {
 		t.Errorf("defaults = %+v", d)
 	}
-	p := writeFile(t, "recovery:\n  interval: 10m\n  window: 168h\n  max_per_run: 20\n  pace: 1s\n")
+	p := writeFile(t, "recovery:\n  interval: 10m\n  window: 168h\n  max_per_run: 20\n  pace: 1s\n  expiry_interval: 0s\n")
 	c, err := Load(p, func(k string) (string, bool) {
 		if k == "ESCAPEGATE_RECOVERY_INSTALLATIONS_INTERVAL" {
 			return "6h", true
@@ -164,5 +164,25 @@ func TestRecoveryKeys(t *testing.T) {
 		if err := c.ValidateServe(); (err == nil) != tc.ok {
 			t.Errorf("%s: ValidateServe = %v", tc.name, err)
 		}
+	}
+}
+
+func TestRetryKeys(t *testing.T) {
+	d := Default().Retry
+	if d != (Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute}) {
+		t.Errorf("defaults = %+v", d)
+	}
+	c, err := Load(writeFile(t, "retry:\n  max_attempts: 4\n  base_backoff: 10ms\n"), func(k string) (string, bool) {
+		if k == "ESCAPEGATE_RETRY_MAX_AGE" {
+			return "1h", true
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Retry{MaxAttempts: 4, MaxAge: time.Hour, BaseBackoff: 10 * time.Millisecond, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute}
+	if c.Retry != want {
+		t.Errorf("retry = %+v, want %+v", c.Retry, want)
 	}
 }

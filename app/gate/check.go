@@ -215,11 +215,15 @@ func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list fu
 	}
 	ev.failing = verdict.FailingFindings(res.findings, ev.decide.Policy)
 	ev.raised = verdict.Raised(res.findings, ev.decide.Policy)
-	exc, err := s.activeException(ctx, pr.Repo, pr.Number)
+	exc, expired, err := s.exceptions(ctx, pr.Repo, pr.Number)
 	if err != nil {
 		return ev, err
 	}
 	ev.exception = exc
+	if expired != nil {
+		in.Expired = fmt.Sprintf("Exception #%d, accepted by @%s, expired on %s: the risks it accepted fail this check again. An approver may apply `%s` again.",
+			expired.ID, expired.Approver, expired.ExpiresAt.UTC().Format("2006-01-02"), p.Override.Label)
+	}
 	ev.view = in
 	ev.conclude()
 	return ev, nil
@@ -372,29 +376,111 @@ func storeFinding(f checks.Finding) store.Finding {
 
 // activeException returns the PR's newest active, unexpired exception, marking expired ones.
 func (s *Service) activeException(ctx context.Context, repo gh.Repo, number int) (*store.Exception, error) {
+	active, _, err := s.exceptions(ctx, repo, number)
+	return active, err
+}
+
+// exceptions returns the PR's newest active, unexpired exception and, when there is
+// none, the newest that expired (so the check can say why it fails again), marking
+// expired ones.
+func (s *Service) exceptions(ctx context.Context, repo gh.Repo, number int) (active, expired *store.Exception, err error) {
 	list, err := s.store.ListExceptions(ctx, repo.String(), number, store.Window{To: s.now().Add(time.Hour)})
 	if err != nil {
-		return nil, fmt.Errorf("listing exceptions of %s#%d: %w", repo, number, err)
+		return nil, nil, fmt.Errorf("listing exceptions of %s#%d: %w", repo, number, err)
 	}
-	var active *store.Exception
 	for i := range list {
 		e := list[i]
-		if e.State != store.ExceptionActive {
-			continue
-		}
-		if !e.ExpiresAt.IsZero() && !s.now().Before(e.ExpiresAt) {
+		if e.State == store.ExceptionActive && !e.ExpiresAt.IsZero() && !s.now().Before(e.ExpiresAt) {
 			e.State, e.EndedAt = store.ExceptionExpired, e.ExpiresAt
 			if err := s.store.UpdateException(ctx, e); err != nil {
-				return nil, fmt.Errorf("expiring exception %d: %w", e.ID, err)
+				return nil, nil, fmt.Errorf("expiring exception %d: %w", e.ID, err)
 			}
-			continue
 		}
-		if active == nil || e.ID > active.ID {
+		switch {
+		case e.State == store.ExceptionActive && (active == nil || e.ID > active.ID):
 			ec := e
 			active = &ec
+		case e.State == store.ExceptionExpired && (expired == nil || e.ID > expired.ID):
+			ec := e
+			expired = &ec
 		}
 	}
-	return active, nil
+	if active != nil || (expired != nil && expired.EndedAt.Before(s.now().Add(-expiredNoteFor))) {
+		expired = nil
+	}
+	return active, expired, nil
+}
+
+// expiredNoteFor is how long the check keeps saying that an exception expired.
+const expiredNoteFor = 7 * 24 * time.Hour
+
+// RecheckExpired checks again the open pull requests whose exception has expired, so
+// that their check fails (and says why) without waiting for a push. It returns how
+// many it checked.
+func (s *Service) RecheckExpired(ctx context.Context) (int, error) {
+	insts, err := s.store.ListInstallations(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("listing installations: %w", err)
+	}
+	now := s.now()
+	checked := 0
+	for _, in := range insts {
+		if !in.DeletedAt.IsZero() {
+			continue
+		}
+		repos, err := s.store.ListRepositories(ctx, in.ID)
+		if err != nil {
+			return checked, fmt.Errorf("listing repositories of installation %d: %w", in.ID, err)
+		}
+		for _, r := range repos {
+			if !r.RemovedAt.IsZero() {
+				continue
+			}
+			repo, err := gh.ParseRepo(r.FullName)
+			if err != nil {
+				continue
+			}
+			list, err := s.store.ListExceptions(ctx, r.FullName, 0, store.Window{From: now.AddDate(-1, 0, 0), To: now.Add(time.Hour)})
+			if err != nil {
+				return checked, fmt.Errorf("listing exceptions of %s: %w", r.FullName, err)
+			}
+			seen := map[int]bool{}
+			for _, e := range list {
+				if e.State != store.ExceptionActive || e.ExpiresAt.IsZero() || now.Before(e.ExpiresAt) || seen[e.PR] {
+					continue
+				}
+				seen[e.PR] = true
+				rechecked, err := s.recheckExpired(ctx, in.ID, repo, r, e)
+				if err != nil {
+					s.logger(ctx).Warn().Err(err).Str("repo", r.FullName).Int("pr", e.PR).Msg("expired exception: check not re-run")
+					continue
+				}
+				if rechecked {
+					checked++
+				}
+			}
+		}
+	}
+	return checked, nil
+}
+
+// recheckExpired re-runs the check of an expired exception's pull request if it is open
+// (and reports whether it did); otherwise the exception just ends.
+func (s *Service) recheckExpired(ctx context.Context, inst int64, repo gh.Repo, r store.Repository, e store.Exception) (bool, error) {
+	c, err := s.client(inst)
+	if err != nil {
+		return false, err
+	}
+	full, err := c.GetPullRequest(ctx, repo, e.PR)
+	if err != nil && !isNotFound(err) {
+		return false, fmt.Errorf("reading %s#%d: %w", repo, e.PR, err)
+	}
+	if err != nil || full.State != "open" {
+		_, _, err := s.exceptions(ctx, repo, e.PR)
+		return false, err
+	}
+	err = s.Recheck(ctx, PR{Installation: inst, Repo: repo, RepoID: r.ID, DefaultBranch: r.DefaultBranch, Number: e.PR, HeadSHA: full.HeadSHA})
+	return err == nil, err
 }
 
 func overrideHelp(repo gh.Repo, p policy.Policy) render.OverrideHelp {

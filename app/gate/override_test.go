@@ -396,3 +396,45 @@ func TestLabelRacingAPush(t *testing.T) {
 		})
 	}
 }
+
+// TestRecheckExpired: an exception that expires fails its open pull request's check
+// again without waiting for a push, and the check says why; a closed pull request's
+// expired exception just ends.
+func TestRecheckExpired(t *testing.T) {
+	f := newFixture(t)
+	f.withTeamPolicy()
+	open := f.open(1, "alice", "e1", envFile("deploy/prod.env", criticalLine()))
+	f.label(open, overrideLabel, "sec-lead")
+	closed := f.open(2, "bob", "e2", envFile("deploy/other.env", criticalLine()))
+	f.label(closed, overrideLabel, "sec-lead")
+	f.gh.Pulls[ghfake.PR{Repo: repoName, Number: 2}] = func() gh.PullRequest {
+		p := f.gh.Pulls[ghfake.PR{Repo: repoName, Number: 2}]
+		p.State = "closed"
+		return p
+	}()
+	if n, err := f.svc.RecheckExpired(f.ctx); err != nil || n != 0 {
+		t.Fatalf("before expiry: rechecked %d, %v", n, err)
+	}
+	before := len(f.runsOn(open.HeadSHA))
+	f.advance(31 * 24 * time.Hour)
+	n, err := f.svc.RecheckExpired(f.ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("after expiry: rechecked %d, %v; want the open PR only", n, err)
+	}
+	runs := f.runsOn(open.HeadSHA)
+	if len(runs) != before+1 {
+		t.Fatalf("runs on the open PR's head: %d, want one more than %d", len(runs), before)
+	}
+	last := f.lastRun(open.HeadSHA)
+	if last.Conclusion != "failure" || !strings.Contains(last.Summary, "expired on") {
+		t.Fatalf("the re-run check is %s and does not say the exception expired:\n%s", last.Conclusion, last.Summary)
+	}
+	for _, n := range []int{1, 2} {
+		if ex := f.exceptions(n); len(ex) != 1 || ex[0].State != store.ExceptionExpired {
+			t.Fatalf("PR #%d exceptions %+v, want one expired", n, ex)
+		}
+	}
+	if n, err := f.svc.RecheckExpired(f.ctx); err != nil || n != 0 {
+		t.Fatalf("a second sweep rechecked %d, %v", n, err)
+	}
+}

@@ -53,6 +53,9 @@ type Options struct {
 	Pace time.Duration
 	// InstallationsInterval is how often installations are reconciled with GitHub's list.
 	InstallationsInterval time.Duration
+	// ExpiryInterval is how often the open pull requests whose exception expired are
+	// checked again (they fail, and say why, without waiting for a push); 0 turns it off.
+	ExpiryInterval time.Duration
 	// Events, when not nil, limits redelivery to these event types (the ones escapegate
 	// handles); GitHub answers the rest with nothing to do anyway.
 	Events []string
@@ -136,6 +139,10 @@ func (s *Service) Loop(ctx context.Context) {
 		_, _, err := s.TrySweep(ctx)
 		return err
 	})
+	run(s.o.ExpiryInterval, "expired exceptions", func(ctx context.Context) error {
+		_, _, err := s.TryExpire(ctx)
+		return err
+	})
 	wg.Wait()
 }
 
@@ -163,6 +170,23 @@ func (s *Service) TryReconcile(ctx context.Context) (res ReconcileResult, ran bo
 	}
 	res, err = s.Reconcile(ctx)
 	return res, true, err
+}
+
+// TryExpire checks again the open pull requests whose exception expired, unless
+// another replica holds this time slot's claim.
+func (s *Service) TryExpire(ctx context.Context) (checked int, ran bool, err error) {
+	if s.o.Gate == nil {
+		return 0, false, nil
+	}
+	ok, err := s.claim(ctx, "expiry", s.o.ExpiryInterval)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	checked, err = s.o.Gate.RecheckExpired(ctx)
+	if checked > 0 {
+		s.o.Log.Info().Int("pull_requests", checked).Msg("checks of pull requests whose exception expired posted again")
+	}
+	return checked, true, err
 }
 
 // claim takes the store's claim on job's current time slot (ClaimOnce on a key per

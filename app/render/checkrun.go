@@ -45,6 +45,8 @@ type CheckInput struct {
 	Repo    string
 	PR      int
 	HeadSHA string
+	// Expired says that the pull request's exception expired (and the check fails again).
+	Expired string
 	// Override says how to override.
 	Override OverrideHelp
 	// NotScanned lists files GitHub sent no patch for (binary, too large).
@@ -523,6 +525,9 @@ func (r *renderer) summary(conclusion string) string {
 
 	var head, tail []string
 	head = append(head, r.verdict(conclusion))
+	if r.in.Expired != "" {
+		head = append(head, "> ⏰ "+oneLine(r.in.Expired))
+	}
 	if p := r.policySection(); p != "" {
 		head = append(head, p)
 	}

@@ -27,7 +27,7 @@ func startRecovery(ctx context.Context, cfg config.Config, st store.Store, srv *
 	r := cfg.Recovery
 	rec, err := recovery.New(recovery.Options{App: app, Store: st, Gate: srv.Gate(), Log: log,
 		Interval: r.Interval, Window: r.Window, MaxPerRun: r.MaxPerRun, Pace: r.Pace,
-		InstallationsInterval: r.InstallationsInterval, Events: handlers.Events()})
+		InstallationsInterval: r.InstallationsInterval, ExpiryInterval: r.ExpiryInterval, Events: handlers.Events()})
 	if err != nil {
 		return err
 	}
