@@ -103,9 +103,9 @@ func New(o Options) (*Inbox, error) {
 		MaxAttempts: r.MaxAttempts,
 		RetryPolicy: retryPolicy{base: r.BaseBackoff, max: r.MaxBackoff},
 		// A handler runs at most StuckAfter; a job a dead replica left running is given
-		// to another replica after that.
+		// to another replica after about as long again (River's rescuer looks every 30 s).
 		JobTimeout:           r.StuckAfter,
-		RescueStuckJobsAfter: r.StuckAfter + time.Minute,
+		RescueStuckJobsAfter: r.StuckAfter + min(r.StuckAfter, time.Minute),
 		FetchCooldown:        20 * time.Millisecond,
 		FetchPollInterval:    200 * time.Millisecond,
 		Logger:               slog.New(zerologHandler{o.Log}),
