@@ -132,15 +132,19 @@ func newWorld(t *testing.T, prs int) *world {
 }
 
 // config writes a serve configuration listening on addr with store (a store URL).
-func (w *world) config(t *testing.T, name, addr, st string) string {
+func (w *world) config(t *testing.T, name, addr, st string, recover bool) string {
 	t.Helper()
 	keyPath := filepath.Join(w.dir, "app.pem")
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(w.key)}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	sweep := "0s" // off: the test sends everything itself
+	if recover {
+		sweep = "500ms"
+	}
 	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: s3cret\nstore: %q\n"+
-		"retry: {base_backoff: 10ms, max_backoff: 50ms, stuck_after: 2s}\nrecovery: {interval: 0s, installations_interval: 0s, expiry_interval: 0s}\n",
-		addr, w.f.URL(), keyPath, st)
+		"retry: {base_backoff: 10ms, max_backoff: 50ms, stuck_after: 2s}\nrecovery: {interval: %s, pace: 1ms, installations_interval: 0s, expiry_interval: 0s}\n",
+		addr, w.f.URL(), keyPath, st, sweep)
 	p := filepath.Join(w.dir, name+".yml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -148,22 +152,16 @@ func (w *world) config(t *testing.T, name, addr, st string) string {
 	return p
 }
 
-// send delivers one streamed event to addr as GitHub signs it.
+// send delivers one streamed event to addr the way GitHub does, through the fake's
+// sender, which logs every attempt in the app's delivery log (a refused connection as a
+// failed delivery, status 0).
 func (w *world) send(addr string, d streamed) (int, error) {
 	if d.label {
 		w.f.AddLabel("acme/app", d.pr, "escapegate/accept-risk")
 	}
-	req, err := fakegithub.NewWebhookRequest(context.Background(), "http://"+addr, []byte("s3cret"), d.event, d.id, d.payload)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	w.f.SetHook("http://"+addr, []byte("s3cret"))
+	got, err := w.f.Deliver(context.Background(), d.event, d.id, d.payload)
+	return got.StatusCode, err
 }
 
 // settled says whether every PR shows its neutral check run.
@@ -224,8 +222,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	w := newWorld(t, 40)
 	addr := freeAddr(t)
 	dbPath := filepath.Join(w.dir, "escapegate.db")
-	cfgPath := w.config(t, "serve", addr, "bolt:"+dbPath)
-	first := startServe(t, cfgPath, addr)
+	first := startServe(t, w.config(t, "serve", addr, "bolt:"+dbPath, false), addr)
 	acked := 0
 	var refused []streamed
 	for i, d := range w.stream {
@@ -241,13 +238,29 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	if acked < len(w.stream)/4 || len(refused) == 0 {
 		t.Fatalf("acknowledged %d, refused %d: the kill did not land mid-stream", acked, len(refused))
 	}
-	second := startServe(t, cfgPath, addr)
-	for _, d := range refused {
-		if code, err := w.send(addr, d); err != nil || code != http.StatusOK {
-			t.Fatalf("redelivery of %s: %d %v", d.id, code, err)
+	// Started again with its recovery sweep on: what was refused while it was down is
+	// failed in the app's delivery log, and the sweep asks GitHub to redeliver it.
+	second := startServe(t, w.config(t, "serve", addr, "bolt:"+dbPath, true), addr)
+	waitWithin(t, 30*time.Second, w.settled)
+	var redelivered int
+	for _, d := range w.f.HookDeliveries() {
+		if d.Redelivery && d.StatusCode == http.StatusOK {
+			redelivered++
 		}
 	}
-	waitWithin(t, 30*time.Second, w.settled)
+	if redelivered != len(refused) {
+		t.Errorf("%d redeliveries answered 200, want the %d refused deliveries", redelivered, len(refused))
+	}
+	// The last check runs are posted just before their deliveries are marked done.
+	waitWithin(t, 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), "ok (0 pending)")
+	})
 	second.kill(t)
 	st, err := bolt.Open(dbPath, bolt.Options{})
 	if err != nil {
@@ -272,7 +285,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 	dsn := pgtest.FreshSchema(t)
 	w := newWorld(t, 30)
 	addrA, addrB := freeAddr(t), freeAddr(t)
-	cfgA, cfgB := w.config(t, "a", addrA, dsn), w.config(t, "b", addrB, dsn)
+	cfgA, cfgB := w.config(t, "a", addrA, dsn, false), w.config(t, "b", addrB, dsn, false)
 	// The org installed the app two months ago: both replicas' monthly jobs find last
 	// month's summary due at start.
 	seed, err := postgres.Open(context.Background(), dsn)
