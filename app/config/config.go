@@ -306,3 +306,39 @@ func (c Config) ValidateServe() error {
 	}
 	return nil
 }
+
+// OrDefault fills the zero (or negative) fields of q from Default's.
+func (q Queue) OrDefault() Queue {
+	d := Default().Queue
+	if q.Size <= 0 {
+		q.Size = d.Size
+	}
+	if q.Workers <= 0 {
+		q.Workers = d.Workers
+	}
+	if q.MaxBytes <= 0 {
+		q.MaxBytes = d.MaxBytes
+	}
+	return q
+}
+
+// OrDefault fills the zero (or negative) fields of r from Default's.
+func (r Retry) OrDefault() Retry {
+	d := Default().Retry
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = d.MaxAttempts
+	}
+	if r.MaxAge <= 0 {
+		r.MaxAge = d.MaxAge
+	}
+	if r.BaseBackoff <= 0 {
+		r.BaseBackoff = d.BaseBackoff
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = d.MaxBackoff
+	}
+	if r.StuckAfter <= 0 {
+		r.StuckAfter = d.StuckAfter
+	}
+	return r
+}

@@ -64,28 +64,10 @@ type Event struct {
 // defaults fills what the caller left zero from config.Default, the one place where
 // defaults are written.
 func (o *Options) defaults() {
-	d := config.Default()
-	if o.Workers <= 0 {
-		o.Workers = d.Queue.Workers
-	}
-	if o.MaxPending <= 0 {
-		o.MaxPending = d.Queue.Size
-	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = d.Queue.MaxBytes
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = d.Retry.MaxAttempts
-	}
-	if o.MaxAge <= 0 {
-		o.MaxAge = d.Retry.MaxAge
-	}
-	if o.BaseBackoff <= 0 {
-		o.BaseBackoff = d.Retry.BaseBackoff
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = d.Retry.MaxBackoff
-	}
+	q := config.Queue{Size: o.MaxPending, Workers: o.Workers, MaxBytes: o.MaxBytes}.OrDefault()
+	o.MaxPending, o.Workers, o.MaxBytes = q.Size, q.Workers, q.MaxBytes
+	r := config.Retry{MaxAttempts: o.MaxAttempts, MaxAge: o.MaxAge, BaseBackoff: o.BaseBackoff, MaxBackoff: o.MaxBackoff}.OrDefault()
+	o.MaxAttempts, o.MaxAge, o.BaseBackoff, o.MaxBackoff = r.MaxAttempts, r.MaxAge, r.BaseBackoff, r.MaxBackoff
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -76,16 +76,9 @@ func New(o Options) (*Server, error) {
 	if o.WebhookSecret == "" {
 		return nil, errors.New("server: a webhook secret is required")
 	}
-	d := config.Default()
-	if o.QueueSize <= 0 {
-		o.QueueSize = d.Queue.Size
-	}
-	if o.Workers <= 0 {
-		o.Workers = d.Queue.Workers
-	}
-	if o.QueueBytes <= 0 {
-		o.QueueBytes = d.Queue.MaxBytes
-	}
+	q := config.Queue{Size: o.QueueSize, Workers: o.Workers, MaxBytes: o.QueueBytes}.OrDefault()
+	o.QueueSize, o.Workers, o.QueueBytes = q.Size, q.Workers, q.MaxBytes
+	o.Retry = o.Retry.OrDefault()
 	if o.Now == nil {
 		o.Now = time.Now
 	}

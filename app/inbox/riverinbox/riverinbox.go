@@ -66,26 +66,9 @@ type Inbox struct {
 
 // New builds the inbox; Start starts its workers.
 func New(o Options) (*Inbox, error) {
-	d := config.Default()
-	if o.Workers <= 0 {
-		o.Workers = d.Queue.Workers
-	}
-	r := &o.Retry
-	if r.MaxAttempts <= 0 {
-		r.MaxAttempts = d.Retry.MaxAttempts
-	}
-	if r.MaxAge <= 0 {
-		r.MaxAge = d.Retry.MaxAge
-	}
-	if r.BaseBackoff <= 0 {
-		r.BaseBackoff = d.Retry.BaseBackoff
-	}
-	if r.MaxBackoff <= 0 {
-		r.MaxBackoff = d.Retry.MaxBackoff
-	}
-	if r.StuckAfter <= 0 {
-		r.StuckAfter = d.Retry.StuckAfter
-	}
+	o.Workers = config.Queue{Workers: o.Workers}.OrDefault().Workers
+	o.Retry = o.Retry.OrDefault()
+	r := o.Retry
 	if o.Observe == nil {
 		o.Observe = func(inbox.Event) {}
 	}
