@@ -14,8 +14,10 @@ import (
 
 	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/inbox"
+	"github.com/escapegate/escapegate/app/inbox/riverinbox"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/postgres"
 )
 
 const deliveriesUsage = `usage: escapegate deliveries [--config F] list [--state dead|pending|all] [--format text|json]
@@ -134,6 +136,27 @@ func openDeliveries(ctx context.Context, cfg config.Config) (deliveriesAccess, f
 	}
 	if err != nil {
 		return deliveriesAccess{}, nil, err
+	}
+	if pg, ok := st.(*postgres.Store); ok {
+		// Replicas keep deliveries as jobs of River's queue; this process only reads and
+		// changes them (it starts no workers).
+		q, err := riverinbox.New(riverinbox.Options{Pool: pg.Pool()})
+		if err != nil {
+			st.Close()
+			return deliveriesAccess{}, nil, err
+		}
+		return deliveriesAccess{
+			list: func(ctx context.Context, state string) ([]server.DeliveryView, error) {
+				ds, err := q.List(ctx, state, 10000)
+				return server.Views(ds), err
+			},
+			change: func(ctx context.Context, verb, id string) error {
+				if verb == "retry" {
+					return q.Requeue(ctx, id)
+				}
+				return q.Drop(ctx, id)
+			},
+		}, func() { st.Close() }, nil
 	}
 	in, ok := st.(store.Inbox)
 	if !ok {

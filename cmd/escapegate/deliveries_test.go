@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,8 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/inbox/riverinbox"
 	"github.com/escapegate/escapegate/store"
 	"github.com/escapegate/escapegate/store/bolt"
+	"github.com/escapegate/escapegate/store/postgres"
+	"github.com/escapegate/escapegate/store/postgres/pgtest"
 )
 
 // TestDeliveriesCommand lists, retries and drops the inbox's deliveries in a bbolt store
@@ -77,5 +84,52 @@ func TestDeliveriesCommand(t *testing.T) {
 	defer st.Close()
 	if n, _ := st.CountDeliveries(ctx); n[store.DeliveryPending] != 2 || n[store.DeliveryDead] != 0 {
 		t.Fatalf("after retry and drop: %v, want 2 pending (pending-1 and dead-1) and none dead", n)
+	}
+}
+
+// TestDeliveriesCommandOnPostgres: on PostgreSQL the deliveries are River's jobs.
+func TestDeliveriesCommandOnPostgres(t *testing.T) {
+	dsn := pgtest.FreshSchema(t)
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q, err := riverinbox.New(riverinbox.Options{Pool: st.Pool(), Log: zerolog.Nop(),
+		Retry:  config.Retry{MaxAttempts: 1, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
+		Handle: func(context.Context, store.Delivery) error { return errors.New("GitHub answered 502") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Accept(ctx, store.Delivery{ID: "pg-dead", Event: "pull_request", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := q.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("store: %q\n", dsn)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "", "deliveries", "--config", cfg, "list", "--state", "dead"); code != 0 || !strings.Contains(out, "pg-dead") || !strings.Contains(out, "502") {
+		t.Fatalf("list: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCmd(t, "", "deliveries", "--config", cfg, "drop", "pg-dead"); code != 0 {
+		t.Fatalf("drop: %d %s", code, errOut)
+	}
+	if code, out, _ := runCmd(t, "", "deliveries", "--config", cfg, "list"); code != 0 || strings.Contains(out, "pg-dead") {
+		t.Fatalf("after drop: %d %s", code, out)
 	}
 }
