@@ -169,6 +169,7 @@ func (f *Server) createCheckRun(c *call, r *repoState) {
 	run := &CheckRun{ID: f.lastID, HeadSHA: *in.HeadSHA}
 	in.apply(run)
 	r.checkRuns = append(r.checkRuns, run)
+	f.completed(r, run)
 	writeJSON(c.w, http.StatusCreated, f.checkRunJSON(r, run))
 }
 
@@ -200,7 +201,23 @@ func (f *Server) updateCheckRun(c *call, r *repoState) {
 		return
 	}
 	in.apply(run)
+	f.completed(r, run)
 	writeJSON(c.w, http.StatusOK, f.checkRunJSON(r, run))
+}
+
+// OnCheckRunCompleted calls fn (on a goroutine of its own) each time a check run is
+// created or updated as completed: load generators time deliveries with it.
+func (f *Server) OnCheckRunCompleted(fn func(repo, headSHA, conclusion string)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onCompleted = fn
+}
+
+// completed tells OnCheckRunCompleted's function; f.mu is held.
+func (f *Server) completed(r *repoState, run *CheckRun) {
+	if fn := f.onCompleted; fn != nil && run.Status == "completed" {
+		go fn(r.fullName(), run.HeadSHA, run.Conclusion)
+	}
 }
 
 func (f *Server) checkRunJSON(r *repoState, run *CheckRun) map[string]any {

@@ -89,6 +89,7 @@ type Server struct {
 	instInfo      map[int64]*installation
 	tokens        map[string]int64 // installation token -> installation id
 	hooks         hooks
+	onCompleted   func(repo, headSHA, conclusion string)
 }
 
 // New starts a fake GitHub; Close stops it.
