@@ -25,6 +25,7 @@ import (
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/app/summary"
+	"github.com/escapegate/escapegate/checks/secrets"
 	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/store"
 	"github.com/escapegate/escapegate/store/postgres"
@@ -51,6 +52,9 @@ type Options struct {
 	// Retry says how the durable inbox retries failed deliveries; zero fields take
 	// config.Default's.
 	Retry config.Retry
+	// Secrets is a compiled engine of the default secret rules to share (nil: compile
+	// one); tests and the demo start many servers in one process.
+	Secrets *secrets.Engine
 }
 
 // Server is a wired escapegate.
@@ -84,7 +88,7 @@ func New(o Options) (*Server, error) {
 	}
 	g, err := gate.New(gate.Options{
 		Store: o.Store, Clients: o.Clients, FingerprintKey: o.FingerprintKey, Now: o.Now,
-		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL,
+		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, Secrets: o.Secrets,
 	})
 	if err != nil {
 		return nil, err

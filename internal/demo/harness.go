@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
+	"github.com/escapegate/escapegate/checks/secrets"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/store"
 	"github.com/escapegate/escapegate/store/bolt"
@@ -54,6 +56,10 @@ type Options struct {
 	// do not wait out the retries of the faults they inject.
 	GitHub []gh.Option
 }
+
+// sharedEngine compiles the default secret rules once per process: the tests start a
+// hundred harnesses, and compiling costs half a second under the race detector.
+var sharedEngine = sync.OnceValues(func() (*secrets.Engine, error) { return secrets.New(secrets.Options{}) })
 
 // FastRetry is the retry block of the demo and the tests: serve's attempts, millisecond waits.
 func FastRetry(r config.Retry) config.Retry {
@@ -95,8 +101,14 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		return nil, err
 	}
 	secret := []byte("demo-webhook-secret")
+	eng, err := sharedEngine()
+	if err != nil {
+		fake.Close()
+		return nil, err
+	}
 	srv, err := server.New(server.Options{
-		Store: st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
+		Secrets: eng,
+		Store:   st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
 		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
 		Retry: FastRetry(o.Retry),
