@@ -590,7 +590,7 @@ func (f *Server) editComment(c *call, r *repoState) {
 func (f *Server) issueJSON(r *repoState, i *Issue) map[string]any {
 	return map[string]any{
 		"id": int64(i.Number) + r.id*100000, "number": i.Number, "title": i.Title, "body": i.Body, "state": i.State,
-		"user": user(i.Author), "labels": labelsJSON(i.Labels),
+		"user": user(i.Author), "labels": labelsJSON(i.Labels), "performed_via_github_app": f.appOf(i.Author),
 		"html_url": fmt.Sprintf("https://github.com/%s/issues/%d", r.fullName(), i.Number),
 		"url":      fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), i.Number),
 	}
