@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/checks"
@@ -36,7 +37,8 @@ type Service struct {
 	log      zerolog.Logger
 	detail   string // public URL for check-run details links
 
-	policyTTL time.Duration
+	policyTTL        time.Duration
+	approverAttempts int
 
 	mu        sync.Mutex
 	engines   map[[32]byte]*secrets.Engine // by org rules content
@@ -60,6 +62,10 @@ type Options struct {
 	// Secrets is the engine of the default secret rules (secrets.New with no extra
 	// rules), for a caller that compiled it already; nil compiles it.
 	Secrets *secrets.Engine
+	// ApproverAttempts is the inbox's attempts at a delivery (retry.max_attempts): an
+	// override label whose sender GitHub keeps failing to verify is refused at the last
+	// one instead of staying on. 0 takes the default.
+	ApproverAttempts int
 }
 
 // New builds the service and compiles the default secret rules once (unless
@@ -81,20 +87,24 @@ func New(o Options) (*Service, error) {
 			return nil, fmt.Errorf("compiling secret rules: %w", err)
 		}
 	}
+	if o.ApproverAttempts <= 0 {
+		o.ApproverAttempts = config.Default().Retry.MaxAttempts
+	}
 	return &Service{
-		store:     o.Store,
-		clients:   o.Clients,
-		policies:  policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL)),
-		fp:        checks.NewFingerprinter(o.FingerprintKey),
-		now:       func() time.Time { return o.Now().UTC() },
-		log:       o.Logger,
-		detail:    strings.TrimRight(o.PublicURL, "/"),
-		policyTTL: o.PolicyTTL,
-		engines:   map[[32]byte]*secrets.Engine{},
-		base:      eng,
-		orgFiles:  map[string]cachedFile{},
-		repoLocks: map[string]*sync.Mutex{},
-		installs:  map[int64]bool{},
+		approverAttempts: o.ApproverAttempts,
+		store:            o.Store,
+		clients:          o.Clients,
+		policies:         policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL)),
+		fp:               checks.NewFingerprinter(o.FingerprintKey),
+		now:              func() time.Time { return o.Now().UTC() },
+		log:              o.Logger,
+		detail:           strings.TrimRight(o.PublicURL, "/"),
+		policyTTL:        o.PolicyTTL,
+		engines:          map[[32]byte]*secrets.Engine{},
+		base:             eng,
+		orgFiles:         map[string]cachedFile{},
+		repoLocks:        map[string]*sync.Mutex{},
+		installs:         map[int64]bool{},
 	}, nil
 }
 

@@ -91,7 +91,7 @@ func New(o Options) (*Server, error) {
 	}
 	g, err := gate.New(gate.Options{
 		Store: o.Store, Clients: o.Clients, FingerprintKey: o.FingerprintKey, Now: o.Now,
-		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL,
+		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, ApproverAttempts: o.Retry.MaxAttempts,
 	})
 	if err != nil {
 		return nil, err
