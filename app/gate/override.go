@@ -291,10 +291,12 @@ func (s *Service) refusedBefore(ctx context.Context, ev LabelEvent) (bool, error
 	return false, nil
 }
 
-// botSender reports whether the sender is a bot or app account: it has no team
-// membership or repository permission to check, so it is never an approver.
+// botSender reports whether the sender is not a user (GitHub's sender.type Bot, for an
+// app's bot account, or anything else but User): it has no team membership or
+// repository permission to check, so it is never an approver. An event that names no
+// type is judged by GitHub's answers about the sender.
 func botSender(ev LabelEvent) bool {
-	return strings.EqualFold(ev.SenderType, "Bot") || strings.HasSuffix(strings.ToLower(ev.Sender), "[bot]")
+	return ev.SenderType != "" && !strings.EqualFold(ev.SenderType, "User")
 }
 
 // verifyApprover is Approver for the sender of a label event, with a refusal instead of
