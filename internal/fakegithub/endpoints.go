@@ -406,6 +406,11 @@ func (f *Server) teamMembership(c *call) {
 }
 
 func (f *Server) permission(c *call, r *repoState) {
+	if strings.HasSuffix(c.segs[4], "[bot]") {
+		// An app's bot account is no user: GitHub answers 404.
+		writeNotFound(c.w, "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user")
+		return
+	}
 	role, ok := r.perms[strings.ToLower(c.segs[4])]
 	if !ok {
 		role = "none"
