@@ -276,10 +276,11 @@ func (s *Service) currentApplication(ctx context.Context, ev LabelEvent, cur gh.
 	return "", nil
 }
 
-// refusedBefore reports whether this delivery was refused already (an earlier attempt).
+// refusedBefore reports whether this delivery was refused already (an earlier attempt, or
+// a dead-lettered delivery retried by hand much later). It is asked only when the label
+// is gone, so listing the repository's refused attempts is rare.
 func (s *Service) refusedBefore(ctx context.Context, ev LabelEvent) (bool, error) {
-	now := s.now()
-	list, err := s.store.ListRefused(ctx, ev.PR.Repo.String(), store.Window{From: now.Add(-7 * 24 * time.Hour), To: now.Add(time.Hour)})
+	list, err := s.store.ListRefused(ctx, ev.PR.Repo.String(), store.Window{To: s.now().Add(time.Hour)})
 	if err != nil {
 		return false, fmt.Errorf("listing refused overrides: %w", err)
 	}
