@@ -37,8 +37,9 @@ type Service struct {
 	log      zerolog.Logger
 	detail   string // public URL for check-run details links
 
-	policyTTL        time.Duration
-	approverAttempts int
+	policyTTL time.Duration
+
+	approverAttempts int // the inbox's attempts at a delivery (Options.ApproverAttempts)
 
 	mu        sync.Mutex
 	engines   map[[32]byte]*secrets.Engine // by org rules content
@@ -87,25 +88,26 @@ func New(o Options) (*Service, error) {
 			return nil, fmt.Errorf("compiling secret rules: %w", err)
 		}
 	}
-	if o.ApproverAttempts <= 0 {
-		o.ApproverAttempts = config.Default().Retry.MaxAttempts
+	s := &Service{
+		store:     o.Store,
+		clients:   o.Clients,
+		policies:  policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL)),
+		fp:        checks.NewFingerprinter(o.FingerprintKey),
+		now:       func() time.Time { return o.Now().UTC() },
+		log:       o.Logger,
+		detail:    strings.TrimRight(o.PublicURL, "/"),
+		policyTTL: o.PolicyTTL,
+		engines:   map[[32]byte]*secrets.Engine{},
+		base:      eng,
+		orgFiles:  map[string]cachedFile{},
+		repoLocks: map[string]*sync.Mutex{},
+		installs:  map[int64]bool{},
 	}
-	return &Service{
-		approverAttempts: o.ApproverAttempts,
-		store:            o.Store,
-		clients:          o.Clients,
-		policies:         policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL)),
-		fp:               checks.NewFingerprinter(o.FingerprintKey),
-		now:              func() time.Time { return o.Now().UTC() },
-		log:              o.Logger,
-		detail:           strings.TrimRight(o.PublicURL, "/"),
-		policyTTL:        o.PolicyTTL,
-		engines:          map[[32]byte]*secrets.Engine{},
-		base:             eng,
-		orgFiles:         map[string]cachedFile{},
-		repoLocks:        map[string]*sync.Mutex{},
-		installs:         map[int64]bool{},
-	}, nil
+	s.approverAttempts = o.ApproverAttempts
+	if s.approverAttempts <= 0 {
+		s.approverAttempts = config.Default().Retry.MaxAttempts
+	}
+	return s, nil
 }
 
 // Store returns the service's store (for reports served by the same process).
