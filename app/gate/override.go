@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
@@ -292,6 +293,20 @@ func (s *Service) refusedBefore(ctx context.Context, ev LabelEvent) (bool, error
 	return false, nil
 }
 
+// SetApproverAttempts tells the service the durable inbox's attempts at a delivery
+// (retry.max_attempts): an override label whose sender GitHub keeps failing to verify
+// is refused at the last one instead of staying on. n <= 0 takes config.Default's.
+// Call it before the service handles events.
+func (s *Service) SetApproverAttempts(n int) { s.approverAttempts = n }
+
+// lastAttempt is the attempt at which an unverifiable approver is refused.
+func (s *Service) lastAttempt() int {
+	if s.approverAttempts > 0 {
+		return s.approverAttempts
+	}
+	return config.Default().Retry.MaxAttempts
+}
+
 // botSender reports whether the sender is not a user (GitHub's sender.type Bot, for an
 // app's bot account, or anything else but User): it has no team membership or
 // repository permission to check, so it is never an approver. An event that names no
@@ -305,7 +320,7 @@ func botSender(ev LabelEvent) bool {
 // unanswered: a bot or app sender, a 404 from GitHub's membership or permission APIs (the
 // account is not a user it can answer for), or any other 4xx are refusals at once. A
 // transient fault (a 5xx, a rate limit, no answer) is returned for the inbox to retry
-// the delivery, until its last attempt (Options.ApproverAttempts): there an approver
+// the delivery, until its last attempt (SetApproverAttempts): there an approver
 // that cannot be verified is treated as no approver, and refused.
 func (s *Service) verifyApprover(ctx context.Context, c gh.Client, ev LabelEvent, p policy.Policy) (bool, string, error) {
 	if botSender(ev) {
@@ -324,10 +339,10 @@ func (s *Service) verifyApprover(ctx context.Context, c gh.Client, ev LabelEvent
 	case !gh.Transient(err):
 		log.Msg("approver check refused by GitHub: refused")
 		return false, "GitHub refused to say whether the sender is an approver", nil
-	case attempt < s.approverAttempts:
+	case attempt < s.lastAttempt():
 		return false, "", err // the inbox retries the delivery
 	}
-	log.Int("attempts", s.approverAttempts).Msg("approver check kept failing: refused")
+	log.Int("attempts", s.lastAttempt()).Msg("approver check kept failing: refused")
 	return false, fmt.Sprintf("GitHub did not answer whether the sender is an approver in %d attempts", attempt), nil
 }
 

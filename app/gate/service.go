@@ -14,7 +14,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/checks"
@@ -39,7 +38,7 @@ type Service struct {
 
 	policyTTL time.Duration
 
-	approverAttempts int // the inbox's attempts at a delivery (Options.ApproverAttempts)
+	approverAttempts int // see SetApproverAttempts; 0: config.Default's retry.max_attempts
 
 	mu        sync.Mutex
 	engines   map[[32]byte]*secrets.Engine // by org rules content
@@ -63,10 +62,6 @@ type Options struct {
 	// Secrets is the engine of the default secret rules (secrets.New with no extra
 	// rules), for a caller that compiled it already; nil compiles it.
 	Secrets *secrets.Engine
-	// ApproverAttempts is the inbox's attempts at a delivery (retry.max_attempts): an
-	// override label whose sender GitHub keeps failing to verify is refused at the last
-	// one instead of staying on. 0 takes the default.
-	ApproverAttempts int
 }
 
 // New builds the service and compiles the default secret rules once (unless
@@ -88,7 +83,7 @@ func New(o Options) (*Service, error) {
 			return nil, fmt.Errorf("compiling secret rules: %w", err)
 		}
 	}
-	s := &Service{
+	return &Service{
 		store:     o.Store,
 		clients:   o.Clients,
 		policies:  policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL)),
@@ -102,12 +97,7 @@ func New(o Options) (*Service, error) {
 		orgFiles:  map[string]cachedFile{},
 		repoLocks: map[string]*sync.Mutex{},
 		installs:  map[int64]bool{},
-	}
-	s.approverAttempts = o.ApproverAttempts
-	if s.approverAttempts <= 0 {
-		s.approverAttempts = config.Default().Retry.MaxAttempts
-	}
-	return s, nil
+	}, nil
 }
 
 // Store returns the service's store (for reports served by the same process).
