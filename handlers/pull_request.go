@@ -39,7 +39,7 @@ func (h *PullRequest) Handle(ctx context.Context, _, deliveryID string, payload 
 		return h.Gate.SyncRelease(ctx, pr)
 	case "labeled", "unlabeled":
 		le := gate.LabelEvent{PR: pr, Label: ev.GetLabel().GetName(), Sender: ev.GetSender().GetLogin(),
-			SenderType: ev.GetSender().GetType(), DeliveryID: deliveryID}
+			SenderType: ev.GetSender().GetType(), DeliveryID: deliveryID, At: ev.GetPullRequest().GetUpdatedAt().Time}
 		var err error
 		if ev.GetAction() == "labeled" {
 			_, err = h.Gate.Labeled(ctx, le)

@@ -372,7 +372,7 @@ func TestLabelRacingAPush(t *testing.T) {
 			l1 := f.open(1, "alice", "l1", first)
 			f.gh.Compares[ghfake.Compare{Repo: repoName, Base: l1.BaseSHA, Head: l1.HeadSHA}] = []gh.File{first}
 			labeled := f.labelEvent(l1, overrideLabel, "sec-lead", "race-1")
-			l2 := f.push(l1, "l2", envFile("deploy/prod.env", tc.newLines...))
+			l2 := f.push(labeled.PR, "l2", envFile("deploy/prod.env", tc.newLines...)) // the label stays on
 			if run := f.lastRun(l2.HeadSHA); run.Conclusion != "failure" {
 				t.Fatalf("l2 before the label: %s", run.Conclusion)
 			}

@@ -68,7 +68,9 @@ func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p 
 		return err
 	}
 	// The remembered id saves listing comments on every event; the marker finds it again
-	// when the store was lost or a replica posted it.
+	// when the store was lost or a replica posted it. Only escapegate's own comments count:
+	// anyone can write the marker into a comment of theirs, which escapegate must never edit
+	// (its author could rewrite it afterwards).
 	if id, err := s.store.GetReleaseComment(ctx, pr.Repo.String(), pr.Number); err == nil {
 		err := c.EditComment(ctx, pr.Repo, id, body)
 		if err == nil {
@@ -86,7 +88,7 @@ func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p 
 	}
 	var id int64
 	for _, cm := range comments {
-		if strings.Contains(cm.Body, render.ReleaseMarker) {
+		if cm.Mine && strings.Contains(cm.Body, render.ReleaseMarker) {
 			id = cm.ID
 			break
 		}

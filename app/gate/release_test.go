@@ -149,7 +149,7 @@ func TestReleaseCommentFoundByMarker(t *testing.T) {
 	k := ghfake.PR{Repo: repoName, Number: 10}
 	f.gh.Comments[k] = []gh.Comment{
 		{ID: 500, Body: "LGTM", Author: "maintainer"},
-		{ID: 501, Body: "old numbers\n" + releaseMarker, Author: "escapegate[bot]"},
+		{ID: 501, Body: "old numbers\n" + releaseMarker, Author: "escapegate[bot]", Mine: true},
 	}
 	f.check(rel)
 	if len(f.gh.Posted) != 0 || len(f.gh.Edited) != 1 || f.gh.Edited[0].ID != 501 {
@@ -160,6 +160,38 @@ func TestReleaseCommentFoundByMarker(t *testing.T) {
 	}
 	if f.gh.Comments[k][0].Body != "LGTM" {
 		t.Fatal("another comment was edited")
+	}
+}
+
+// TestUsersMarkerCommentIsNotEdited: a comment carrying the release marker that
+// escapegate did not write (a user copied it, or another app) is never edited: its
+// author could rewrite it afterwards. escapegate posts its own and remembers that one.
+func TestUsersMarkerCommentIsNotEdited(t *testing.T) {
+	f := newFixture(t)
+	rel := releasePR(func(p *gate.PR) { p.BaseRef = "release/1.x" })
+	f.register(rel, changelog)
+	k := ghfake.PR{Repo: repoName, Number: 10}
+	user := "fake numbers\n" + releaseMarker
+	f.gh.Comments[k] = []gh.Comment{
+		{ID: 500, Body: user, Author: "mallory"},
+		{ID: 501, Body: user, Author: "other-app[bot]", Mine: false},
+	}
+	f.check(rel)
+	if len(f.gh.Edited) != 0 || len(f.gh.Posted) != 1 {
+		t.Fatalf("posted %+v, edited %+v; want one comment of escapegate's own, none edited", f.gh.Posted, f.gh.Edited)
+	}
+	if id, err := f.st.GetReleaseComment(f.ctx, repoName, 10); err != nil || id != f.gh.Posted[0].ID {
+		t.Fatalf("remembered id %d, %v; want %d", id, err, f.gh.Posted[0].ID)
+	}
+	if f.gh.Comments[k][0].Body != user || f.gh.Comments[k][1].Body != user {
+		t.Fatal("a comment escapegate did not write was edited")
+	}
+	// The next event edits escapegate's own comment.
+	if err := f.svc.SyncRelease(f.ctx, rel); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.gh.Posted) != 1 || len(f.gh.Edited) != 1 || f.gh.Edited[0].ID != f.gh.Posted[0].ID {
+		t.Fatalf("second event: posted %+v, edited %+v", f.gh.Posted, f.gh.Edited)
 	}
 }
 

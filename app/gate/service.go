@@ -38,6 +38,8 @@ type Service struct {
 
 	policyTTL time.Duration
 
+	approverAttempts int // see SetApproverAttempts; 0: config.Default's retry.max_attempts
+
 	mu        sync.Mutex
 	engines   map[[32]byte]*secrets.Engine // by org rules content
 	base      *secrets.Engine

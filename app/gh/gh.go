@@ -119,6 +119,11 @@ type Issue struct {
 	Number int
 	Title  string
 	State  string
+	Author string
+	// Mine says escapegate opened it, by the same rule as Comment.Mine: its author is a
+	// GitHub App's bot account and, when GitHub names the app and the client knows its
+	// own, that app is this one.
+	Mine bool
 }
 
 // Client is everything escapegate asks of GitHub for one installation.
@@ -155,7 +160,8 @@ type Client interface {
 	EditComment(ctx context.Context, r Repo, id int64, body string) error
 
 	CreateIssue(ctx context.Context, r Repo, title, body string) (Issue, error)
-	// FindIssueByTitle finds an issue (open or closed) with exactly this title.
+	// FindIssueByTitle finds an issue (open or closed) with exactly this title that
+	// escapegate opened (Mine); anyone else's issue with the title is passed over.
 	FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error)
 }
 

@@ -2,11 +2,13 @@ package gh
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -549,10 +551,38 @@ type issueComment struct {
 
 // mine reports whether this client's app wrote cm (see Comment.Mine).
 func (c *client) mine(cm issueComment) bool {
-	if cm.User.Type != "Bot" {
+	var app int64
+	if cm.App != nil {
+		app = cm.App.ID
+	}
+	return c.mineBy(cm.User.Type, app)
+}
+
+// mineBy reports whether a comment or issue by an account of userType, performed via
+// the app appID (0: GitHub named none), is this client's app's own.
+func (c *client) mineBy(userType string, appID int64) bool {
+	if userType != "Bot" {
 		return false
 	}
-	return c.appID == 0 || cm.App == nil || cm.App.ID == 0 || cm.App.ID == c.appID
+	return c.appID == 0 || appID == 0 || appID == c.appID
+}
+
+// Transient reports whether err may go away if the request is made again later: a rate
+// limit, a 5xx or 429 answer, or no answer at all (a connection failure or a timeout).
+// A 404 or another 4xx answer is GitHub's word on the request and is not transient.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	if errors.As(err, &rl) || errors.As(err, &ab) {
+		return true
+	}
+	if s := statusOf(err); s != 0 {
+		return s >= 500 || s == http.StatusTooManyRequests
+	}
+	return !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrTooManyFiles)
 }
 
 func (c *client) ListComments(ctx context.Context, r Repo, number int) ([]Comment, error) {
@@ -588,7 +618,31 @@ func (c *client) EditComment(ctx context.Context, r Repo, id int64, body string)
 }
 
 func issueFrom(i *github.Issue) Issue {
-	return Issue{Number: i.GetNumber(), Title: i.GetTitle(), State: i.GetState()}
+	return Issue{Number: i.GetNumber(), Title: i.GetTitle(), State: i.GetState(), Author: i.GetUser().GetLogin(), Mine: true}
+}
+
+// issueItem is an issue as GitHub lists or searches it, with performed_via_github_app,
+// which go-github v62 does not decode.
+type issueItem struct {
+	Number int    `json:"number"`
+	Title  string `json:"title"`
+	State  string `json:"state"`
+	User   struct {
+		Login string `json:"login"`
+		Type  string `json:"type"`
+	} `json:"user"`
+	PullRequest *json.RawMessage `json:"pull_request"`
+	App         *struct {
+		ID int64 `json:"id"`
+	} `json:"performed_via_github_app"`
+}
+
+func (c *client) issueOf(i issueItem) Issue {
+	var app int64
+	if i.App != nil {
+		app = i.App.ID
+	}
+	return Issue{Number: i.Number, Title: i.Title, State: i.State, Author: i.User.Login, Mine: c.mineBy(i.User.Type, app)}
 }
 
 func (c *client) CreateIssue(ctx context.Context, r Repo, title, body string) (Issue, error) {
@@ -599,6 +653,8 @@ func (c *client) CreateIssue(ctx context.Context, r Repo, title, body string) (I
 	return issueFrom(i), nil
 }
 
+// FindIssueByTitle finds an issue with exactly this title that this app opened: an issue
+// of the same title by anyone else (a person, another app) is passed over.
 func (c *client) FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
 	iss, found, err := c.searchIssueByTitle(ctx, r, title)
 	if err == nil {
@@ -612,23 +668,44 @@ func (c *client) FindIssueByTitle(ctx context.Context, r Repo, title string) (Is
 	return iss, found, nil
 }
 
+// mineIssue returns the first of items that is an issue titled title and opened by this app.
+func (c *client) mineIssue(items []issueItem, title string) (Issue, bool) {
+	for _, i := range items {
+		if i.Title != title || i.PullRequest != nil {
+			continue
+		}
+		if is := c.issueOf(i); is.Mine {
+			return is, true
+		}
+	}
+	return Issue{}, false
+}
+
 func (c *client) searchIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
 	q := fmt.Sprintf("repo:%s/%s in:title %s type:issue", r.Owner, r.Name, quoteSearch(title))
-	opts := &github.SearchOptions{ListOptions: github.ListOptions{PerPage: perPage}}
-	for {
-		res, resp, err := c.gh.Search.Issues(ctx, q, opts)
+	for page := 1; ; {
+		v := url.Values{"q": {q}, "per_page": {strconv.Itoa(perPage)}}
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		req, err := c.gh.NewRequest(http.MethodGet, "search/issues?"+v.Encode(), nil)
 		if err != nil {
 			return Issue{}, false, wrap(err, "search issues", r)
 		}
-		for _, i := range res.Issues {
-			if i.GetTitle() == title && !i.IsPullRequest() {
-				return issueFrom(i), true, nil
-			}
+		var res struct {
+			Items []issueItem `json:"items"`
 		}
-		if resp.NextPage == 0 {
+		resp, err := c.gh.Do(ctx, req, &res)
+		if err != nil {
+			return Issue{}, false, wrap(err, "search issues", r)
+		}
+		if is, ok := c.mineIssue(res.Items, title); ok {
+			return is, true, nil
+		}
+		if resp.NextPage == 0 || len(res.Items) == 0 {
 			return Issue{}, false, nil
 		}
-		opts.Page = resp.NextPage
+		page = resp.NextPage
 	}
 }
 
@@ -638,21 +715,27 @@ func quoteSearch(title string) string {
 }
 
 func (c *client) listIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
-	opts := &github.IssueListByRepoOptions{State: "all", ListOptions: github.ListOptions{PerPage: perPage}}
-	for {
-		is, resp, err := c.gh.Issues.ListByRepo(ctx, r.Owner, r.Name, opts)
+	for page := 1; ; {
+		u := fmt.Sprintf("repos/%s/%s/issues?state=all&per_page=%d", url.PathEscape(r.Owner), url.PathEscape(r.Name), perPage)
+		if page > 1 {
+			u += fmt.Sprintf("&page=%d", page)
+		}
+		req, err := c.gh.NewRequest(http.MethodGet, u, nil)
 		if err != nil {
 			return Issue{}, false, wrap(err, "list issues", r)
 		}
-		for _, i := range is {
-			if i.GetTitle() == title && !i.IsPullRequest() {
-				return issueFrom(i), true, nil
-			}
+		var items []issueItem
+		resp, err := c.gh.Do(ctx, req, &items)
+		if err != nil {
+			return Issue{}, false, wrap(err, "list issues", r)
 		}
-		if resp.NextPage == 0 {
+		if is, ok := c.mineIssue(items, title); ok {
+			return is, true, nil
+		}
+		if resp.NextPage == 0 || len(items) == 0 {
 			return Issue{}, false, nil
 		}
-		opts.Page = resp.NextPage
+		page = resp.NextPage
 	}
 }
 

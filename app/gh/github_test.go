@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -552,6 +553,11 @@ func TestIssues(t *testing.T) {
 	f.AddPull(repoName, fakegithub.Pull{Title: "escapegate: summary for 2026-01", HeadSHA: "h"}) // a PR, not an issue
 	f.AddIssue(repoName, fakegithub.Issue{Title: "escapegate: summary for 2026-01 (draft)"})
 	title := "escapegate: summary for 2026-01"
+	// Someone else's issues with the exact title: a person's, another app's. Not found.
+	f.AddIssue(repoName, fakegithub.Issue{Title: title, Author: "mallory"})
+	f.AddIssue(repoName, fakegithub.Issue{Title: title, Author: "other-app[bot]"})
+	// Without its app id a client takes any app's bot for its own: here it knows it.
+	c = gh.New(f.GitHubClient(), gh.WithAppID(1))
 
 	if _, found, err := c.FindIssueByTitle(ctx, acme, title); err != nil || found {
 		t.Fatalf("before creating: found=%v err=%v", found, err)
@@ -561,9 +567,10 @@ func TestIssues(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, found, err := c.FindIssueByTitle(ctx, acme, title)
-	if err != nil || !found || got != created {
+	if err != nil || !found || got != created || !got.Mine {
 		t.Fatalf("FindIssueByTitle = %+v %v %v; want %+v", got, found, err, created)
 	}
+
 	// Search failing (beyond its retries): the listing finds it too.
 	f.InjectFault(fakegithub.Fault{Path: "/search/", Kind: fakegithub.ServerError, Times: 1 + gh.DefaultRetryPolicy().MaxRetries})
 	got, found, err = c.FindIssueByTitle(ctx, acme, title)
@@ -573,7 +580,7 @@ func TestIssues(t *testing.T) {
 	if countPaths(f, "/repos/acme/web/issues?") != 1 {
 		t.Errorf("fallback listing not used: %v", f.Requests())
 	}
-	if is := f.Issues(repoName); len(is) != 2 || is[1].Title != title || is[1].Body != "body" {
+	if is := f.Issues(repoName); len(is) != 4 || is[3].Title != title || is[3].Body != "body" {
 		t.Errorf("issues = %+v", is)
 	}
 }
@@ -621,5 +628,32 @@ func TestRateLimitRetry(t *testing.T) {
 				t.Errorf("%d comments stored, want %d", n, wantComments)
 			}
 		})
+	}
+}
+
+func TestTransient(t *testing.T) {
+	status := func(code int) error {
+		return &github.ErrorResponse{Response: &http.Response{StatusCode: code}, Message: http.StatusText(code)}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"500", status(500), true},
+		{"502 wrapped", fmt.Errorf("permission of x: %w", status(502)), true},
+		{"429", status(http.StatusTooManyRequests), true},
+		{"rate limit", &github.RateLimitError{Response: &http.Response{StatusCode: 403}}, true},
+		{"secondary rate limit", &github.AbuseRateLimitError{Response: &http.Response{StatusCode: 403}}, true},
+		{"no answer", errors.New("connection reset by peer"), true},
+		{"404", fmt.Errorf("permission of x: %w", gh.ErrNotFound), false},
+		{"403", status(403), false},
+		{"422", status(422), false},
+	}
+	for _, tc := range tests {
+		if got := gh.Transient(tc.err); got != tc.want {
+			t.Errorf("%s: Transient = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -136,11 +136,12 @@ func (r Runner) Run(ctx context.Context, st store.Store, c gh.Client, inst store
 		return out, err
 	}
 	// We hold the claim. The issue may exist already: a runner that crashed after
-	// creating it, or a person. Never create a second one.
+	// creating it. Never create a second one. Only escapegate's own issue counts: anyone
+	// can open an issue with the summary's title, and that must not stop the summary.
 	if is, found, err := c.FindIssueByTitle(ctx, summaryRepo, out.Title); err != nil {
 		r.release(ctx, st, out.Key)
 		return out, fmt.Errorf("summary %s: find issue in %s: %w", out.Key, summaryRepo, err)
-	} else if found {
+	} else if found && is.Mine {
 		out.Status, out.Issue = StatusExists, is
 		return out, r.markDone(ctx, st, out.Key, held.claim, is.Number)
 	}

@@ -38,7 +38,7 @@ func (f *fakeGitHub) CreateIssue(_ context.Context, r gh.Repo, title, body strin
 	if f.createErr != nil {
 		return gh.Issue{}, f.createErr
 	}
-	is := gh.Issue{Number: len(f.issues[r.String()]) + 1, Title: title, State: "open"}
+	is := gh.Issue{Number: len(f.issues[r.String()]) + 1, Title: title, State: "open", Author: "escapegate[bot]", Mine: true}
 	f.issues[r.String()] = append(f.issues[r.String()], is)
 	return is, nil
 }
@@ -48,7 +48,7 @@ func (f *fakeGitHub) FindIssueByTitle(_ context.Context, r gh.Repo, title string
 	defer f.mu.Unlock()
 	f.finds++
 	for _, is := range f.issues[r.String()] {
-		if is.Title == title {
+		if is.Title == title && is.Mine {
 			return is, true, nil
 		}
 	}
@@ -167,7 +167,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 			st, c := seeded(t), newFake()
 			putClaim(t, st, "creating", t0)
 			if tt.issueExisted {
-				c.issues[repo.String()] = []gh.Issue{{Number: 1, Title: "escapegate summary — acme — 2026-11"}}
+				c.issues[repo.String()] = []gh.Issue{{Number: 1, Title: "escapegate summary — acme — 2026-11", Author: "escapegate[bot]", Mine: true}}
 			}
 			out, err := summary.Runner{Now: at(t0.Add(tt.after))}.Run(ctx, st, c, inst, repo, month, false)
 			if err != nil {
@@ -223,12 +223,14 @@ func TestCreateFailureReleasesClaim(t *testing.T) {
 	}
 }
 
-func TestIssueMadeByHandIsNotDuplicated(t *testing.T) {
+// An issue that someone else opened with the summary's exact title does not stop the
+// summary: escapegate posts its own, and its next run finds that one.
+func TestIssueMadeByHandDoesNotStopTheSummary(t *testing.T) {
 	st, c := seeded(t), newFake()
-	c.issues[repo.String()] = []gh.Issue{{Number: 42, Title: "escapegate summary — acme — 2026-11"}}
+	c.issues[repo.String()] = []gh.Issue{{Number: 42, Title: "escapegate summary — acme — 2026-11", Author: "mallory"}}
 	out, err := summary.Runner{Now: at(t0)}.Run(context.Background(), st, c, inst, repo, month, false)
-	if err != nil || out.Status != summary.StatusExists || out.Issue.Number != 42 || c.creates != 0 {
-		t.Errorf("%+v, %v, %d creates", out, err, c.creates)
+	if err != nil || out.Status != summary.StatusCreated || out.Issue.Number == 42 || c.creates != 1 || c.count(repo) != 2 {
+		t.Errorf("%+v, %v, %d creates, %d issues", out, err, c.creates, c.count(repo))
 	}
 }
 

@@ -406,6 +406,11 @@ func (f *Server) teamMembership(c *call) {
 }
 
 func (f *Server) permission(c *call, r *repoState) {
+	if strings.HasSuffix(c.segs[4], "[bot]") {
+		// An app's bot account is no user: GitHub answers 404.
+		writeNotFound(c.w, "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user")
+		return
+	}
 	role, ok := r.perms[strings.ToLower(c.segs[4])]
 	if !ok {
 		role = "none"
@@ -590,7 +595,7 @@ func (f *Server) editComment(c *call, r *repoState) {
 func (f *Server) issueJSON(r *repoState, i *Issue) map[string]any {
 	return map[string]any{
 		"id": int64(i.Number) + r.id*100000, "number": i.Number, "title": i.Title, "body": i.Body, "state": i.State,
-		"user": user(i.Author), "labels": labelsJSON(i.Labels),
+		"user": user(i.Author), "labels": labelsJSON(i.Labels), "performed_via_github_app": f.appOf(i.Author),
 		"html_url": fmt.Sprintf("https://github.com/%s/issues/%d", r.fullName(), i.Number),
 		"url":      fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), i.Number),
 	}

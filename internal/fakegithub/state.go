@@ -248,6 +248,22 @@ func (f *Server) AddLabel(repo string, n int, label string) {
 	}
 }
 
+// TakeLabel takes a label off issue or pull request n, delivering nothing (as a person
+// removing it whose unlabeled event has not arrived yet).
+func (f *Server) TakeLabel(repo string, n int, label string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ls, ok := f.repo(repo).labelsOf(n); ok {
+		out := (*ls)[:0]
+		for _, l := range *ls {
+			if l != label {
+				out = append(out, l)
+			}
+		}
+		*ls = out
+	}
+}
+
 // AddIssue stores an issue and returns its number.
 func (f *Server) AddIssue(repo string, i Issue) int {
 	f.mu.Lock()

@@ -110,9 +110,11 @@ type Client struct {
 	Teams map[Member]string
 	// Permissions maps a collaborator to admin, maintain, write, triage or read.
 	Permissions map[Collaborator]string
-	// Comments are each pull request's comments, oldest first.
+	// Comments are each pull request's comments, oldest first. Only those marked Mine
+	// count as escapegate's own (the ones the client creates are).
 	Comments map[PR][]gh.Comment
-	// Issues are each repository's issues.
+	// Issues are each repository's issues. FindIssueByTitle finds only those marked
+	// Mine (escapegate's own), as the real client does.
 	Issues map[string][]gh.Issue
 	// Login is the author of the comments the client creates.
 	Login string
@@ -502,7 +504,7 @@ func (f *Client) CreateIssue(_ context.Context, r gh.Repo, title, body string) (
 	if _, err := f.begin("CreateIssue", r, title, body); err != nil {
 		return gh.Issue{}, err
 	}
-	is := gh.Issue{Number: len(f.Issues[r.String()]) + 1, Title: title, State: "open"}
+	is := gh.Issue{Number: len(f.Issues[r.String()]) + 1, Title: title, State: "open", Author: f.Login, Mine: true}
 	f.Issues[r.String()] = append(f.Issues[r.String()], is)
 	return is, nil
 }
@@ -514,7 +516,7 @@ func (f *Client) FindIssueByTitle(_ context.Context, r gh.Repo, title string) (g
 		return gh.Issue{}, false, err
 	}
 	for _, is := range f.Issues[r.String()] {
-		if is.Title == title {
+		if is.Title == title && is.Mine {
 			return is, true, nil
 		}
 	}

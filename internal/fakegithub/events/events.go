@@ -33,6 +33,9 @@ type PR struct {
 	Labels  []string
 	Merged  bool
 	State   string
+	// UpdatedAt is pull_request.updated_at, which GitHub sets to the time of the change
+	// an event reports (a label applied or removed); zero: a fixed time.
+	UpdatedAt time.Time
 }
 
 func user(login string) *github.User {
@@ -81,13 +84,17 @@ func (p PR) gh(r Repo) *github.PullRequest {
 		labels = append(labels, &github.Label{ID: github.Int64(int64(i + 1)), Name: github.String(l)})
 	}
 	now := github.Timestamp{Time: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	updated := now
+	if !p.UpdatedAt.IsZero() {
+		updated = github.Timestamp{Time: p.UpdatedAt.UTC()}
+	}
 	pr := &github.PullRequest{
 		ID: github.Int64(r.ID*1000 + int64(p.Number)), Number: github.Int(p.Number), State: github.String(state),
 		Title: github.String(p.Title), User: user(p.Author), Labels: labels, Merged: github.Bool(p.Merged),
 		Head:      &github.PullRequestBranch{Ref: github.String(p.HeadRef), SHA: github.String(p.HeadSHA), Repo: r.gh(), Label: github.String(p.HeadRef)},
 		Base:      &github.PullRequestBranch{Ref: github.String(base), SHA: github.String(p.BaseSHA), Repo: r.gh(), Label: github.String(base)},
 		HTMLURL:   github.String(fmt.Sprintf("https://github.com/%s/pull/%d", r.FullName, p.Number)),
-		CreatedAt: &now, UpdatedAt: &now,
+		CreatedAt: &now, UpdatedAt: &updated,
 	}
 	if p.Merged {
 		pr.MergedAt = &now
