@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Line is one line of the new file: its 1-based number and its text without the newline.
@@ -363,12 +364,24 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// IsBinary reports whether content looks binary (a NUL byte in its first 8000 bytes, as git decides).
+// IsBinary reports whether content looks binary: a NUL byte in its first 8000 bytes (as
+// git decides), or more than a third of those bytes not valid UTF-8.
 func IsBinary(content []byte) bool {
 	if len(content) > 8000 {
 		content = content[:8000]
 	}
-	return bytes.IndexByte(content, 0) >= 0
+	if bytes.IndexByte(content, 0) >= 0 {
+		return true
+	}
+	invalid := 0
+	for i := 0; i < len(content); {
+		r, n := utf8.DecodeRune(content[i:])
+		if r == utf8.RuneError && n == 1 && len(content)-i >= utf8.UTFMax {
+			invalid++
+		}
+		i += n
+	}
+	return invalid*3 > len(content)
 }
 
 // Lines splits whole-file content into numbered lines, for scanning plain files as if all were added.
