@@ -260,7 +260,10 @@ func (s *Service) ensureRepo(ctx context.Context, inst int64, repo gh.Repo, id i
 }
 
 // scanFiles runs the scan step over the changed files GitHub listed. A file GitHub sent
-// no patch for is listed as not scanned.
+// no patch for (a diff too large, a binary file) is read at head and scanned whole: a
+// file with a patch costs no extra call. Media are listed as not scanned; a file that
+// cannot be read (gone at head, over scan.MaxWholeBytes, a GitHub error after the
+// client's retries) is listed as unscanned, which the verdict fails on.
 func (s *Service) scanFiles(ctx context.Context, c gh.Client, repo gh.Repo, files []gh.File, headRef, baseRef string, eng *secrets.Engine) (scanResult, error) {
 	var res scanResult
 	sc := scan.Scanner{Secrets: eng, Fingerprint: s.fp, Repo: repo.String()}
@@ -272,27 +275,76 @@ func (s *Service) scanFiles(ctx context.Context, c gh.Client, repo gh.Repo, file
 		if f.Status == "removed" {
 			continue
 		}
-		if f.Patch == "" {
-			if f.Changes > 0 || f.Status == "added" {
-				res.notScanned = append(res.notScanned, notScanned{Path: f.Filename, Why: "GitHub sent no diff for it (binary or too large)"})
-			}
-			continue
-		}
-		added, removed, err := diff.ParsePatch(f.Patch)
-		if err != nil {
-			res.notScanned = append(res.notScanned, notScanned{Path: f.Filename, Why: "its diff could not be read: " + err.Error()})
-			continue
-		}
 		if policy.IsPolicyPath(repo.Name, f.Filename) {
 			res.policyFiles = append(res.policyFiles, f.Filename)
 		}
-		found, err := sc.Scan(ctx, scan.File{Path: f.Filename, PreviousPath: f.PreviousFilename, Status: f.Status, Added: added, Removed: removed}, src)
-		if err != nil {
-			return res, fmt.Errorf("scanning %s: %w", f.Filename, err)
+		sf := scan.File{Path: f.Filename, PreviousPath: f.PreviousFilename, Status: f.Status}
+		if f.Patch != "" {
+			added, removed, err := diff.ParsePatch(f.Patch)
+			if err == nil {
+				sf.Added, sf.Removed = added, removed
+				found, err := sc.Scan(ctx, sf, src)
+				if err != nil {
+					return res, fmt.Errorf("scanning %s: %w", f.Filename, err)
+				}
+				res.findings = append(res.findings, found...)
+				continue
+			}
+			s.logger(ctx).Warn().Err(err).Str("path", f.Filename).Msg("patch not parsed; scanning the file whole")
+		} else if f.Changes == 0 && (f.Status == "renamed" || f.Status == "copied" || f.Status == "unchanged") {
+			// Moved or copied as it was (a binary file's changes count 0 too, but a
+			// modified one is "modified"): nothing added, and no call for it.
+			continue
 		}
-		res.findings = append(res.findings, found...)
+		if err := s.scanWhole(ctx, c, sc, src, sf, &res); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
+}
+
+// scanWhole reads a file without a usable patch at head and scans it whole.
+func (s *Service) scanWhole(ctx context.Context, c gh.Client, sc scan.Scanner, src ghContents, f scan.File, res *scanResult) error {
+	ct, err := c.GetContent(ctx, src.repo, f.Path, src.head, "")
+	switch {
+	case isNotFound(err):
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: "GitHub sent no diff for it and it was not found at the head commit"})
+		return nil
+	case err != nil:
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		s.logger(ctx).Warn().Err(err).Str("path", f.Path).Msg("file without a diff not read")
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: "GitHub sent no diff for it and reading it failed: " + oneLineErr(err)})
+		return nil
+	case len(ct.Data) > scan.MaxWholeBytes:
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: fmt.Sprintf("GitHub sent no diff for it and it is %s, over the %d MB escapegate reads whole",
+			megabytes(len(ct.Data)), scan.MaxWholeBytes>>20)})
+		return nil
+	}
+	out, err := sc.ScanWhole(ctx, f, ct.Data, src)
+	if err != nil {
+		return fmt.Errorf("scanning %s: %w", f.Path, err)
+	}
+	res.findings = append(res.findings, out.Findings...)
+	switch {
+	case out.Media != "":
+		res.notScanned = append(res.notScanned, notScanned{Path: f.Path, Why: out.Media})
+	case out.Unscanned != "":
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: out.Unscanned})
+	}
+	return nil
+}
+
+func megabytes(n int) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+// oneLineErr is an error's text on one line, clipped.
+func oneLineErr(err error) string {
+	t := strings.Join(strings.Fields(err.Error()), " ")
+	if len(t) > 200 {
+		t = t[:200] + "…"
+	}
+	return t
 }
 
 // ghContents reads whole files for the scan step through the contents API.
@@ -315,7 +367,8 @@ func (g ghContents) Base(ctx context.Context, path string) ([]byte, error) {
 
 type scanResult struct {
 	findings    []checks.Finding
-	notScanned  []notScanned
+	notScanned  []notScanned // media: not scanned, not failing
+	unscanned   []notScanned // could not be read or scanned: fails unless unscanned: neutral
 	policyFiles []string
 }
 
