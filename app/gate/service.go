@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/gh"
@@ -44,6 +45,10 @@ type Service struct {
 	orgFiles  map[string]cachedFile
 	repoLocks map[string]*sync.Mutex
 	installs  map[int64]bool // installations known to have a store record
+
+	// unscannedPushed counts files pushed to production that could not be scanned: what
+	// they added is unknown, never counted clean (docs/metrics.md).
+	unscannedPushed prometheus.Counter
 }
 
 // Options configures New.
@@ -95,7 +100,16 @@ func New(o Options) (*Service, error) {
 		orgFiles:  map[string]cachedFile{},
 		repoLocks: map[string]*sync.Mutex{},
 		installs:  map[int64]bool{},
+		unscannedPushed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "escapegate_push_unscanned_files_total",
+			Help: "Files pushed to a production branch that could not be scanned (gone, over the size limit, GitHub errors, archives): unknown, not clean.",
+		}),
 	}, nil
+}
+
+// Collectors returns the service's Prometheus series, for the server's registry.
+func (s *Service) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.unscannedPushed}
 }
 
 // Store returns the service's store (for reports served by the same process).
