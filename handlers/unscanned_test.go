@@ -128,3 +128,15 @@ func TestBigFilePushedWithoutPRIsMissed(t *testing.T) {
 		t.Fatalf("escapes = %+v", esc)
 	}
 }
+
+// A file over 1 MB, which GitHub's contents API answers without content in JSON, is read
+// through the raw media type and scanned whole.
+func TestFileOverOneMegabyteIsReadRaw(t *testing.T) {
+	e := newEnv(t)
+	big := strings.Repeat("# padding line of a generated file\n", 60000) + "TOKEN=" + githubToken() + "\n"
+	pr := e.openWithHead(1, "mb1", map[string][]byte{"gen/big.env": []byte(big)}, noPatch("gen/big.env", "added", 60001))
+	run := e.lastRun(pr.HeadSHA)
+	if run.Conclusion != "failure" || len(run.Annotations) != 1 || run.Annotations[0].StartLine != 60001 {
+		t.Fatalf("conclusion %s %q (%d annotations)\n%s", run.Conclusion, run.Title, len(run.Annotations), run.Summary)
+	}
+}
