@@ -7,6 +7,7 @@ package gate
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -323,6 +324,9 @@ func (s *Service) scanWhole(ctx context.Context, c gh.Client, sc scan.Scanner, s
 	switch {
 	case isNotFound(err):
 		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: "GitHub sent no diff for it and it was not found at the head commit"})
+		return nil
+	case errors.Is(err, gh.ErrTooLarge):
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: fmt.Sprintf("GitHub sent no diff for it and it is over the %d MB escapegate reads whole", scan.MaxWholeBytes>>20)})
 		return nil
 	case err != nil:
 		if cerr := ctx.Err(); cerr != nil {
