@@ -33,13 +33,21 @@ type File struct {
 // there so a single line cannot exhaust memory. Secrets beyond the cut are not seen.
 const MaxLineBytes = 1 << 20
 
+// ErrLongLine is returned by ParsePatch for a line over MaxLineBytes: the caller reads
+// the file whole instead of scanning a cut line.
+var ErrLongLine = fmt.Errorf("a line over %d bytes", MaxLineBytes)
+
 // ParsePatch parses the hunks of one file as GitHub returns them in a pull request
-// file's `patch` field (no file headers).
+// file's `patch` field (no file headers). A line over MaxLineBytes is not cut: the patch
+// is refused with ErrLongLine.
 func ParsePatch(patch string) (added, removed []Line, err error) {
 	f := &File{}
 	p := hunkParser{file: f}
 	for i := 1; ; i++ {
 		raw, rest, more := strings.Cut(patch, "\n")
+		if len(strings.TrimSuffix(raw, "\r")) > MaxLineBytes+1 { // the line and its +, - or space
+			return nil, nil, fmt.Errorf("patch line %d: %w", i, ErrLongLine)
+		}
 		if err := p.line(raw); err != nil {
 			return nil, nil, fmt.Errorf("patch line %d: %w", i, err)
 		}
