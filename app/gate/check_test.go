@@ -531,3 +531,17 @@ func TestOrgSecretRulesFile(t *testing.T) {
 		t.Fatalf("with the rules file missing: %s\n%s", run.Conclusion, run.Summary)
 	}
 }
+
+// A patch with a line over diff.MaxLineBytes is not cut: the file is read whole and a
+// secret after the first megabyte of that line is found.
+func TestPatchWithHugeLineIsReadWhole(t *testing.T) {
+	f := newFixture(t)
+	p := pr(1, "alice", "h1")
+	line := strings.Repeat("a=1;", 300000) + "AWS=" + awsKey()
+	f.gh.SetFile(repoName, p.HeadSHA, "dist/app.min.js", line+"\n")
+	f.register(p, gh.File{Filename: "dist/app.min.js", Status: "added", Changes: 1, Additions: 1, Patch: "@@ -0,0 +1 @@\n+" + line})
+	f.check(p)
+	if run := f.lastRun(p.HeadSHA); run.Conclusion != "failure" || len(run.Annotations) != 1 || run.Annotations[0].StartLine != 1 {
+		t.Fatalf("conclusion %s %q", run.Conclusion, run.Title)
+	}
+}
