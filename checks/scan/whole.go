@@ -25,6 +25,15 @@ const MaxWholeBytes = 10 << 20
 // bundle, a Java keystore, an SSH private key file, a DER-encoded private key.
 const RuleKeyContainer = "key-container"
 
+// Rules are the scan step's own rules (besides the secret and agent detectors'), for
+// `escapegate rules`.
+func Rules() []checks.RuleInfo {
+	return []checks.RuleInfo{{
+		ID: RuleKeyContainer, Category: checks.CategorySecret, Severity: checks.SeverityCritical, Source: "escapegate",
+		Description: "A private key container added as a file (PKCS #12 .p12/.pfx, Java keystore .jks/.keystore, SSH id_rsa/id_ed25519 files, DER private keys), told by its name or its content; its content is never shown.",
+	}}
+}
+
 // Outcome is what scanning a file whole found.
 type Outcome struct {
 	Findings []checks.Finding
