@@ -69,7 +69,7 @@ func (s Scanner) ScanWhole(ctx context.Context, f File, head []byte, src Content
 		return out, nil
 	}
 	if diff.IsBinary(head) {
-		if m := Media(f.Path, head); m != "" {
+		if m := Media(head); m != "" {
 			out.Media = m
 			return out, nil
 		}
@@ -128,7 +128,7 @@ func KeyContainer(p string, content []byte) string {
 		return "Java keystore"
 	}
 	switch base {
-	case "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk", "identity":
+	case "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk":
 		return "SSH private key"
 	}
 	switch {
@@ -206,7 +206,7 @@ var magics = []struct {
 
 // Media names the kind of image, font, document or other media a binary file is, by its
 // content (a zip archive counts when every entry is media by name), or returns "".
-func Media(p string, content []byte) string {
+func Media(content []byte) string {
 	for _, m := range magics {
 		if bytes.HasPrefix(content, []byte(m.prefix)) {
 			return m.kind
