@@ -103,7 +103,7 @@ func New(o Options) (*Service, error) {
 		installs:  map[int64]bool{},
 		unscannedPushed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "escapegate_push_unscanned_files_total",
-			Help: "Files pushed to a production branch that could not be scanned (gone, over the size limit, GitHub errors, archives): unknown, not clean.",
+			Help: "Files pushed to a production branch that could not be scanned (gone, over the size limit, GitHub errors, compressed files): unknown, not clean.",
 		}),
 	}, nil
 }

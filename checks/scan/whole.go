@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 
@@ -40,8 +41,8 @@ type Outcome struct {
 	// Media, when set, says why the file was not scanned (an image, a font, an archive
 	// of media): it holds nothing a detector reads, and it does not fail the check.
 	Media string
-	// Unscanned, when set, says why the file could not be scanned (an archive of other
-	// files): nothing is known of it, and it fails the check unless policy says otherwise.
+	// Unscanned, when set, says why the file could not be scanned (a compressed file, a
+	// nested archive): nothing is known of it, and it fails the check unless policy says otherwise.
 	Unscanned string
 }
 
@@ -50,8 +51,8 @@ type Outcome struct {
 // fingerprint) are marked Existing; agent and workflow configurations are compared with
 // the base as Scan does. Binary files are recognised by their content: key containers
 // are findings themselves, media are not scanned (Outcome.Media), other binary files
-// are scanned for secrets as they are, and archives of anything but media cannot be
-// scanned (Outcome.Unscanned). src may be nil (no base known: nothing is Existing).
+// are scanned for secrets as they are, zip archives entry by entry (scanZip), and
+// other compressed files cannot be scanned (Outcome.Unscanned). src may be nil (no base known: nothing is Existing).
 func (s Scanner) ScanWhole(ctx context.Context, f File, head []byte, src Contents) (Outcome, error) {
 	var out Outcome
 	if f.Status == "removed" || f.Path == "" {
@@ -72,6 +73,9 @@ func (s Scanner) ScanWhole(ctx context.Context, f File, head []byte, src Content
 		if m := Media(head); m != "" {
 			out.Media = m
 			return out, nil
+		}
+		if isZip(head) {
+			return s.scanZip(ctx, f, head, cs)
 		}
 		if a := archive(head); a != "" {
 			out.Unscanned = a + ": its contents are not scanned"
@@ -103,6 +107,89 @@ func (s Scanner) ScanWhole(ctx context.Context, f File, head []byte, src Content
 		found[i].Existing = seen[found[i].Fingerprint]
 	}
 	out.Findings = found
+	return out, nil
+}
+
+// scanZip scans the entries of a zip archive (a jar, a bundle): key containers among
+// them are findings, media are skipped, every other entry is scanned for secrets. The
+// findings are on the archive's path, their message naming the entry. An archive that
+// cannot be opened, holds another archive, or unpacks to over MaxWholeBytes is Unscanned.
+// A secret or key container the base's archive had too is Existing.
+func (s Scanner) scanZip(ctx context.Context, f File, head []byte, cs *cachedContents) (Outcome, error) {
+	out, err := s.zipFindings(f.Path, head)
+	if err != nil || out.Unscanned != "" || len(out.Findings) == 0 {
+		return out, err
+	}
+	base, known, err := cs.baseOf(ctx, f)
+	if err != nil {
+		return out, fmt.Errorf("reading %s at base: %w", basePath(f), err)
+	}
+	if !known || base == nil || !isZip(base) {
+		return out, nil
+	}
+	had, _ := s.zipFindings(f.Path, base)
+	seen := map[string]bool{}
+	for _, b := range had.Findings {
+		seen[b.Fingerprint] = true
+	}
+	for i := range out.Findings {
+		out.Findings[i].Existing = seen[out.Findings[i].Fingerprint]
+	}
+	return out, nil
+}
+
+func (s Scanner) zipFindings(p string, content []byte) (Outcome, error) {
+	var out Outcome
+	r, err := zip.NewReader(bytes.NewReader(content), int64(len(content)))
+	if err != nil {
+		out.Unscanned = "archive (zip) that could not be opened: its contents are not scanned"
+		return out, nil
+	}
+	left := int64(MaxWholeBytes)
+	for _, e := range r.File {
+		if strings.HasSuffix(e.Name, "/") {
+			continue
+		}
+		if mediaExts[strings.ToLower(path.Ext(e.Name))] {
+			continue
+		}
+		rc, err := e.Open()
+		if err != nil {
+			out.Unscanned = fmt.Sprintf("archive (zip) whose entry %s could not be read: its contents are not scanned", e.Name)
+			return out, nil
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, left+1))
+		rc.Close()
+		if err != nil {
+			out.Unscanned = fmt.Sprintf("archive (zip) whose entry %s could not be read: its contents are not scanned", e.Name)
+			return out, nil
+		}
+		if int64(len(data)) > left {
+			out.Unscanned = fmt.Sprintf("archive (zip) over %d MB unpacked: its contents are not all scanned", MaxWholeBytes>>20)
+			return out, nil
+		}
+		left -= int64(len(data))
+		entry := p + "!" + e.Name
+		if kind := KeyContainer(e.Name, data); kind != "" {
+			out.Findings = append(out.Findings, s.keyContainer(p, kind+" in "+e.Name, data))
+			continue
+		}
+		if diff.IsBinary(data) {
+			if Media(data) != "" {
+				continue
+			}
+			if isZip(data) || archive(data) != "" {
+				out.Unscanned = fmt.Sprintf("archive (zip) holding another archive (%s): its contents are not scanned", e.Name)
+				return out, nil
+			}
+		}
+		for _, fd := range s.Secrets.ScanFile(s.Fingerprint, s.Repo, entry, diff.Lines(data), nil) {
+			fd.Message = fmt.Sprintf("%s in %s (line %d)", fd.Message, e.Name, fd.Line)
+			fd.Path, fd.Line, fd.EndLine = p, 0, 0
+			fd.Suppressed, fd.SuppressedOnBase = false, false
+			out.Findings = append(out.Findings, fd)
+		}
+	}
 	return out, nil
 }
 

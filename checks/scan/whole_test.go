@@ -86,6 +86,16 @@ func TestScanWholeBinaryKinds(t *testing.T) {
 		w.Close()
 		return b.Bytes()
 	}
+	zipOfData := func(files map[string][]byte) []byte {
+		var b bytes.Buffer
+		w := zip.NewWriter(&b)
+		for n, d := range files {
+			f, _ := w.Create(n)
+			f.Write(d)
+		}
+		w.Close()
+		return b.Bytes()
+	}
 	secretBin := append(append([]byte{0, 1, 2, 3}, []byte(" token="+token()+" ")...), 0, 0)
 	cases := []struct {
 		path      string
@@ -97,7 +107,10 @@ func TestScanWholeBinaryKinds(t *testing.T) {
 		{"assets/logo.png", png, true, false, ""},
 		{"assets/logo.bin", png, true, false, ""}, // by content, not by name
 		{"docs/media.zip", zipOf("a.png", "b/c.jpg"), true, false, ""},
-		{"dist/app.zip", zipOf("a.png", "config.env"), false, true, ""},
+		{"dist/app.zip", zipOf("a.png", "config.env"), false, false, ""},
+		{"dist/nested.zip", zipOfData(map[string][]byte{"inner.zip": zipOf("x.txt")}), false, true, ""},
+		{"dist/secret.jar", zipOfData(map[string][]byte{"app.properties": []byte("token=" + token() + "\n")}), false, false, "github-pat"},
+		{"dist/keys.zip", zipOfData(map[string][]byte{"prod.p12": []byte("opaque")}), false, false, RuleKeyContainer},
 		{"certs/prod.p12", []byte("\x30\x82\x01\x00\x02\x01\x03 anything"), false, false, RuleKeyContainer},
 		{"deploy/store.jks", []byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2}, false, false, RuleKeyContainer},
 		{"home/.ssh/id_ed25519", []byte("opaque"), false, false, RuleKeyContainer},
