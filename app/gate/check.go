@@ -135,7 +135,8 @@ func (ev *evaluation) conclude() {
 
 // verdictPolicy is the part of a policy that decides a verdict.
 func verdictPolicy(p policy.Policy) verdict.Policy {
-	return verdict.Policy{FailOn: p.FailOn, CriticalAt: p.EscapeRate.Severity, AllowInline: p.Secrets.AllowInlineSuppressions}
+	return verdict.Policy{FailOn: p.FailOn, CriticalAt: p.EscapeRate.Severity, AllowInline: p.Secrets.AllowInlineSuppressions,
+		UnscannedNeutral: p.Unscanned == policy.UnscannedNeutral}
 }
 
 // evaluate scans the PR and renders the check without posting anything. It lists the
@@ -212,6 +213,9 @@ func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list fu
 	ev.decide.Findings = res.findings
 	for _, n := range res.notScanned {
 		in.NotScanned = append(in.NotScanned, render.NotScanned{Path: n.Path, Why: n.Why})
+	}
+	for _, n := range res.unscanned {
+		ev.decide.Unscanned = append(ev.decide.Unscanned, verdict.Unscanned{Path: n.Path, Why: n.Why})
 	}
 	ev.failing = verdict.FailingFindings(res.findings, ev.decide.Policy)
 	ev.raised = verdict.Raised(res.findings, ev.decide.Policy)

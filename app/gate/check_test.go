@@ -159,29 +159,55 @@ func TestNoRawSecretReachesGitHubOrTheStore(t *testing.T) {
 	}
 }
 
-func TestFileWithoutPatchIsListedAsNotScanned(t *testing.T) {
+func TestFileWithoutPatchIsReadWhole(t *testing.T) {
 	f := newFixture(t)
-	p := f.open(1, "alice", "b1",
+	p := pr(1, "alice", "b1")
+	f.gh.SetFile(repoName, p.HeadSHA, "assets/logo.png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01")
+	f.gh.SetFile(repoName, p.HeadSHA, "db/dump.sql", strings.Repeat("INSERT INTO t VALUES (1);\n", 40000))
+	f.gh.SetFile(repoName, p.HeadSHA, "bin/run.sh", "#!/bin/sh\necho hi\n")
+	f.gh.SetFile(repoName, p.HeadSHA, "broken.txt", "a\nb\n")
+	f.register(p,
 		envFile("README.md", "hello"),
 		gh.File{Filename: "assets/logo.png", Status: "added"},                                         // binary
 		gh.File{Filename: "db/dump.sql", Status: "modified", Changes: 40000},                          // too large for a diff
 		gh.File{Filename: "old/config.env", Status: "removed", Changes: 3},                            // gone: nothing added
-		gh.File{Filename: "bin/run.sh", Status: "modified", Changes: 0},                               // mode change only
+		gh.File{Filename: "moved/a.txt", PreviousFilename: "a.txt", Status: "renamed"},                // moved as it was
+		gh.File{Filename: "bin/run.sh", Status: "modified", Changes: 0},                               // mode change (or binary)
 		gh.File{Filename: "broken.txt", Status: "modified", Changes: 2, Patch: "@@ -1 +1 @@\n+a\n+b"}, // more lines than its header says
 	)
+	f.check(p)
 	run := f.lastRun(p.HeadSHA)
 	if run.Conclusion != "success" {
-		t.Fatalf("conclusion %s (%q)", run.Conclusion, run.Title)
+		t.Fatalf("conclusion %s (%q)\n%s", run.Conclusion, run.Title, run.Summary)
 	}
-	for _, want := range []string{"3 files were not scanned", "**Not scanned**", "assets/logo.png", "db/dump.sql", "broken.txt", "GitHub sent no diff for it", "its diff could not be read"} {
+	for _, want := range []string{"1 file was not scanned", "**Not scanned**", "assets/logo.png: image (PNG)", "it does not fail this check"} {
 		if !strings.Contains(run.Summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, run.Summary)
 		}
 	}
-	for _, not := range []string{"old/config.env", "bin/run.sh", "README.md"} {
+	for _, not := range []string{"old/config.env", "bin/run.sh", "README.md", "db/dump.sql", "broken.txt", "moved/a.txt"} {
 		if strings.Contains(run.Summary, not) {
 			t.Errorf("summary lists %s as not scanned:\n%s", not, run.Summary)
 		}
+	}
+	// One read per file without a usable patch; none for README.md, the removed or the moved file.
+	var read []string
+	for _, c := range f.gh.CallsTo("GetContent") {
+		if ref := c.Args[2]; ref == p.HeadSHA || ref == p.BaseSHA {
+			read = append(read, fmt.Sprint(c.Args[1], "@", ref == p.HeadSHA))
+		}
+	}
+	if want := "assets/logo.png@true db/dump.sql@true bin/run.sh@true broken.txt@true"; strings.Join(read, " ") != want {
+		t.Errorf("read %v, want %s", read, want)
+	}
+}
+
+func TestUnreadableFileFailsTheCheck(t *testing.T) {
+	f := newFixture(t)
+	p := f.open(1, "alice", "u1", gh.File{Filename: "config/gone.env", Status: "added", Changes: 4000}) // not at head
+	run := f.lastRun(p.HeadSHA)
+	if run.Conclusion != "failure" || !strings.Contains(run.Title, "config/gone.env") || !strings.Contains(run.Summary, "not found at the head commit") {
+		t.Fatalf("check run %s %q\n%s", run.Conclusion, run.Title, run.Summary)
 	}
 }
 
@@ -503,5 +529,19 @@ func TestOrgSecretRulesFile(t *testing.T) {
 	run := f.lastRun(p.HeadSHA)
 	if run.Conclusion != "failure" || !strings.Contains(run.Summary, "secrets.rules_file escapegate-rules.toml") || strings.Contains(run.Summary, "acme-internal-token") {
 		t.Fatalf("with the rules file missing: %s\n%s", run.Conclusion, run.Summary)
+	}
+}
+
+// A patch with a line over diff.MaxLineBytes is not cut: the file is read whole and a
+// secret after the first megabyte of that line is found.
+func TestPatchWithHugeLineIsReadWhole(t *testing.T) {
+	f := newFixture(t)
+	p := pr(1, "alice", "h1")
+	line := strings.Repeat("a=1;", 300000) + "AWS=" + awsKey()
+	f.gh.SetFile(repoName, p.HeadSHA, "dist/app.min.js", line+"\n")
+	f.register(p, gh.File{Filename: "dist/app.min.js", Status: "added", Changes: 1, Additions: 1, Patch: "@@ -0,0 +1 @@\n+" + line})
+	f.check(p)
+	if run := f.lastRun(p.HeadSHA); run.Conclusion != "failure" || len(run.Annotations) != 1 || run.Annotations[0].StartLine != 1 {
+		t.Fatalf("conclusion %s %q", run.Conclusion, run.Title)
 	}
 }

@@ -176,6 +176,13 @@ func (s *Service) Pushed(ctx context.Context, ev PushEvent) ([]store.Escape, err
 	if err != nil {
 		return nil, err
 	}
+	// What could not be read reached production unseen: an unknown, never clean.
+	for _, u := range res.unscanned {
+		s.unscannedPushed.Inc()
+		s.logger(ctx).Warn().Str("escape", "unscanned").Str("path", u.Path).Str("why", u.Why).
+			Str("before", short(ev.Before)).Str("after", short(ev.After)).
+			Msg("file pushed to production could not be scanned: counted unscanned (unknown), not clean")
+	}
 	// A force push's before...after compares from the merge base, so it also lists what
 	// the old head already had over that base (rewritten commits, already in production,
 	// perhaps since before the install): only what the new head adds over the old one counts.

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/gh/ghfake"
@@ -325,5 +328,30 @@ func TestReleaseIsRemembered(t *testing.T) {
 	r, err := f.st.GetLastRelease(f.ctx, repoName)
 	if err != nil || r.Tag != "v1.2.0" || !r.At.Equal(at) {
 		t.Fatalf("last release = %+v, %v", r, err)
+	}
+}
+
+// A file pushed to production without a patch is read whole: a critical risk in it is
+// missed; one that cannot be read is counted unscanned (an unknown), never clean.
+func TestPushOfFileWithoutPatch(t *testing.T) {
+	f := newFixture(t)
+	big := strings.Repeat("SETTING=value\n", 3999) + criticalLine() + "\n"
+	f.gh.SetFile(repoName, sha("p2"), "config/prod.env", big)
+	ev := f.pushEvent("main", sha("p1"), sha("p2"),
+		gh.File{Filename: "config/prod.env", Status: "added", Changes: 4000},
+		gh.File{Filename: "config/gone.env", Status: "added", Changes: 10})
+	if _, err := f.svc.Pushed(f.ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	esc := f.escapes()
+	if len(esc) != 1 || esc[0].Kind != store.EscapeMissed || esc[0].Path != "config/prod.env" {
+		t.Fatalf("escapes = %+v, want the big file's secret missed", esc)
+	}
+	var m dto.Metric
+	if err := f.svc.Collectors()[0].(prometheus.Metric).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.GetCounter().GetValue(); n != 1 {
+		t.Errorf("unscanned pushed files = %v, want 1", n)
 	}
 }

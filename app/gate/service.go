@@ -7,11 +7,13 @@ package gate
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/gh"
@@ -46,6 +48,10 @@ type Service struct {
 	orgFiles  map[string]cachedFile
 	repoLocks map[string]*sync.Mutex
 	installs  map[int64]bool // installations known to have a store record
+
+	// unscannedPushed counts files pushed to production that could not be scanned: what
+	// they added is unknown, never counted clean (docs/metrics.md).
+	unscannedPushed prometheus.Counter
 }
 
 // Options configures New.
@@ -97,7 +103,16 @@ func New(o Options) (*Service, error) {
 		orgFiles:  map[string]cachedFile{},
 		repoLocks: map[string]*sync.Mutex{},
 		installs:  map[int64]bool{},
+		unscannedPushed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "escapegate_push_unscanned_files_total",
+			Help: "Files pushed to a production branch that could not be scanned (gone, over the size limit, GitHub errors, compressed files): unknown, not clean.",
+		}),
 	}, nil
+}
+
+// Collectors returns the service's Prometheus series, for the server's registry.
+func (s *Service) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.unscannedPushed}
 }
 
 // Store returns the service's store (for reports served by the same process).
@@ -262,7 +277,10 @@ func (s *Service) ensureRepo(ctx context.Context, inst int64, repo gh.Repo, id i
 }
 
 // scanFiles runs the scan step over the changed files GitHub listed. A file GitHub sent
-// no patch for is listed as not scanned.
+// no patch for (a diff too large, a binary file) is read at head and scanned whole: a
+// file with a patch costs no extra call. Media are listed as not scanned; a file that
+// cannot be read (gone at head, over scan.MaxWholeBytes, a GitHub error after the
+// client's retries) is listed as unscanned, which the verdict fails on.
 func (s *Service) scanFiles(ctx context.Context, c gh.Client, repo gh.Repo, files []gh.File, headRef, baseRef string, eng *secrets.Engine) (scanResult, error) {
 	var res scanResult
 	sc := scan.Scanner{Secrets: eng, Fingerprint: s.fp, Repo: repo.String()}
@@ -274,27 +292,79 @@ func (s *Service) scanFiles(ctx context.Context, c gh.Client, repo gh.Repo, file
 		if f.Status == "removed" {
 			continue
 		}
-		if f.Patch == "" {
-			if f.Changes > 0 || f.Status == "added" {
-				res.notScanned = append(res.notScanned, notScanned{Path: f.Filename, Why: "GitHub sent no diff for it (binary or too large)"})
-			}
-			continue
-		}
-		added, removed, err := diff.ParsePatch(f.Patch)
-		if err != nil {
-			res.notScanned = append(res.notScanned, notScanned{Path: f.Filename, Why: "its diff could not be read: " + err.Error()})
-			continue
-		}
 		if policy.IsPolicyPath(repo.Name, f.Filename) {
 			res.policyFiles = append(res.policyFiles, f.Filename)
 		}
-		found, err := sc.Scan(ctx, scan.File{Path: f.Filename, PreviousPath: f.PreviousFilename, Status: f.Status, Added: added, Removed: removed}, src)
-		if err != nil {
-			return res, fmt.Errorf("scanning %s: %w", f.Filename, err)
+		sf := scan.File{Path: f.Filename, PreviousPath: f.PreviousFilename, Status: f.Status}
+		if f.Patch != "" {
+			added, removed, err := diff.ParsePatch(f.Patch)
+			if err == nil {
+				sf.Added, sf.Removed = added, removed
+				found, err := sc.Scan(ctx, sf, src)
+				if err != nil {
+					return res, fmt.Errorf("scanning %s: %w", f.Filename, err)
+				}
+				res.findings = append(res.findings, found...)
+				continue
+			}
+			s.logger(ctx).Warn().Err(err).Str("path", f.Filename).Msg("patch not parsed; scanning the file whole")
+		} else if f.Changes == 0 && (f.Status == "renamed" || f.Status == "copied" || f.Status == "unchanged") {
+			// Moved or copied as it was (a binary file's changes count 0 too, but a
+			// modified one is "modified"): nothing added, and no call for it.
+			continue
 		}
-		res.findings = append(res.findings, found...)
+		if err := s.scanWhole(ctx, c, sc, src, sf, &res); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
+}
+
+// scanWhole reads a file without a usable patch at head and scans it whole.
+func (s *Service) scanWhole(ctx context.Context, c gh.Client, sc scan.Scanner, src ghContents, f scan.File, res *scanResult) error {
+	ct, err := c.GetContent(ctx, src.repo, f.Path, src.head, "")
+	switch {
+	case isNotFound(err):
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: "GitHub sent no diff for it and it was not found at the head commit"})
+		return nil
+	case errors.Is(err, gh.ErrTooLarge):
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: fmt.Sprintf("GitHub sent no diff for it and it is over the %d MB escapegate reads whole", scan.MaxWholeBytes>>20)})
+		return nil
+	case err != nil:
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		s.logger(ctx).Warn().Err(err).Str("path", f.Path).Msg("file without a diff not read")
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: "GitHub sent no diff for it and reading it failed: " + oneLineErr(err)})
+		return nil
+	case len(ct.Data) > scan.MaxWholeBytes:
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: fmt.Sprintf("GitHub sent no diff for it and it is %s, over the %d MB escapegate reads whole",
+			megabytes(len(ct.Data)), scan.MaxWholeBytes>>20)})
+		return nil
+	}
+	out, err := sc.ScanWhole(ctx, f, ct.Data, src)
+	if err != nil {
+		return fmt.Errorf("scanning %s: %w", f.Path, err)
+	}
+	res.findings = append(res.findings, out.Findings...)
+	switch {
+	case out.Media != "":
+		res.notScanned = append(res.notScanned, notScanned{Path: f.Path, Why: out.Media})
+	case out.Unscanned != "":
+		res.unscanned = append(res.unscanned, notScanned{Path: f.Path, Why: out.Unscanned})
+	}
+	return nil
+}
+
+func megabytes(n int) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+// oneLineErr is an error's text on one line, clipped.
+func oneLineErr(err error) string {
+	t := strings.Join(strings.Fields(err.Error()), " ")
+	if len(t) > 200 {
+		t = t[:200] + "…"
+	}
+	return t
 }
 
 // ghContents reads whole files for the scan step through the contents API.
@@ -317,7 +387,8 @@ func (g ghContents) Base(ctx context.Context, path string) ([]byte, error) {
 
 type scanResult struct {
 	findings    []checks.Finding
-	notScanned  []notScanned
+	notScanned  []notScanned // media: not scanned, not failing
+	unscanned   []notScanned // could not be read or scanned: fails unless unscanned: neutral
 	policyFiles []string
 }
 

@@ -15,6 +15,13 @@ import (
 // ErrNotFound is returned (wrapped) when GitHub answers 404.
 var ErrNotFound = errors.New("github: not found")
 
+// ErrTooLarge is returned by GetContent for a file over MaxContentBytes (not read further).
+var ErrTooLarge = fmt.Errorf("github: file over %d MB", MaxContentBytes>>20)
+
+// MaxContentBytes is the most of a file GetContent reads: files are scanned whole up to
+// this size (a larger one is reported as not scanned), and one read cannot hold more memory.
+const MaxContentBytes = 10 << 20
+
 // MaxPullFiles is the most files GitHub lists for one pull request.
 const MaxPullFiles = 3000
 
@@ -145,7 +152,7 @@ type Client interface {
 	FindCheckRun(ctx context.Context, r Repo, headSHA, name, externalID string) (run FoundCheckRun, found bool, err error)
 
 	// GetContent fetches a file at ref; a non-empty etag makes it conditional.
-	// A missing file yields ErrNotFound.
+	// A missing file yields ErrNotFound; one over MaxContentBytes, ErrTooLarge.
 	GetContent(ctx context.Context, r Repo, path, ref, etag string) (Content, error)
 
 	// TeamMembershipState returns "active", "pending" or "" (not a member).

@@ -463,9 +463,15 @@ func (c *client) GetContent(ctx context.Context, r Repo, path, ref, etag string)
 		return Content{}, wrap(err, op, r)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	if resp.ContentLength > MaxContentBytes {
+		return Content{}, wrap(ErrTooLarge, op, r)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxContentBytes+1))
 	if err != nil {
 		return Content{}, wrap(fmt.Errorf("read body: %w", err), op, r)
+	}
+	if len(data) > MaxContentBytes {
+		return Content{}, wrap(ErrTooLarge, op, r)
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && len(data) > 0 && data[0] == '[' {
 		return Content{}, wrap(errors.New("path is a directory"), op, r)

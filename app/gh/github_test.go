@@ -1,6 +1,7 @@
 package gh_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -655,5 +656,21 @@ func TestTransient(t *testing.T) {
 		if got := gh.Transient(tc.err); got != tc.want {
 			t.Errorf("%s: Transient = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A file over 1 MB is read raw; one over MaxContentBytes is not read into memory.
+func TestGetContentLargeFiles(t *testing.T) {
+	f, c, _ := setup(t)
+	ctx := context.Background()
+	two := bytes.Repeat([]byte("x"), 2<<20)
+	f.SetFile(repoName, "", "two.bin", two)
+	got, err := c.GetContent(ctx, acme, "two.bin", "", "")
+	if err != nil || !bytes.Equal(got.Data, two) {
+		t.Fatalf("2 MB file: %d bytes, %v", len(got.Data), err)
+	}
+	f.SetFile(repoName, "", "huge.bin", bytes.Repeat([]byte("x"), gh.MaxContentBytes+1))
+	if _, err := c.GetContent(ctx, acme, "huge.bin", "", ""); !errors.Is(err, gh.ErrTooLarge) {
+		t.Fatalf("huge file: %v, want ErrTooLarge", err)
 	}
 }

@@ -86,6 +86,12 @@ func mergeKey(f field, out, org, repo *Policy) string {
 			return fmt.Sprintf("`%s: true` would loosen the org policy's `%s: false`; a repository may only tighten it", f.path, f.path)
 		}
 		f.copy(out, repo)
+	case ruleFailOnly:
+		o, r := orgV.(string), repoV.(string)
+		if r != UnscannedFail && o == UnscannedFail {
+			return fmt.Sprintf("`%s: %s` would loosen the org policy's `%s: %s`; a repository may only tighten it", f.path, r, f.path, o)
+		}
+		f.copy(out, repo)
 	case ruleUnion, ruleBranchUnion:
 		o, r := orgV.([]string), repoV.([]string)
 		merged := union(o, r)

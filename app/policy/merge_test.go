@@ -99,6 +99,7 @@ func TestMergeLooseningIsRefused(t *testing.T) {
 		{"escape window", "escape_rate:\n  window_days: 7\n", "escape_rate.window_days", 2, "org-owned"},
 		{"summary repository", "summary:\n  repository: mine\n", "summary.repository", 2, "org-owned"},
 		{"rules file", "secrets:\n  rules_file: other.toml\n", "secrets.rules_file", 2, "org-owned"},
+		{"unscanned neutral", "unscanned: neutral\n", "unscanned", 1, "`unscanned: neutral` would loosen the org policy's `unscanned: fail`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,6 +115,26 @@ func TestMergeLooseningIsRefused(t *testing.T) {
 				t.Errorf("a refused key changed the policy: %+v", got)
 			}
 		})
+	}
+}
+
+// unscanned: a repository may make unreadable files fail where the org lets them be
+// neutral, never the other way round.
+func TestMergeUnscanned(t *testing.T) {
+	org := mustParse(t, OrgFile, "unscanned: neutral\n", true).Apply(Default())
+	if org.Unscanned != UnscannedNeutral {
+		t.Fatalf("org unscanned = %q", org.Unscanned)
+	}
+	got, refused := Merge(org, mustParse(t, RepoFile, "unscanned: fail\n", false))
+	if len(refused) != 0 || got.Unscanned != UnscannedFail {
+		t.Errorf("neutral→fail: %q, refused %v", got.Unscanned, refused)
+	}
+	got, refused = Merge(org, mustParse(t, RepoFile, "unscanned: neutral\n", false))
+	if len(refused) != 0 || got.Unscanned != UnscannedNeutral {
+		t.Errorf("neutral→neutral: %q, refused %v", got.Unscanned, refused)
+	}
+	if _, err := ParseFile(RepoFile, []byte("unscanned: skip\n"), false); err == nil || !strings.Contains(err.Error(), `"skip" is not one of "fail", "neutral"`) {
+		t.Errorf("bad value: %v", err)
 	}
 }
 

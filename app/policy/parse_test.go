@@ -38,6 +38,7 @@ func TestDefaultMatchesDesign(t *testing.T) {
 		{"summary.repository", d.Summary.Repository, ""},
 		{"secrets.rules_file", d.Secrets.RulesFile, ""},
 		{"secrets.allow_inline_suppressions", d.Secrets.AllowInlineSuppressions, false},
+		{"unscanned", d.Unscanned, "fail"},
 		{"allow_repo_overrides", d.AllowRepoOverrides, false},
 	}
 	for _, tt := range tests {
@@ -81,6 +82,7 @@ summary:
 secrets:
   rules_file: ""
   allow_inline_suppressions: false
+unscanned: fail                  # a changed file that cannot be read fails the check
 allow_repo_overrides: false      # org file only
 `
 

@@ -31,16 +31,25 @@ const (
 	TriggerDeployment = "deployment"
 )
 
+// Values of unscanned.
+const (
+	UnscannedFail    = "fail"
+	UnscannedNeutral = "neutral"
+)
+
 // Policy is the effective policy of a repository. Its yaml tags are the keys of DESIGN §4.
 type Policy struct {
-	FailOn             checks.Severity `yaml:"fail_on" json:"fail_on"`
-	Override           Override        `yaml:"override" json:"override"`
-	Production         Production      `yaml:"production" json:"production"`
-	Release            Release         `yaml:"release" json:"release"`
-	EscapeRate         EscapeRate      `yaml:"escape_rate" json:"escape_rate"`
-	Summary            Summary         `yaml:"summary" json:"summary"`
-	Secrets            Secrets         `yaml:"secrets" json:"secrets"`
-	AllowRepoOverrides bool            `yaml:"allow_repo_overrides" json:"allow_repo_overrides"`
+	FailOn     checks.Severity `yaml:"fail_on" json:"fail_on"`
+	Override   Override        `yaml:"override" json:"override"`
+	Production Production      `yaml:"production" json:"production"`
+	Release    Release         `yaml:"release" json:"release"`
+	EscapeRate EscapeRate      `yaml:"escape_rate" json:"escape_rate"`
+	Summary    Summary         `yaml:"summary" json:"summary"`
+	Secrets    Secrets         `yaml:"secrets" json:"secrets"`
+	// Unscanned is what a changed file that cannot be read does to the check:
+	// UnscannedFail (the default) or UnscannedNeutral.
+	Unscanned          string `yaml:"unscanned" json:"unscanned"`
+	AllowRepoOverrides bool   `yaml:"allow_repo_overrides" json:"allow_repo_overrides"`
 }
 
 // Override configures the override label and who may apply it.
@@ -120,6 +129,7 @@ func Default() Policy {
 			Labels:       []string{"release", "autorelease: pending"},
 		},
 		EscapeRate: EscapeRate{Severity: checks.SeverityCritical, WindowDays: 90},
+		Unscanned:  UnscannedFail,
 	}
 }
 

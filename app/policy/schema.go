@@ -23,6 +23,7 @@ const (
 	ruleBranchUnion               // ruleUnion that keeps the implicit default branch
 	rulePatternUnion              // a repository's regular expression is or-ed with the org's
 	ruleOrgFileOnly               // only the org file may set it
+	ruleFailOnly                  // a repository may set fail over the org's neutral, never neutral over fail
 )
 
 // field is one leaf key of the schema.
@@ -130,6 +131,8 @@ var schema = []field{
 			return ""
 		}),
 	scalar("secrets.allow_inline_suppressions", ruleOnlyFalse, func(p *Policy) *bool { return &p.Secrets.AllowInlineSuppressions }, nil),
+	scalar("unscanned", ruleFailOnly, func(p *Policy) *string { return &p.Unscanned },
+		func(v *string) string { return oneOf(*v, UnscannedFail, UnscannedNeutral) }),
 	func() field {
 		f := scalar("allow_repo_overrides", ruleOrgFileOnly, func(p *Policy) *bool { return &p.AllowRepoOverrides }, nil)
 		f.orgOnly = true

@@ -174,11 +174,18 @@ func (r *renderer) title(conclusion string) string {
 		if len(in.ChangedPolicyErrors) > 0 {
 			t += "; invalid policy file"
 		}
+		if rs.UnscannedFail {
+			t += "; " + plural(len(rs.Unscanned), "file", "files") + " could not be scanned"
+		}
 		return t
 	case in.TooManyFiles:
 		return fmt.Sprintf("Not scanned: more than %s changed files", commaNumber(gh.MaxPullFiles))
 	case len(in.ChangedPolicyErrors) > 0:
 		return "Invalid policy file in this pull request"
+	case rs.UnscannedFail:
+		return "Not scanned: " + unscannedNames(rs.Unscanned)
+	case conclusion == verdict.Neutral && len(rs.Covered) == 0 && len(rs.Unscanned) > 0:
+		return "Not scanned (neutral by policy): " + unscannedNames(rs.Unscanned)
 	case conclusion == verdict.Neutral:
 		return fmt.Sprintf("%s accepted by %s (%s)", riskCount(rs.Covered), approver(r.exc), exceptionTerms(r.exc))
 	}
@@ -187,6 +194,20 @@ func (r *renderer) title(conclusion string) string {
 		t += fmt.Sprintf(" (%s listed, not failing)", plural(n, "finding", "findings"))
 	}
 	return t
+}
+
+// unscannedNames names the files that could not be read, the first few of them.
+func unscannedNames(us []verdict.Unscanned) string {
+	const shown = 3
+	var names []string
+	for i, u := range us {
+		if i == shown {
+			names = append(names, fmt.Sprintf("and %d more", len(us)-shown))
+			break
+		}
+		names = append(names, u.Path)
+	}
+	return strings.Join(names, ", ")
 }
 
 func severityBadge(s checks.Severity) string {
@@ -287,12 +308,23 @@ func (r *renderer) verdict(conclusion string) string {
 	if in.TooManyFiles {
 		paras = append(paras, fmt.Sprintf("**This pull request changes more than %s files, more than GitHub lists, so escapegate could not scan all of it and fails closed.** Split it into smaller pull requests.", commaNumber(gh.MaxPullFiles)))
 	}
+	if n := len(rs.Unscanned); n > 0 {
+		if rs.UnscannedFail {
+			paras = append(paras, fmt.Sprintf("**%s could not be scanned, so this check fails** (policy `unscanned: fail`): what %s adds is not known. Listed below with why: review %s by hand, and make %s readable (smaller, or split) to have this check pass.",
+				capitalize(plural(n, "changed file", "changed files")), pronoun(n, "it", "they"), pronoun(n, "it", "them"), pronoun(n, "it", "them")))
+		} else {
+			paras = append(paras, fmt.Sprintf("**%s could not be scanned**, which policy `unscanned: neutral` makes neutral, not failing: review %s by hand (listed below with why).",
+				capitalize(plural(n, "changed file", "changed files")), pronoun(n, "it", "them")))
+		}
+	}
 	if len(in.ChangedPolicyErrors) > 0 {
 		paras = append(paras, "**This pull request changes a policy file that is not valid.** Fix the errors below; until it is merged valid, the policy on the default branch stays in force.\n\n"+
 			bullets(in.ChangedPolicyErrors, "more errors"))
 	}
-	switch conclusion {
-	case verdict.Neutral:
+	switch {
+	case conclusion == verdict.Neutral && len(rs.Covered) == 0:
+		// neutral for the unscanned files alone, said above
+	case conclusion == verdict.Neutral:
 		crit := 0
 		for _, x := range rs.Covered {
 			if x.Finding.Severity.AtLeast(r.criticalAt) {
@@ -307,7 +339,7 @@ func (r *renderer) verdict(conclusion string) string {
 		}
 		p += fmt.Sprintf(" Removing `%s` revokes the exception and fails this check again.", in.Override.Label)
 		paras = append(paras, p)
-	case verdict.Success:
+	case conclusion == verdict.Success:
 		p := "**No secrets or overbroad agent permissions added.**"
 		if n := r.total(); n > 0 {
 			p = fmt.Sprintf("**No secrets or overbroad agent permissions at or above `%s` added.**", r.failOn)
@@ -481,16 +513,31 @@ func quote(s string) string {
 }
 
 func (r *renderer) notScanned() string {
-	ns := r.in.NotScanned
-	if len(ns) == 0 {
+	us, ns := r.v.Unscanned, r.in.NotScanned
+	if len(us) == 0 && len(ns) == 0 {
 		return ""
 	}
-	items := make([]string, len(ns))
-	for i, n := range ns {
-		items[i] = fmt.Sprintf("%s: %s", n.Path, cmp.Or(n.Why, "no patch from GitHub"))
+	var parts []string
+	if len(us) > 0 {
+		effect := "each fails this check"
+		if !r.v.UnscannedFail {
+			effect = "neutral by policy `unscanned: neutral`"
+		}
+		items := make([]string, len(us))
+		for i, u := range us {
+			items[i] = fmt.Sprintf("%s: %s", u.Path, cmp.Or(u.Why, "could not be read"))
+		}
+		parts = append(parts, fmt.Sprintf("**Could not be scanned** (%s; review by hand):\n\n%s", effect, bullets(items, "more files")))
 	}
-	return fmt.Sprintf("**Not scanned** (GitHub sent no patch for %s; review %s by hand):\n\n%s",
-		pronoun(len(ns), "this file", "these files"), pronoun(len(ns), "it", "them"), bullets(items, "more files"))
+	if len(ns) > 0 {
+		items := make([]string, len(ns))
+		for i, n := range ns {
+			items[i] = fmt.Sprintf("%s: %s", n.Path, cmp.Or(n.Why, "no patch from GitHub"))
+		}
+		parts = append(parts, fmt.Sprintf("**Not scanned** (%s not fail this check; review %s by hand if in doubt):\n\n%s",
+			pronoun(len(ns), "it does", "they do"), pronoun(len(ns), "it", "them"), bullets(items, "more files")))
+	}
+	return strings.Join(parts, "\n\n")
 }
 
 func pronoun(n int, one, many string) string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escapegate/escapegate/app/verdict"
 	"github.com/escapegate/escapegate/checks"
 )
 
@@ -109,6 +110,14 @@ var goldenCases = []struct {
 	{"too-many-files", with(base(), func(in *Input) { in.TooManyFiles = true })},
 	{"not-scanned", with(base(), func(in *Input) {
 		in.NotScanned = []NotScanned{{"assets/logo.png", "binary file"}, {"data/dump.sql", "patch too large"}}
+	})},
+	{"unscanned-fail", with(base(), func(in *Input) {
+		in.Unscanned = []verdict.Unscanned{{Path: "config/huge.env", Why: "12.0 MB, over the 10 MB limit escapegate reads"}}
+		in.NotScanned = []NotScanned{{"assets/logo.png", "image (PNG)"}}
+	})},
+	{"unscanned-neutral", with(base(), func(in *Input) {
+		in.Unscanned = []verdict.Unscanned{{Path: "config/huge.env", Why: "not found at the head commit"}}
+		in.UnscannedNeutral = true
 	})},
 	{"policy-errors", with(base(bash), func(in *Input) {
 		in.PolicyErrors = []string{"`.github/escapegate.yml` line 12: unknown key `fial_on`"}

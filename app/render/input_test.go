@@ -13,6 +13,8 @@ type Input struct {
 	FailOn, CriticalAt      checks.Severity
 	AllowInlineSuppressions bool
 	Exception               *Exception
+	Unscanned               []verdict.Unscanned
+	UnscannedNeutral        bool
 }
 
 type Exception = verdict.Exception
@@ -26,10 +28,11 @@ const (
 func Render(in Input) Result {
 	v := verdict.Decide(verdict.Input{
 		Findings:             in.Findings,
-		Policy:               verdict.Policy{FailOn: in.FailOn, CriticalAt: in.CriticalAt, AllowInline: in.AllowInlineSuppressions},
+		Policy:               verdict.Policy{FailOn: in.FailOn, CriticalAt: in.CriticalAt, AllowInline: in.AllowInlineSuppressions, UnscannedNeutral: in.UnscannedNeutral},
 		Exception:            in.Exception,
 		TooManyFiles:         in.TooManyFiles,
 		ChangedPolicyInvalid: len(in.ChangedPolicyErrors) > 0,
+		Unscanned:            in.Unscanned,
 	})
 	return CheckRun(v, in.CheckInput)
 }

@@ -95,6 +95,7 @@ func New(o Options) (*Server, error) {
 	}
 	g.SetApproverAttempts(o.Retry.MaxAttempts)
 	s := &Server{gate: g, clients: o.Clients, store: o.Store, metrics: newMetrics(), log: o.Logger, size: o.QueueSize, problems: map[string]string{}}
+	s.metrics.reg.MustRegister(g.Collectors()...)
 	s.summaries = &summary.Service{Store: o.Store, Clients: o.Clients, Policy: g.Policy, Problem: s.SetProblem, Log: o.Logger}
 	hs := handlers.All(handlers.Deps{Gate: g, Store: o.Store, Log: o.Logger, InstallPace: o.InstallPace, Now: o.Now})
 	if pg, ok := o.Store.(*postgres.Store); ok {

@@ -28,6 +28,9 @@ type Policy struct {
 	CriticalAt checks.Severity
 	// AllowInline is policy secrets.allow_inline_suppressions.
 	AllowInline bool
+	// UnscannedNeutral is policy `unscanned: neutral`: a changed file that could not be
+	// read makes the check neutral instead of failing it.
+	UnscannedNeutral bool
 }
 
 // withDefaults fills in the built-in defaults of empty thresholds.
@@ -122,7 +125,14 @@ type Input struct {
 	TooManyFiles bool
 	// ChangedPolicyInvalid: the change edits a policy file that does not validate.
 	ChangedPolicyInvalid bool
+	// Unscanned are the changed files that could not be read (too large, gone, GitHub
+	// errors): nothing is known of them, so they fail the check (neutral with policy
+	// `unscanned: neutral`). Media files that are not scanned are not listed here.
+	Unscanned []Unscanned
 }
+
+// Unscanned is a changed file that could not be scanned, with why.
+type Unscanned struct{ Path, Why string }
 
 // Verdict is the decision, with every finding classified in display order (severity,
 // then path, line, rule, fingerprint).
@@ -132,13 +142,19 @@ type Verdict struct {
 	Exception  *Exception
 
 	Uncovered, Covered, Existing, Suppressed, Below []Item
+	// Unscanned are the files that could not be read; UnscannedFail says they fail the check.
+	Unscanned     []Unscanned
+	UnscannedFail bool
 }
 
 // Decide classifies every finding and concludes: failure when the change cannot be
-// checked whole or a failing finding is not covered, neutral when every failing finding
-// is covered by the exception, success otherwise.
+// checked whole (too many files, or a file that could not be read unless policy says
+// `unscanned: neutral`) or a failing finding is not covered, neutral when every failing
+// finding is covered by the exception or unread files are neutral by policy, success
+// otherwise.
 func Decide(in Input) Verdict {
-	v := Verdict{Policy: in.Policy.withDefaults(), Exception: in.Exception}
+	v := Verdict{Policy: in.Policy.withDefaults(), Exception: in.Exception, Unscanned: in.Unscanned}
+	v.UnscannedFail = len(in.Unscanned) > 0 && !in.Policy.UnscannedNeutral
 	fs := slices.Clone(in.Findings)
 	slices.SortStableFunc(fs, func(a, b checks.Finding) int {
 		return cmp.Or(
@@ -174,9 +190,9 @@ func Decide(in Input) Verdict {
 		}
 	}
 	switch {
-	case in.TooManyFiles, in.ChangedPolicyInvalid, len(v.Uncovered) > 0:
+	case in.TooManyFiles, in.ChangedPolicyInvalid, len(v.Uncovered) > 0, v.UnscannedFail:
 		v.Conclusion = Failure
-	case len(v.Covered) > 0:
+	case len(v.Covered) > 0, len(v.Unscanned) > 0:
 		v.Conclusion = Neutral
 	default:
 		v.Conclusion = Success

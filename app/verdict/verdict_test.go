@@ -77,6 +77,7 @@ func TestRaised(t *testing.T) {
 }
 
 func TestDecide(t *testing.T) {
+	unread := []Unscanned{{Path: "big.env", Why: "over the size limit"}}
 	exc := &Exception{ID: 4, Approver: "lead", Fingerprints: []string{"crit", "high"}}
 	noFP := crit
 	noFP.Fingerprint = ""
@@ -95,6 +96,11 @@ func TestDecide(t *testing.T) {
 		{"too many files fails closed", Input{TooManyFiles: true}, Failure, 0, 0, 0},
 		{"too many files beats an exception", Input{Findings: []checks.Finding{crit}, Exception: exc, TooManyFiles: true}, Failure, 0, 1, 0},
 		{"an invalid changed policy fails", Input{ChangedPolicyInvalid: true}, Failure, 0, 0, 0},
+		{"an unread file fails", Input{Unscanned: unread}, Failure, 0, 0, 0},
+		{"an unread file fails beside an exception", Input{Findings: []checks.Finding{crit}, Exception: exc, Unscanned: unread}, Failure, 0, 1, 0},
+		{"unscanned neutral: an unread file is neutral", Input{Unscanned: unread, Policy: Policy{UnscannedNeutral: true}}, Neutral, 0, 0, 0},
+		{"unscanned neutral: a below finding stays neutral", Input{Findings: []checks.Finding{med}, Unscanned: unread, Policy: Policy{UnscannedNeutral: true}}, Neutral, 0, 0, 1},
+		{"unscanned neutral: a failing finding still fails", Input{Findings: []checks.Finding{crit}, Unscanned: unread, Policy: Policy{UnscannedNeutral: true}}, Failure, 1, 0, 0},
 		{"a finding without fingerprint is never covered", Input{Findings: []checks.Finding{noFP}, Exception: &Exception{Fingerprints: []string{""}}}, Failure, 1, 0, 0},
 	}
 	for _, tc := range cases {

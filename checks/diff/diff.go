@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Line is one line of the new file: its 1-based number and its text without the newline.
@@ -32,13 +33,21 @@ type File struct {
 // there so a single line cannot exhaust memory. Secrets beyond the cut are not seen.
 const MaxLineBytes = 1 << 20
 
+// ErrLongLine is returned by ParsePatch for a line over MaxLineBytes: the caller reads
+// the file whole instead of scanning a cut line.
+var ErrLongLine = fmt.Errorf("a line over %d bytes", MaxLineBytes)
+
 // ParsePatch parses the hunks of one file as GitHub returns them in a pull request
-// file's `patch` field (no file headers).
+// file's `patch` field (no file headers). A line over MaxLineBytes is not cut: the patch
+// is refused with ErrLongLine.
 func ParsePatch(patch string) (added, removed []Line, err error) {
 	f := &File{}
 	p := hunkParser{file: f}
 	for i := 1; ; i++ {
 		raw, rest, more := strings.Cut(patch, "\n")
+		if len(strings.TrimSuffix(raw, "\r")) > MaxLineBytes+1 { // the line and its +, - or space
+			return nil, nil, fmt.Errorf("patch line %d: %w", i, ErrLongLine)
+		}
 		if err := p.line(raw); err != nil {
 			return nil, nil, fmt.Errorf("patch line %d: %w", i, err)
 		}
@@ -363,12 +372,24 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// IsBinary reports whether content looks binary (a NUL byte in its first 8000 bytes, as git decides).
+// IsBinary reports whether content looks binary: a NUL byte in its first 8000 bytes (as
+// git decides), or more than a third of those bytes not valid UTF-8.
 func IsBinary(content []byte) bool {
 	if len(content) > 8000 {
 		content = content[:8000]
 	}
-	return bytes.IndexByte(content, 0) >= 0
+	if bytes.IndexByte(content, 0) >= 0 {
+		return true
+	}
+	invalid := 0
+	for i := 0; i < len(content); {
+		r, n := utf8.DecodeRune(content[i:])
+		if r == utf8.RuneError && n == 1 && len(content)-i >= utf8.UTFMax {
+			invalid++
+		}
+		i += n
+	}
+	return invalid*3 > len(content)
 }
 
 // Lines splits whole-file content into numbered lines, for scanning plain files as if all were added.

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -227,5 +228,17 @@ func TestParseReaders(t *testing.T) {
 	}
 	if _, err := Parse(iotest.TimeoutReader(strings.NewReader(in))); err == nil {
 		t.Fatal("a read error must be returned")
+	}
+}
+
+// A patch line over MaxLineBytes is refused, never cut: the caller scans the file whole.
+func TestParsePatchRefusesLongLines(t *testing.T) {
+	long := "@@ -0,0 +1 @@\n+" + strings.Repeat("x", MaxLineBytes+10)
+	if _, _, err := ParsePatch(long); !errors.Is(err, ErrLongLine) {
+		t.Fatalf("error %v, want ErrLongLine", err)
+	}
+	ok := "@@ -0,0 +1 @@\n+" + strings.Repeat("x", MaxLineBytes)
+	if added, _, err := ParsePatch(ok); err != nil || len(added) != 1 || len(added[0].Text) != MaxLineBytes {
+		t.Fatalf("a line of MaxLineBytes: %v", err)
 	}
 }

@@ -54,8 +54,13 @@ the same table.
 - gitleaks' semantics are kept: secret group (or the first non-empty group), Shannon entropy threshold,
   global and per-rule allowlists (regexes on the secret, the match or the line; stopwords; paths;
   ` + "`condition = \"AND\"`" + `); commit allowlists never match because a diff scan has no commit.
-- Bounds: the first 256 KiB of a line are scanned; a run of consecutive added lines is scanned in blocks
-  of about 4 MiB. Decoding of base64/hex/percent-encoded text (gitleaks' ` + "`--max-decode-depth`" + `) is not done.
+- Bounds: a line longer than 64 KiB is scanned whole in 64 KiB windows overlapping by 4 KiB (a secret
+  anywhere on it is found once, on its line); a run of consecutive added lines is scanned in blocks
+  of about 4 MiB. A changed file GitHub sends no diff for (too large, binary) is read whole at the head
+  commit (up to 10 MiB) and scanned as added lines; a secret its base already had is listed as existing.
+  Binary files are told by content: private key containers (PKCS #12, Java keystores, SSH key files,
+  DER private keys) are findings of the scan step's own rule ` + "`key-container`" + ` (critical); media
+  are not scanned. Decoding of base64/hex/percent-encoded text (gitleaks' ` + "`--max-decode-depth`" + `) is not done.
 - Never reported, whatever the rule: values containing ` + "`EXAMPLE`" + ` or ` + "`example`" + ` (documented examples such as
   ` + "`AKIAIOSFODNN7EXAMPLE`" + `), and files that are dependency lock files (gitleaks' global allowlist plus
   ` + "`Cargo.lock`" + `, ` + "`composer.lock`" + `, ` + "`Gemfile.lock`" + `, ` + "`flake.lock`" + ` and others). For heuristic rules (generic-api-key,

@@ -20,9 +20,12 @@ import (
 
 // Bounds on the work one file can cause.
 const (
-	// MaxLineBytes is the prefix of a line that is scanned; the rest of a longer
-	// (minified, generated) line is not.
-	MaxLineBytes = 256 << 10
+	// LineWindow bounds the text one line puts in a block: a longer (minified,
+	// generated) line is scanned whole, in windows of LineWindow bytes that overlap by
+	// LineOverlap, more than the longest secret a rule matches (a PEM block of an RSA
+	// 4096 key is about 3.3 KB), so a secret anywhere on the line lies whole in one window.
+	LineWindow  = 64 << 10
+	LineOverlap = 4 << 10
 	// maxBlockBytes splits a run of consecutive added lines into blocks of about this
 	// size, so memory stays bounded; a multi-line secret across a split is not found.
 	maxBlockBytes = 4 << 20
@@ -201,6 +204,8 @@ func (e *Engine) scan(fp checks.Fingerprinter, repo, path string, added, removed
 		})
 	}
 	var removedText map[string]bool // built on first need
+	added, cuts := windows(added)
+	var seen map[windowHit]bool // findings of windowed lines, once each
 	for i := 0; i < len(added); {
 		j, size := i+1, len(added[i].Text)
 		for j < len(added) && added[j].No == added[j-1].No+1 && size < maxBlockBytes {
@@ -213,11 +218,81 @@ func (e *Engine) scan(fp checks.Fingerprinter, repo, path string, added, removed
 			e.dedupe(sc)
 		}
 		for _, h := range sc.hits {
-			out = append(out, e.finding(sc, fp, repo, path, block, h, removed, &removedText))
+			if cuts != nil && cutByWindow(sc, cuts, i, h) {
+				continue // the window cut it: the neighbouring window holds it whole
+			}
+			f := e.finding(sc, fp, repo, path, block, h, removed, &removedText)
+			if cuts != nil {
+				k := windowHit{f.Line, f.Rule, f.Fingerprint}
+				if seen[k] {
+					continue // found again in the overlap of two windows
+				}
+				if seen == nil {
+					seen = map[windowHit]bool{}
+				}
+				seen[k] = true
+			}
+			out = append(out, f)
 		}
 		i = j
 	}
 	return out
+}
+
+// windowCut says where a window of a long line was cut: at its start, its end.
+type windowCut struct{ start, end bool }
+
+type windowHit struct {
+	line     int
+	rule, fp string
+}
+
+// windows replaces each line longer than LineWindow by its overlapping windows, all with
+// the line's number; cuts (nil when no line is that long) says per line of the result
+// where it was cut.
+func windows(added []diff.Line) ([]diff.Line, []windowCut) {
+	long := false
+	for _, l := range added {
+		if len(l.Text) > LineWindow {
+			long = true
+			break
+		}
+	}
+	if !long {
+		return added, nil
+	}
+	var out []diff.Line
+	var cuts []windowCut
+	for _, l := range added {
+		if len(l.Text) <= LineWindow {
+			out = append(out, l)
+			cuts = append(cuts, windowCut{})
+			continue
+		}
+		for start := 0; ; start += LineWindow - LineOverlap {
+			end := min(start+LineWindow, len(l.Text))
+			out = append(out, diff.Line{No: l.No, Text: l.Text[start:end]})
+			cuts = append(cuts, windowCut{start: start > 0, end: end < len(l.Text)})
+			if end == len(l.Text) {
+				break
+			}
+		}
+	}
+	return out, cuts
+}
+
+// cutByWindow reports whether a hit touches the cut of a window (its match starts at a
+// window's cut start or ends at its cut end): the match may be part of a longer value,
+// which the overlapping window holds whole.
+func cutByWindow(sc *scratch, cuts []windowCut, first int, h hit) bool {
+	ls, le := lineOf(sc.starts, h.matchStart), lineOf(sc.starts, h.matchEnd-1)
+	if c := cuts[first+ls]; c.start && h.matchStart == sc.starts[ls] {
+		return true
+	}
+	if c := cuts[first+le]; c.end && h.matchEnd >= sc.starts[le+1]-1 {
+		return true
+	}
+	return false
 }
 
 // prepareFile decides which rules apply to path; false means none does (a global
@@ -312,12 +387,8 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 	sc.buf, sc.starts, sc.hits = sc.buf[:0], sc.starts[:0], sc.hits[:0]
 	for _, l := range block {
 		sc.starts = append(sc.starts, len(sc.buf))
-		t := l.Text
-		if len(t) > MaxLineBytes {
-			t = t[:MaxLineBytes]
-		}
-		sc.buf = append(sc.buf, t...)
-		sc.buf = append(sc.buf, '\n') // lines end as in a file, so patterns that take \s or $ see the end
+		sc.buf = append(sc.buf, l.Text...) // at most LineWindow: scan cut longer lines into windows
+		sc.buf = append(sc.buf, '\n')      // lines end as in a file, so patterns that take \s or $ see the end
 	}
 	sc.starts = append(sc.starts, len(sc.buf))
 	// One pass of the keyword automaton (ASCII case ignored) over the block marks

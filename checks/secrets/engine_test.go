@@ -232,14 +232,28 @@ func TestRulesSortedWithSeverity(t *testing.T) {
 	}
 }
 
-func TestLongLineIsBounded(t *testing.T) {
+// A long line is scanned whole in overlapping windows: a key after 300 KB on one line is
+// found, once, wherever it lies against the windows' cuts, and on its line.
+func TestLongLineIsScannedInWindows(t *testing.T) {
 	e := mustEngine(t, Options{})
-	long := strings.Repeat("a=1;", MaxLineBytes/4) + `k="` + ghToken + `"`
-	if fs := e.ScanFile(testFP, "org/repo", "app.min.js", numbered(1, long), nil); len(fs) != 0 {
-		t.Errorf("a value beyond MaxLineBytes was scanned: %+v", fs)
+	step := LineWindow - LineOverlap
+	for _, at := range []int{300 << 10, step - 10, step, step + LineOverlap - 20, LineWindow - 5, LineWindow, 2*step + 7, 1 << 20} {
+		pad := strings.Repeat("a=1;", at/4+1)
+		long := pad[:at] + `k="` + ghToken + `";` + strings.Repeat("b=2;", 5000)
+		fs := e.ScanFile(testFP, "org/repo", "app.min.js", append(numbered(7, "x=1"), numbered(8, long)...), nil)
+		if len(fs) != 1 || fs[0].Line != 8 || fs[0].Rule != "github-pat" {
+			t.Errorf("token at byte %d: findings %+v, want one github-pat on line 8", at, fs)
+		}
 	}
 	short := strings.Repeat("a=1;", 1000) + `k="` + ghToken + `"`
 	if fs := e.ScanFile(testFP, "org/repo", "app.min.js", numbered(1, short), nil); len(fs) != 1 {
 		t.Errorf("a value in a long minified line was missed: %+v", fs)
 	}
+	// Two different tokens on one long line are two findings.
+	two := strings.Repeat("a=1;", 100000) + `k="` + ghToken + `";` + strings.Repeat("c=3;", 50000) + `j="` + otherGhToken() + `"`
+	if fs := e.ScanFile(testFP, "org/repo", "app.min.js", numbered(1, two), nil); len(fs) != 2 {
+		t.Errorf("two tokens on one long line: %+v", fs)
+	}
 }
+
+func otherGhToken() string { return "ghp_" + "Q1w2E3r4T5y6U7i8O9p0" + "A1s2D3f4G5h6J7k8" }

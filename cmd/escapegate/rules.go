@@ -11,6 +11,7 @@ import (
 
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/agents"
+	"github.com/escapegate/escapegate/checks/scan"
 	"github.com/escapegate/escapegate/checks/secrets"
 )
 
@@ -28,7 +29,7 @@ func runRules(_ context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return 1
 	}
 	var rules []checks.RuleInfo
-	for _, r := range append(eng.Rules(), agents.Rules()...) {
+	for _, r := range append(append(eng.Rules(), scan.Rules()...), agents.Rules()...) {
 		if *category == "" || string(r.Category) == *category {
 			rules = append(rules, r)
 		}

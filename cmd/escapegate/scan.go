@@ -215,7 +215,9 @@ func scanTree(ctx context.Context, s scan.Scanner, root string) ([]checks.Findin
 			return nil, fmt.Errorf("reading %s: %w", jobs[i].path, err)
 		}
 		if diff.IsBinary(content) {
-			return nil, nil
+			// Key containers are findings; media and archives hold nothing to scan here.
+			out, err := s.ScanWhole(ctx, scan.File{Path: jobs[i].rel, Status: "added"}, content, scan.WholeContents(content))
+			return out.Findings, err
 		}
 		return s.Scan(ctx, scan.Whole(jobs[i].rel, content), scan.WholeContents(content))
 	})

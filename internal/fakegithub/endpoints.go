@@ -332,9 +332,15 @@ func (f *Server) getContent(c *call, r *repoState, path string) {
 		return
 	}
 	sum := sha1.Sum(data)
+	// As GitHub: the JSON answer of a file over 1 MB has no content (encoding "none");
+	// only the raw media type returns its bytes (up to 100 MB).
+	encoding, content := "base64", wrap60(base64.StdEncoding.EncodeToString(data))
+	if len(data) > 1<<20 {
+		encoding, content = "none", ""
+	}
 	writeJSON(c.w, http.StatusOK, map[string]any{
-		"type": "file", "encoding": "base64", "size": len(data), "name": path[strings.LastIndexByte(path, '/')+1:],
-		"path": path, "content": wrap60(base64.StdEncoding.EncodeToString(data)), "sha": hex.EncodeToString(sum[:]),
+		"type": "file", "encoding": encoding, "size": len(data), "name": path[strings.LastIndexByte(path, '/')+1:],
+		"path": path, "content": content, "sha": hex.EncodeToString(sum[:]),
 		"url": f.base() + "/repos/" + r.fullName() + "/contents/" + path + "?ref=" + url.QueryEscape(ref),
 	})
 }
