@@ -88,11 +88,11 @@ func TestNoRawSecret(t *testing.T) {
 			// Any 8-character window of the value past its public prefix would be a leak.
 			for i := 4; i+8 <= len(raw); i++ {
 				if strings.Contains(all, raw[i:i+8]) {
-					t.Fatalf("output holds part of a raw secret (%q)", checks.Redact(raw))
+					t.Fatalf("output holds part of a raw secret (%q)", checks.RedactPrefix(raw, documentedPrefix(raw)))
 				}
 			}
-			if !strings.Contains(all, checks.Redact(raw)) {
-				t.Errorf("output lacks the redacted form %q", checks.Redact(raw))
+			if !strings.Contains(all, checks.RedactPrefix(raw, documentedPrefix(raw))) {
+				t.Errorf("output lacks the redacted form %q", checks.RedactPrefix(raw, documentedPrefix(raw)))
 			}
 		}
 	}
