@@ -27,8 +27,10 @@ type Config struct {
 	PrivateKeyPath string `yaml:"-"`
 	Store          string `yaml:"store"`
 	FingerprintKey string `yaml:"fingerprint_key"`
-	LogLevel       string `yaml:"log_level"`
-	Queue          Queue  `yaml:"queue"`
+	// FingerprintKeyPath is a file holding the fingerprint key (mode 0600 or stricter).
+	FingerprintKeyPath string `yaml:"fingerprint_key_path"`
+	LogLevel           string `yaml:"log_level"`
+	Queue              Queue  `yaml:"queue"`
 	// PolicyTTL is how long an org or repository policy is used before it is re-validated
 	// with a conditional request; pushes to a default branch that touch it invalidate it sooner.
 	PolicyTTL time.Duration `yaml:"policy_ttl"`
@@ -120,6 +122,7 @@ func (c *Config) keys() map[string]any {
 		"github.oauth.client_secret":      &c.GitHub.OAuth.ClientSecret,
 		"store":                           &c.Store,
 		"fingerprint_key":                 &c.FingerprintKey,
+		"fingerprint_key_path":            &c.FingerprintKeyPath,
 		"log_level":                       &c.LogLevel,
 		"queue.size":                      &c.Queue.Size,
 		"queue.workers":                   &c.Queue.Workers,

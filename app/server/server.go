@@ -5,8 +5,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,22 +268,3 @@ func proxied(r *http.Request) bool {
 }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-
-// FingerprintKey returns the configured key, or the one generated into the store on first start.
-func FingerprintKey(ctx context.Context, st store.Store, configured string) ([]byte, error) {
-	if configured != "" {
-		return []byte(configured), nil
-	}
-	buf := make([]byte, 32)
-	if _, err := rand.Read(buf); err != nil {
-		return nil, fmt.Errorf("generating fingerprint key: %w", err)
-	}
-	if _, err := st.ClaimOnce(ctx, "fingerprint_key", []byte(hex.EncodeToString(buf))); err != nil {
-		return nil, fmt.Errorf("saving fingerprint key: %w", err)
-	}
-	key, err := st.GetSetting(ctx, "fingerprint_key")
-	if err != nil {
-		return nil, fmt.Errorf("reading fingerprint key: %w", err)
-	}
-	return key, nil
-}

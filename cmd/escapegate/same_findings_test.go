@@ -143,7 +143,7 @@ func TestScanAndPRCheckSameFindings(t *testing.T) {
 		rule, _, _ = strings.Cut(rule, " (OWASP")
 		fromCheck = append(fromCheck, fmt.Sprintf("%s %s %s:%d existing=%v", sev, rule, a.Path, a.StartLine, strings.Contains(a.Message, "Already on the base branch")))
 	}
-	key, err := h.Store.GetSetting(ctx, "fingerprint_key")
+	key, err := h.FingerprintKey, error(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
