@@ -21,6 +21,22 @@ const MaxPullFiles = 3000
 // ErrTooManyFiles is returned when a pull request or comparison has more files than GitHub lists.
 var ErrTooManyFiles = fmt.Errorf("github: more than %d changed files", MaxPullFiles)
 
+// MaxContentBytes is the most of a file GetContent reads (policy files, rule files, agent
+// configurations): a larger file is refused with ErrTooLarge rather than read into memory.
+const MaxContentBytes = 1 << 20
+
+// MaxCommentBytes is the most of one comment's body ListComments keeps (GitHub's limit is
+// 65,536 characters, at most 4 bytes each); MaxCommentPageBytes bounds one page's answer and
+// MaxComments the comments listed.
+const (
+	MaxCommentBytes     = 256 << 10
+	MaxCommentPageBytes = 32 << 20
+	MaxComments         = 5000
+)
+
+// ErrTooLarge is returned (wrapped) when a file or an answer is larger than escapegate reads.
+var ErrTooLarge = errors.New("github: too large to read")
+
 // Repo names a repository.
 type Repo struct{ Owner, Name string }
 

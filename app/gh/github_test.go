@@ -1,6 +1,7 @@
 package gh_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 
@@ -621,5 +623,33 @@ func TestRateLimitRetry(t *testing.T) {
 				t.Errorf("%d comments stored, want %d", n, wantComments)
 			}
 		})
+	}
+}
+
+// TestReadsAreBounded: a policy-sized file over MaxContentBytes is refused with
+// ErrTooLarge (not read into memory), and comment bodies are kept to MaxCommentBytes.
+func TestReadsAreBounded(t *testing.T) {
+	f, c, _ := setup(t)
+	ctx := context.Background()
+	const path = ".github/escapegate.yml"
+	f.SetFile(repoName, "", path, bytes.Repeat([]byte("# a long policy line\n"), 8<<20/21))
+	_, err := c.GetContent(ctx, acme, path, "", "")
+	if !errors.Is(err, gh.ErrTooLarge) || !strings.Contains(err.Error(), "1048576") {
+		t.Fatalf("an 8 MB policy file: %v, want ErrTooLarge naming the limit", err)
+	}
+	f.SetFile(repoName, "", path, bytes.Repeat([]byte("x"), gh.MaxContentBytes))
+	if ct, err := c.GetContent(ctx, acme, path, "", ""); err != nil || len(ct.Data) != gh.MaxContentBytes {
+		t.Fatalf("a file of exactly the limit: %d bytes, %v", len(ct.Data), err)
+	}
+
+	f.AddPull(repoName, fakegithub.Pull{Number: 5, HeadRef: "h", HeadSHA: "abc"})
+	f.AddComment(repoName, 5, "mallory", strings.Repeat("é", gh.MaxCommentBytes)) // 2 bytes each
+	f.AddComment(repoName, 5, "bob", "short")
+	cs, err := c.ListComments(ctx, acme, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || len(cs[0].Body) > gh.MaxCommentBytes || !utf8.ValidString(cs[0].Body) || cs[1].Body != "short" {
+		t.Fatalf("comments %d, first body %d bytes (limit %d)", len(cs), len(cs[0].Body), gh.MaxCommentBytes)
 	}
 }
