@@ -18,7 +18,8 @@ import (
 func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	st, err := open.Open(ctx, cfg.Store)
 	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", redactDSN(cfg.Store), err)
+		// The driver's error may quote the DSN: its passwords are taken out.
+		return nil, fmt.Errorf("opening store %s: %s", redactDSN(cfg.Store), scrubDSN(err.Error(), cfg.Store))
 	}
 	return st, nil
 }
