@@ -1,0 +1,36 @@
+package render
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/escapegate/escapegate/checks"
+)
+
+// quotedValue is a Go-quoted value in a message ("ghp_…" is not a whole number).
+var quotedValue = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// plainValue is what a policy value that is safe to quote back looks like: short, no
+// upper case, and letters with digits only as a number with a unit (30d, 5m).
+var plainValue = regexp.MustCompile(`^(?:[a-z_./*:@ -]{0,24}|[0-9]{1,12}[a-z]{0,3}|[a-z_./*-]{1,16}[0-9]{0,2})$`)
+
+// scrubValues replaces each quoted value of the messages that could be a secret (a
+// token put where a policy value belongs) with its redacted form, so that an error
+// posted on a check run never quotes one back.
+func scrubValues(msgs []string) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = quotedValue.ReplaceAllStringFunc(m, func(q string) string {
+			v, err := strconv.Unquote(q)
+			if err != nil {
+				v = strings.Trim(q, `"`)
+			}
+			if plainValue.MatchString(v) {
+				return q
+			}
+			return `"` + checks.Redact(v) + `"`
+		})
+	}
+	return out
+}
