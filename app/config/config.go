@@ -16,6 +16,8 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/escapegate/escapegate/checks"
 )
 
 // Config is the whole server configuration.
@@ -255,19 +257,19 @@ func set(ptr any, v string) error {
 	case *int:
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
-			return fmt.Errorf("want a whole number, got %q", v)
+			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want a whole number, got %q", v)))
 		}
 		*p = n
 	case *int64:
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
-			return fmt.Errorf("want a whole number, got %q", v)
+			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want a whole number, got %q", v)))
 		}
 		*p = n
 	case *time.Duration:
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil {
-			return fmt.Errorf("want a duration such as 5m, got %q", v)
+			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want a duration such as 5m, got %q", v)))
 		}
 		*p = d
 	default:

@@ -40,3 +40,25 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestErrorsDoNotQuoteSecrets: a secret put where a number or duration belongs is not
+// quoted back in the error (which serve prints and logs).
+func TestErrorsDoNotQuoteSecrets(t *testing.T) {
+	tok := "ghp_" + "Ee4dUi6Jo8Kp1Lq3Mr5Ns7Ot9Pu0Qv2Rw4Sx"
+	for _, doc := range []string{"queue:\n  size: " + tok + "\n", "github:\n  app:\n    integration_id: " + tok + "\n", "policy_ttl: " + tok + "\n"} {
+		p := filepath.Join(t.TempDir(), "c.yml")
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p, func(string) (string, bool) { return "", false })
+		if err == nil || strings.Contains(err.Error(), tok[4:12]) || !strings.Contains(err.Error(), "line") {
+			t.Errorf("%q: %v", doc, err)
+		}
+	}
+	// A plain wrong value is still named.
+	p := filepath.Join(t.TempDir(), "c.yml")
+	_ = os.WriteFile(p, []byte("policy_ttl: soon\n"), 0o600)
+	if _, err := Load(p, func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), `"soon"`) {
+		t.Errorf("plain value: %v", err)
+	}
+}

@@ -1,4 +1,4 @@
-package render
+package checks
 
 import (
 	"strings"
@@ -14,9 +14,9 @@ func TestScrubValues(t *testing.T) {
 		{`"AKIAZ3MSJV4WWNKWW5FG" is not a team`, `"… (16–31 chars)" is not a team`},
 		{`"hunter2pass" is not a duration`, `"… (8–15 chars)" is not a duration`},
 	} {
-		got := scrubValues([]string{tc.in})[0]
+		got := ScrubQuoted(tc.in)
 		if got != tc.want {
-			t.Errorf("scrubValues(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			t.Errorf("ScrubQuoted(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 		}
 		if strings.Contains(got, tok) {
 			t.Errorf("token kept: %q", got)
