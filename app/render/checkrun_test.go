@@ -142,7 +142,7 @@ func TestLimits(t *testing.T) {
 				Rule: fmt.Sprintf("rule-%d", rng.IntN(300)), Category: checks.CategorySecret,
 				Severity: sevs[rng.IntN(4)], Path: strings.Repeat("dir/", rng.IntN(40)) + fmt.Sprintf("f%d.env", i),
 				Line: i + 1, Message: strings.Repeat("long message | with <html> and\nnewlines ", rng.IntN(8)+1),
-				Fingerprint: fmt.Sprintf("fp%d", i), Redacted: "abcd… (40 chars)",
+				Fingerprint: fmt.Sprintf("fp%d", i), Redacted: "… (32–63 chars)",
 				Fix: fmt.Sprintf("fix number %d ", rng.IntN(500)) + strings.Repeat("x", rng.IntN(300)),
 			}
 			f.Existing = rng.IntN(10) == 0
