@@ -133,7 +133,12 @@ func runRegister(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	// Shut down gracefully: the browser gets the callback's answer before the listener closes.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 	fmt.Fprintf(stdout, "open http://%s/ in a browser signed in to GitHub to create the app\n", ln.Addr())
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
