@@ -69,7 +69,8 @@ type Finding struct {
 
 	// EndLine is the last line of a multi-line finding (a private key block); 0 means Line.
 	EndLine int `json:"-"`
-	// Redacted is the display form of a secret value (first 4 characters, an ellipsis, the length).
+	// Redacted is the display form of a secret value (its format's documented prefix, if any,
+	// an ellipsis and the length as a range: RedactPrefix).
 	Redacted string `json:"-"`
 	// Fix is a concrete least-privilege or remediation step.
 	Fix string `json:"-"`
@@ -142,13 +143,44 @@ func NormalizeSecret(v string) string {
 	return v
 }
 
-// Redact is the only form in which a secret is ever shown: its first 4 characters,
-// an ellipsis and its length. Values of 8 characters or fewer show no characters.
-func Redact(value string) string {
+// Redact is the display form of a secret with no documented prefix (a password, a
+// generic or high-entropy value): an ellipsis and its length as a range, never a
+// character of the value.
+func Redact(value string) string { return RedactPrefix(value, "") }
+
+// MaxShownPrefix is the longest format prefix a redacted form shows, and MinHidden the
+// fewest characters it must leave hidden after it.
+const (
+	MaxShownPrefix = 16
+	MinHidden      = 8
+)
+
+// RedactPrefix is the only form in which a secret is ever shown: the format's fixed,
+// documented prefix (`ghp_`, `AKIA`, `xoxb-`, `sk_live_`) when the value starts with it,
+// an ellipsis and the length as a range ("16–31 chars"). The prefix is dropped when it
+// is longer than MaxShownPrefix or would leave fewer than MinHidden characters hidden,
+// so no character a guess can use is shown.
+func RedactPrefix(value, prefix string) string {
 	n := utf8.RuneCountInString(value)
-	if n <= 8 {
-		return fmt.Sprintf("… (%d chars)", n)
+	p := utf8.RuneCountInString(prefix)
+	if prefix == "" || !strings.HasPrefix(value, prefix) || p > MaxShownPrefix || n-p < MinHidden {
+		prefix = ""
 	}
-	r := []rune(value)
-	return fmt.Sprintf("%s… (%d chars)", string(r[:4]), n)
+	return prefix + "… (" + LengthRange(n) + ")"
+}
+
+// LengthRange is a length as one of five ranges: "under 8 chars", "8–15 chars",
+// "16–31 chars", "32–63 chars", "64+ chars".
+func LengthRange(n int) string {
+	switch {
+	case n < 8:
+		return "under 8 chars"
+	case n < 16:
+		return "8–15 chars"
+	case n < 32:
+		return "16–31 chars"
+	case n < 64:
+		return "32–63 chars"
+	}
+	return "64+ chars"
 }

@@ -1,23 +1,38 @@
 package checks
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
 
+var redactedShape = regexp.MustCompile(`^… \((under 8|8–15|16–31|32–63|64\+) chars\)$`)
+
 func TestRedact(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"ghp_0123456789abcdefghijklmnopqrstuvwxyz", "ghp_… (40 chars)"},
-		{"short", "… (5 chars)"},
-		{"12345678", "… (8 chars)"},
-		{"123456789", "1234… (9 chars)"},
+	for _, tc := range []struct{ in, prefix, want string }{
+		{"ghp_0123456789abcdefghijklmnopqrstuvwxyz", "ghp_", "ghp_… (32–63 chars)"},
+		{"AKIAZ3MSJV4WWNKWW5FG", "AKIA", "AKIA… (16–31 chars)"},
+		{"xoxb-1234567890-abcdefghijkl", "xoxb-", "xoxb-… (16–31 chars)"},
+		{"sk_live_0123456789abcdefABCDEF", "sk_live_", "sk_live_… (16–31 chars)"},
+		{"hunter2pass", "", "… (8–15 chars)"}, // a password: nothing of it
+		{"ghp_0123456789abcdefghijklmnopqrstuvwxyz", "", "… (32–63 chars)"},
+		{"short", "", "… (under 8 chars)"},
+		{"sk_live_abc", "sk_live_", "… (8–15 chars)"},       // the prefix would leave too little hidden
+		{"AKIAZ3MSJV4WWNKWW5FG", "ghp_", "… (16–31 chars)"}, // not its prefix
+		{strings.Repeat("x", 70), "", "… (64+ chars)"},
 	} {
-		if got := Redact(tc.in); got != tc.want {
-			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		got := RedactPrefix(tc.in, tc.prefix)
+		if got != tc.want {
+			t.Errorf("RedactPrefix(%q, %q) = %q, want %q", tc.in, tc.prefix, got, tc.want)
 		}
-		if len(tc.in) > 8 && strings.Contains(Redact(tc.in), tc.in) {
-			t.Errorf("Redact(%q) holds the value", tc.in)
+		// Nothing beyond the documented prefix: the form is the prefix (or nothing) and a fixed range.
+		shown := got[:strings.Index(got, "…")]
+		if shown != "" && shown != tc.prefix || !redactedShape.MatchString(got[len(shown):]) {
+			t.Errorf("RedactPrefix(%q, %q) = %q: more than the documented prefix and a range", tc.in, tc.prefix, got)
 		}
+	}
+	if Redact("hunter2pass") != "… (8–15 chars)" {
+		t.Errorf("Redact shows a prefix: %q", Redact("hunter2pass"))
 	}
 }
 

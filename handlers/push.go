@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/go-github/v62/github"
 
@@ -22,6 +23,9 @@ func (h *Push) Handle(ctx context.Context, _, _ string, payload []byte) error {
 	}
 	// A push payload's repository is a PushEventRepository: owner/name and default branch come from it.
 	r := ev.GetRepo()
+	if r == nil {
+		return fmt.Errorf("payload has no repository")
+	}
 	repo, err := repoOf(&github.Repository{FullName: r.FullName})
 	if err != nil {
 		return err

@@ -16,6 +16,8 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/escapegate/escapegate/checks"
 )
 
 // Config is the whole server configuration.
@@ -27,8 +29,10 @@ type Config struct {
 	PrivateKeyPath string `yaml:"-"`
 	Store          string `yaml:"store"`
 	FingerprintKey string `yaml:"fingerprint_key"`
-	LogLevel       string `yaml:"log_level"`
-	Queue          Queue  `yaml:"queue"`
+	// FingerprintKeyPath is a file holding the fingerprint key (mode 0600 or stricter).
+	FingerprintKeyPath string `yaml:"fingerprint_key_path"`
+	LogLevel           string `yaml:"log_level"`
+	Queue              Queue  `yaml:"queue"`
 	// PolicyTTL is how long an org or repository policy is used before it is re-validated
 	// with a conditional request; pushes to a default branch that touch it invalidate it sooner.
 	PolicyTTL time.Duration `yaml:"policy_ttl"`
@@ -120,6 +124,7 @@ func (c *Config) keys() map[string]any {
 		"github.oauth.client_secret":      &c.GitHub.OAuth.ClientSecret,
 		"store":                           &c.Store,
 		"fingerprint_key":                 &c.FingerprintKey,
+		"fingerprint_key_path":            &c.FingerprintKeyPath,
 		"log_level":                       &c.LogLevel,
 		"queue.size":                      &c.Queue.Size,
 		"queue.workers":                   &c.Queue.Workers,
@@ -252,19 +257,19 @@ func set(ptr any, v string) error {
 	case *int:
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
-			return fmt.Errorf("want a whole number, got %q", v)
+			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want a whole number, got %q", v)))
 		}
 		*p = n
 	case *int64:
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
-			return fmt.Errorf("want a whole number, got %q", v)
+			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want a whole number, got %q", v)))
 		}
 		*p = n
 	case *time.Duration:
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil {
-			return fmt.Errorf("want a duration such as 5m, got %q", v)
+			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want a duration such as 5m, got %q", v)))
 		}
 		*p = d
 	default:

@@ -15,9 +15,6 @@ import (
 // ErrNotFound is returned (wrapped) when GitHub answers 404.
 var ErrNotFound = errors.New("github: not found")
 
-// ErrTooLarge is returned by GetContent for a file over MaxContentBytes (not read further).
-var ErrTooLarge = fmt.Errorf("github: file over %d MB", MaxContentBytes>>20)
-
 // MaxContentBytes is the most of a file GetContent reads: files are scanned whole up to
 // this size (a larger one is reported as not scanned), and one read cannot hold more memory.
 const MaxContentBytes = 10 << 20
@@ -27,6 +24,18 @@ const MaxPullFiles = 3000
 
 // ErrTooManyFiles is returned when a pull request or comparison has more files than GitHub lists.
 var ErrTooManyFiles = fmt.Errorf("github: more than %d changed files", MaxPullFiles)
+
+// MaxCommentBytes is the most of one comment's body ListComments keeps (GitHub's limit is
+// 65,536 characters, at most 4 bytes each); MaxCommentPageBytes bounds one page's answer and
+// MaxComments the comments listed.
+const (
+	MaxCommentBytes     = 256 << 10
+	MaxCommentPageBytes = 32 << 20
+	MaxComments         = 5000
+)
+
+// ErrTooLarge is returned (wrapped) when a file or an answer is larger than escapegate reads.
+var ErrTooLarge = errors.New("github: too large to read")
 
 // Repo names a repository.
 type Repo struct{ Owner, Name string }

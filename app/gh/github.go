@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -464,14 +465,14 @@ func (c *client) GetContent(ctx context.Context, r Repo, path, ref, etag string)
 	}
 	defer resp.Body.Close()
 	if resp.ContentLength > MaxContentBytes {
-		return Content{}, wrap(ErrTooLarge, op, r)
+		return Content{}, wrap(fmt.Errorf("%w: the file is %d bytes, more than the %d escapegate reads", ErrTooLarge, resp.ContentLength, MaxContentBytes), op, r)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxContentBytes+1))
 	if err != nil {
 		return Content{}, wrap(fmt.Errorf("read body: %w", err), op, r)
 	}
 	if len(data) > MaxContentBytes {
-		return Content{}, wrap(ErrTooLarge, op, r)
+		return Content{}, wrap(fmt.Errorf("%w: the file is more than the %d bytes escapegate reads", ErrTooLarge, MaxContentBytes), op, r)
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && len(data) > 0 && data[0] == '[' {
 		return Content{}, wrap(errors.New("path is a directory"), op, r)
@@ -604,18 +605,44 @@ func (c *client) ListComments(ctx context.Context, r Repo, number int) ([]Commen
 			return nil, wrap(err, op, r)
 		}
 		var cs []issueComment
-		resp, err := c.gh.Do(ctx, req, &cs)
+		resp, err := c.gh.BareDo(ctx, req)
 		if err != nil {
 			return nil, wrap(err, op, r)
 		}
+		// A page's answer is read up to a bound, never whole whatever its size.
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxCommentPageBytes+1))
+		resp.Body.Close()
+		if err != nil {
+			return nil, wrap(fmt.Errorf("read body: %w", err), op, r)
+		}
+		if len(body) > MaxCommentPageBytes {
+			return nil, wrap(fmt.Errorf("%w: a page of comments is more than %d bytes", ErrTooLarge, MaxCommentPageBytes), op, r)
+		}
+		if err := json.Unmarshal(body, &cs); err != nil {
+			return nil, wrap(fmt.Errorf("decode comments: %w", err), op, r)
+		}
 		for _, cm := range cs {
-			out = append(out, Comment{ID: cm.ID, Body: cm.Body, Author: cm.User.Login, Mine: c.mine(cm)})
+			out = append(out, Comment{ID: cm.ID, Body: truncateUTF8(cm.Body, MaxCommentBytes), Author: cm.User.Login, Mine: c.mine(cm)})
+		}
+		if len(out) >= MaxComments {
+			return out[:MaxComments], nil
 		}
 		if resp.NextPage == 0 || len(cs) == 0 {
 			return out, nil
 		}
 		page = resp.NextPage
 	}
+}
+
+// truncateUTF8 cuts s to at most n bytes at a character boundary.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func (c *client) EditComment(ctx context.Context, r Repo, id int64, body string) error {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 
@@ -672,5 +673,28 @@ func TestGetContentLargeFiles(t *testing.T) {
 	f.SetFile(repoName, "", "huge.bin", bytes.Repeat([]byte("x"), gh.MaxContentBytes+1))
 	if _, err := c.GetContent(ctx, acme, "huge.bin", "", ""); !errors.Is(err, gh.ErrTooLarge) {
 		t.Fatalf("huge file: %v, want ErrTooLarge", err)
+	}
+}
+
+// TestReadsAreBounded: a policy-sized file over MaxContentBytes is refused with
+// ErrTooLarge (not read into memory), and comment bodies are kept to MaxCommentBytes.
+func TestReadsAreBounded(t *testing.T) {
+	f, c, _ := setup(t)
+	ctx := context.Background()
+	const path = "data.bin"
+	f.SetFile(repoName, "", path, bytes.Repeat([]byte("x"), gh.MaxContentBytes))
+	if ct, err := c.GetContent(ctx, acme, path, "", ""); err != nil || len(ct.Data) != gh.MaxContentBytes {
+		t.Fatalf("a file of exactly the limit: %d bytes, %v", len(ct.Data), err)
+	}
+
+	f.AddPull(repoName, fakegithub.Pull{Number: 5, HeadRef: "h", HeadSHA: "abc"})
+	f.AddComment(repoName, 5, "mallory", strings.Repeat("é", gh.MaxCommentBytes)) // 2 bytes each
+	f.AddComment(repoName, 5, "bob", "short")
+	cs, err := c.ListComments(ctx, acme, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || len(cs[0].Body) > gh.MaxCommentBytes || !utf8.ValidString(cs[0].Body) || cs[1].Body != "short" {
+		t.Fatalf("comments %d, first body %d bytes (limit %d)", len(cs), len(cs[0].Body), gh.MaxCommentBytes)
 	}
 }

@@ -91,6 +91,9 @@ func cacheKey(r gh.Repo, path string) string {
 	return "policy/" + strings.ToLower(r.Owner) + "/" + strings.ToLower(r.Name) + "/" + path
 }
 
+// MaxFileBytes is the most a policy file may hold.
+const MaxFileBytes = 1 << 20
+
 // Load returns the effective policy of repo: the org file of `<owner>/.github`
 // (read at that repository's default branch, which GitHub uses when no ref is
 // given, so no call is spent on finding it) and the repository file at
@@ -182,6 +185,10 @@ func (l *Loader) file(ctx context.Context, c gh.Client, repo gh.Repo, path, ref 
 	}
 	name := repo.String() + ":" + path
 	got, err := c.GetContent(ctx, repo, path, ref, etag)
+	if err == nil && len(got.Data) > MaxFileBytes {
+		// A policy is a page of YAML: a huge file is refused before it is parsed.
+		err = fmt.Errorf("%w: %d bytes, more than the %d a policy file may have", gh.ErrTooLarge, len(got.Data), MaxFileBytes)
+	}
 	var next cachedFile
 	switch {
 	case errors.Is(err, gh.ErrNotFound):

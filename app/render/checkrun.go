@@ -319,7 +319,7 @@ func (r *renderer) verdict(conclusion string) string {
 	}
 	if len(in.ChangedPolicyErrors) > 0 {
 		paras = append(paras, "**This pull request changes a policy file that is not valid.** Fix the errors below; until it is merged valid, the policy on the default branch stays in force.\n\n"+
-			bullets(in.ChangedPolicyErrors, "more errors"))
+			bullets(checks.ScrubValues(in.ChangedPolicyErrors), "more errors"))
 	}
 	switch {
 	case conclusion == verdict.Neutral && len(rs.Covered) == 0:
@@ -500,10 +500,10 @@ func (r *renderer) policySection() string {
 	var parts []string
 	if len(r.in.PolicyErrors) > 0 {
 		parts = append(parts, "> ⚠️ **The policy file on the default branch has errors; the last valid policy (or the built-in strict defaults) applies until they are fixed.**\n"+
-			quote(bullets(r.in.PolicyErrors, "more errors")))
+			quote(bullets(checks.ScrubValues(r.in.PolicyErrors), "more errors")))
 	}
 	if len(r.in.PolicyNotes) > 0 {
-		parts = append(parts, "> ℹ️ **Policy.**\n"+quote(bullets(r.in.PolicyNotes, "more notes")))
+		parts = append(parts, "> ℹ️ **Policy.**\n"+quote(bullets(checks.ScrubValues(r.in.PolicyNotes), "more notes")))
 	}
 	return strings.Join(parts, "\n\n")
 }

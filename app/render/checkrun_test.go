@@ -88,11 +88,11 @@ func TestNoRawSecret(t *testing.T) {
 			// Any 8-character window of the value past its public prefix would be a leak.
 			for i := 4; i+8 <= len(raw); i++ {
 				if strings.Contains(all, raw[i:i+8]) {
-					t.Fatalf("output holds part of a raw secret (%q)", checks.Redact(raw))
+					t.Fatalf("output holds part of a raw secret (%q)", checks.RedactPrefix(raw, documentedPrefix(raw)))
 				}
 			}
-			if !strings.Contains(all, checks.Redact(raw)) {
-				t.Errorf("output lacks the redacted form %q", checks.Redact(raw))
+			if !strings.Contains(all, checks.RedactPrefix(raw, documentedPrefix(raw))) {
+				t.Errorf("output lacks the redacted form %q", checks.RedactPrefix(raw, documentedPrefix(raw)))
 			}
 		}
 	}
@@ -142,7 +142,7 @@ func TestLimits(t *testing.T) {
 				Rule: fmt.Sprintf("rule-%d", rng.IntN(300)), Category: checks.CategorySecret,
 				Severity: sevs[rng.IntN(4)], Path: strings.Repeat("dir/", rng.IntN(40)) + fmt.Sprintf("f%d.env", i),
 				Line: i + 1, Message: strings.Repeat("long message | with <html> and\nnewlines ", rng.IntN(8)+1),
-				Fingerprint: fmt.Sprintf("fp%d", i), Redacted: "abcd… (40 chars)",
+				Fingerprint: fmt.Sprintf("fp%d", i), Redacted: "… (32–63 chars)",
 				Fix: fmt.Sprintf("fix number %d ", rng.IntN(500)) + strings.Repeat("x", rng.IntN(300)),
 			}
 			f.Existing = rng.IntN(10) == 0

@@ -68,9 +68,9 @@ func threeKinds() (escaperate.Report, []store.Escape) {
 		escaperate.Counts{Caught: 12}, escaperate.Counts{Caught: 22, Overridden: 1}, escaperate.Counts{Caught: 47, Advisory: 1},
 		escaperate.Counts{Caught: 13}, escaperate.Counts{Caught: 33, Overridden: 1}, escaperate.Counts{Caught: 40, Overridden: 1, Advisory: 1, Missed: 1})
 	r.Escapes = []store.Escape{
-		{ID: 1, Kind: store.EscapeMissed, Rule: "aws-access-token", Path: "deploy/terraform.tfvars", Redacted: "AKIA… (20 chars)", SHA: "aa", DetectedAt: d(9, 14)},
-		{ID: 2, Kind: store.EscapeOverridden, Rule: "github-pat", Path: "config/.env.production", Redacted: "ghp_… (40 chars)", PR: 7, ExceptionID: 14, Approver: "sec-lead", Reason: "fix_later", DetectedAt: d(10, 20)},
-		{ID: 3, Kind: store.EscapeAdvisory, Rule: "slack-bot-token", Path: "scripts/notify|old.py", Redacted: "xoxb… (56 chars)", PR: 7, DetectedAt: d(10, 21)},
+		{ID: 1, Kind: store.EscapeMissed, Rule: "aws-access-token", Path: "deploy/terraform.tfvars", Redacted: "AKIA… (16–31 chars)", SHA: "aa", DetectedAt: d(9, 14)},
+		{ID: 2, Kind: store.EscapeOverridden, Rule: "github-pat", Path: "config/.env.production", Redacted: "ghp_… (32–63 chars)", PR: 7, ExceptionID: 14, Approver: "sec-lead", Reason: "fix_later", DetectedAt: d(10, 20)},
+		{ID: 3, Kind: store.EscapeAdvisory, Rule: "slack-bot-token", Path: "scripts/notify|old.py", Redacted: "xoxb-… (32–63 chars)", PR: 7, DetectedAt: d(10, 21)},
 	}
 	r.Exceptions = []escaperate.OpenException{
 		{Exception: store.Exception{ID: 14, PR: 7, Approver: "sec-lead", Reason: "fix_later", State: store.ExceptionMerged, CreatedAt: d(10, 20), ExpiresAt: d(11, 20)}, Overdue: true},
@@ -84,7 +84,7 @@ func hundreds() (escaperate.Report, []store.Escape) {
 	kinds := []string{store.EscapeOverridden, store.EscapeAdvisory, store.EscapeMissed}
 	for i := range 400 {
 		e := store.Escape{ID: int64(i + 1), Kind: kinds[i%3], Rule: fmt.Sprintf("rule-%02d", i%17),
-			Path: fmt.Sprintf("services/svc-%03d/%s/config.env", i, strings.Repeat("deep/", i%40)), Redacted: "sk_l… (32 chars)",
+			Path: fmt.Sprintf("services/svc-%03d/%s/config.env", i, strings.Repeat("deep/", i%40)), Redacted: "sk_live_… (32–63 chars)",
 			PR: 100 + i, Approver: "sec-lead", Reason: "used_in_tests", DetectedAt: d(9, 1).Add(time.Duration(i) * time.Hour)}
 		r.Escapes = append(r.Escapes, e)
 		switch e.Kind {
@@ -155,7 +155,7 @@ func TestReleaseCommentFits(t *testing.T) {
 	r := base()
 	r.Current = escaperate.Counts{Caught: 1, Missed: 20000}
 	for range 20000 {
-		r.Escapes = append(r.Escapes, store.Escape{Kind: store.EscapeMissed, Rule: strings.Repeat("r", 300), Path: strings.Repeat("p/", 300), Redacted: "abcd… (99 chars)", DetectedAt: d(10, 1)})
+		r.Escapes = append(r.Escapes, store.Escape{Kind: store.EscapeMissed, Rule: strings.Repeat("r", 300), Path: strings.Repeat("p/", 300), Redacted: "… (64+ chars)", DetectedAt: d(10, 1)})
 	}
 	got := render.ReleaseComment(r, r.Escapes, "v1")
 	if len(got) > render.MaxChars {

@@ -44,10 +44,11 @@ type deliveryInbox interface {
 type durable struct {
 	in      deliveryInbox
 	metrics *metrics
+	seal    *sealer
 }
 
 // router returns the inbox's handler: each delivery to the handler of its event type.
-func router(hs []githubapp.EventHandler, m *metrics) inbox.Handler {
+func router(hs []githubapp.EventHandler, m *metrics, seal *sealer) inbox.Handler {
 	routes := map[string]githubapp.EventHandler{}
 	for _, h := range hs {
 		for _, ev := range h.Handles() {
@@ -59,8 +60,12 @@ func router(hs []githubapp.EventHandler, m *metrics) inbox.Handler {
 		if !ok {
 			return nil // an event no handler takes any more (after an upgrade)
 		}
+		payload, err := seal.open(d.Payload, d.ID)
+		if err != nil {
+			return err
+		}
 		timer := m.startEvent(d.Event)
-		err := h.Handle(ctx, d.Event, d.ID, d.Payload)
+		err = h.Handle(ctx, d.Event, d.ID, payload)
 		timer(err)
 		return err
 	}
@@ -72,8 +77,12 @@ func observe(m *metrics) func(inbox.Event) {
 
 // newLocal is the single-node inbox on the store's own inbox (bolt, memstore).
 func newLocal(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
+	seal, err := newSealer(o.FingerprintKey)
+	if err != nil {
+		return nil, err
+	}
 	in := inbox.New(inbox.Options{
-		Store: st, Handle: router(hs, m), Workers: o.Workers, MaxPending: o.QueueSize, MaxBytes: o.QueueBytes,
+		Store: st, Handle: router(hs, m, seal), Workers: o.Workers, MaxPending: o.QueueSize, MaxBytes: o.QueueBytes,
 		MaxAttempts: o.Retry.MaxAttempts, MaxAge: o.Retry.MaxAge, BaseBackoff: o.Retry.BaseBackoff, MaxBackoff: o.Retry.MaxBackoff,
 		RetryAfter: gh.RetryAfter, Now: o.Now, Log: o.Logger, Observe: observe(m),
 	})
@@ -81,12 +90,16 @@ func newLocal(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metrics
 		return nil, err
 	}
 	m.watchInbox(func() (int, int) { s := in.Stats(); return s.Pending, s.Running }, in.Count)
-	return &durable{in: in, metrics: m}, nil
+	return &durable{in: in, metrics: m, seal: seal}, nil
 }
 
 // newRiver is the replicas' inbox on PostgreSQL's job queue.
 func newRiver(pool *pgxpool.Pool, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
-	in, err := riverinbox.New(riverinbox.Options{Pool: pool, Handle: router(hs, m), Workers: o.Workers, Retry: o.Retry, Log: o.Logger, Observe: observe(m)})
+	seal, err := newSealer(o.FingerprintKey)
+	if err != nil {
+		return nil, err
+	}
+	in, err := riverinbox.New(riverinbox.Options{Pool: pool, Handle: router(hs, m, seal), Workers: o.Workers, Retry: o.Retry, Log: o.Logger, Observe: observe(m)})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +107,7 @@ func newRiver(pool *pgxpool.Pool, hs []githubapp.EventHandler, o Options, m *met
 		return nil, err
 	}
 	m.watchInbox(nil, in.Count)
-	return &durable{in: in, metrics: m}, nil
+	return &durable{in: in, metrics: m, seal: seal}, nil
 }
 
 // Schedule implements githubapp.Scheduler: it returns once the delivery is on disk.
@@ -106,8 +119,12 @@ func (q *durable) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 	if id == "" {
 		id = localID() // GitHub always sends one; a hand-made request may not
 	}
-	_, err := q.in.Accept(ctx, store.Delivery{
-		ID: id, Event: d.EventType, Payload: d.Payload, Key: handlers.OrderKey(d.EventType, d.Payload), ReceivedAt: time.Now(),
+	sealed, err := q.seal.seal(d.Payload, id)
+	if err != nil {
+		return err
+	}
+	_, err = q.in.Accept(ctx, store.Delivery{
+		ID: id, Event: d.EventType, Payload: sealed, Key: handlers.OrderKey(d.EventType, d.Payload), ReceivedAt: time.Now(),
 	})
 	if errors.Is(err, inbox.ErrFull) || errors.Is(err, inbox.ErrClosed) {
 		return githubapp.ErrCapacityExceeded

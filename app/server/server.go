@@ -5,8 +5,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,7 +118,7 @@ func New(o Options) (*Server, error) {
 		githubapp.WithErrorCallback(s.onError),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("POST "+HookPath, limitBody(dispatcher, MaxPayloadBytes))
+	mux.Handle("POST "+HookPath, requireSHA256(limitBody(dispatcher, MaxPayloadBytes)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
@@ -134,6 +132,19 @@ func New(o Options) (*Server, error) {
 // MaxPayloadBytes is GitHub's cap on a webhook payload (25 MB); larger bodies are refused
 // before they are read into memory.
 const MaxPayloadBytes = 25 << 20
+
+// requireSHA256 refuses a delivery without X-Hub-Signature-256 (401) before anything is
+// read: go-githubapp's validation (go-github's ValidatePayload) falls back to the SHA-1
+// X-Hub-Signature when the SHA-256 header is absent, and escapegate accepts only SHA-256.
+func requireSHA256(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Hub-Signature-256") == "" {
+			http.Error(w, "missing X-Hub-Signature-256: deliveries must be signed with HMAC-SHA256", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 func limitBody(next http.Handler, n int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -269,22 +280,3 @@ func proxied(r *http.Request) bool {
 }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-
-// FingerprintKey returns the configured key, or the one generated into the store on first start.
-func FingerprintKey(ctx context.Context, st store.Store, configured string) ([]byte, error) {
-	if configured != "" {
-		return []byte(configured), nil
-	}
-	buf := make([]byte, 32)
-	if _, err := rand.Read(buf); err != nil {
-		return nil, fmt.Errorf("generating fingerprint key: %w", err)
-	}
-	if _, err := st.ClaimOnce(ctx, "fingerprint_key", []byte(hex.EncodeToString(buf))); err != nil {
-		return nil, fmt.Errorf("saving fingerprint key: %w", err)
-	}
-	key, err := st.GetSetting(ctx, "fingerprint_key")
-	if err != nil {
-		return nil, fmt.Errorf("reading fingerprint key: %w", err)
-	}
-	return key, nil
-}

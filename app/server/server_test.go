@@ -1,7 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -168,7 +173,9 @@ func TestQueueBoundedByBytes(t *testing.T) {
 	release := make(chan struct{})
 	payload := events.PullRequest(1, events.Repo{ID: 1, FullName: "o/r"}, "opened", events.PR{Number: 1, Author: "a", HeadSHA: strings.Repeat("a", 40)}, "a")
 	// Room for two payloads in bytes although the queue has room for a hundred events.
-	srv, hs := newServerBytes(t, 100, 1, int64(2*len(payload)+10), release)
+	// The inbox counts a payload as it keeps it: sealed (nonce, tag, base64, a JSON string).
+	sealed := 2 + len("egs1:") + base64.StdEncoding.EncodedLen(len(payload)+12+16)
+	srv, hs := newServerBytes(t, 100, 1, int64(2*sealed+10), release)
 	var statuses []int
 	for i := 0; i < 5; i++ {
 		statuses = append(statuses, post(t, hs.URL, "b"+string(rune('0'+i)), payload).StatusCode)
@@ -207,6 +214,64 @@ func TestReportEndpointRefusesProxiedRequests(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("with %s: %d, want 403", h, resp.StatusCode)
+		}
+	}
+}
+
+// TestSHA1OnlySignatureRefused: a delivery signed only with the SHA-1 X-Hub-Signature
+// (which go-github's validation would accept when X-Hub-Signature-256 is absent) is
+// refused with 401 before it is read, and nothing is queued; the same payload signed
+// with SHA-256 is accepted.
+func TestSHA1OnlySignatureRefused(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	srv, hs := newServer(t, 10, 1, release)
+	payload := events.PullRequest(1, events.Repo{ID: 1, FullName: "o/r"}, "opened", events.PR{Number: 1, Author: "a", HeadSHA: strings.Repeat("a", 40)}, "a")
+	mac := hmac.New(sha1.New, []byte(secret))
+	mac.Write(payload)
+	req, err := http.NewRequest(http.MethodPost, hs.URL+server.HookPath, bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "pull_request")
+	req.Header.Set("X-GitHub-Delivery", "sha1-only")
+	req.Header.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("SHA-1-only delivery: %d, want 401", resp.StatusCode)
+	}
+	if s := post(t, hs.URL, "sha256", payload).StatusCode; s != http.StatusOK {
+		t.Fatalf("SHA-256 delivery: %d", s)
+	}
+	srv.Wait()
+}
+
+// TestLoopbackAPIRefusesOtherHosts: the loopback API answers only a Host of localhost
+// or a loopback address (a DNS-rebinding page's Host is its own name).
+func TestLoopbackAPIRefusesOtherHosts(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	_, hs := newServer(t, 10, 1, release)
+	for _, tc := range []struct {
+		host string
+		want int
+	}{{"attacker.example", 403}, {"escapegate.example.com:8080", 403}, {"10.0.0.5", 403}, {"localhost", 0}, {"127.0.0.1:9", 0}} {
+		for _, path := range []string{"/api/report?repo=o/r", "/api/deliveries"} {
+			req, _ := http.NewRequest(http.MethodGet, hs.URL+path, nil)
+			req.Host = tc.host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if tc.want != 0 && resp.StatusCode != tc.want || tc.want == 0 && resp.StatusCode == http.StatusForbidden {
+				t.Errorf("Host %q %s: %d", tc.host, path, resp.StatusCode)
+			}
 		}
 	}
 }

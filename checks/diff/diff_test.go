@@ -242,3 +242,36 @@ func TestParsePatchRefusesLongLines(t *testing.T) {
 		t.Fatalf("a line of MaxLineBytes: %v", err)
 	}
 }
+
+// FuzzParsePatch: a GitHub file patch (no file headers) parses or errors, never panics;
+// added and removed lines have positive numbers, increasing, and never hold a newline.
+func FuzzParsePatch(f *testing.F) {
+	for _, s := range []string{
+		"@@ -1,2 +1,3 @@\n ctx\n+added\n-removed\n",
+		"@@ -0,0 +1 @@\n+only",
+		"@@ -3 +3,2 @@\n a\n+b\n\\ No newline at end of file\n",
+		"@@ -1,1 +1,1 @@\r\n-a\r\n+b\r\n",
+		"@@ -99999999999999999999,1 +1 @@\n+x\n",
+		"+no hunk header\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		added, removed, err := ParsePatch(s)
+		if err != nil {
+			return
+		}
+		for _, ls := range [][]Line{added, removed} {
+			prev := 0
+			for _, l := range ls {
+				if l.No < 1 || l.No <= prev {
+					t.Fatalf("line numbers %d after %d in %q", l.No, prev, s)
+				}
+				if strings.ContainsRune(l.Text, '\n') {
+					t.Fatalf("a line holds a newline: %q", l.Text)
+				}
+				prev = l.No
+			}
+		}
+	})
+}

@@ -35,7 +35,7 @@ func JSON(w io.Writer, findings []checks.Finding) error {
 
 // Text writes one block per finding, in the given order, then a count:
 //
-//	config/.env.production:2: critical github-pat (secret): GitHub personal access token ghp_… (40 chars)
+//	config/.env.production:2: critical github-pat (secret): GitHub personal access token ghp_… (32–63 chars)
 //	    fix: Revoke the token now ...
 func Text(w io.Writer, findings []checks.Finding) error {
 	var b strings.Builder

@@ -21,7 +21,7 @@ var (
 	ghp = checks.Finding{
 		Rule: "github-pat", Category: checks.CategorySecret, Severity: checks.SeverityCritical,
 		Path: "config/.env.production", Line: 2, Message: "GitHub personal access token",
-		Fingerprint: fper.Secret("acme/payments", "github-pat", ghpRaw), Redacted: checks.Redact(ghpRaw),
+		Fingerprint: fper.Secret("acme/payments", "github-pat", ghpRaw), Redacted: checks.RedactPrefix(ghpRaw, "ghp_"),
 		Fix: "Revoke the token now and load it from your secret store.",
 	}
 	bash = checks.Finding{
@@ -33,7 +33,7 @@ var (
 	key = checks.Finding{
 		Rule: "private-key", Category: checks.CategorySecret, Severity: checks.SeverityHigh,
 		Path: "deploy/keys/id rsa:prod.pem", Line: 10, EndLine: 14, Message: "Private key",
-		Fingerprint: "0123456789abcdef0123456789abcdef", Redacted: "----… (1679 chars)",
+		Fingerprint: "0123456789abcdef0123456789abcdef", Redacted: "… (64+ chars)",
 		Suppressed: true, SuppressedOnBase: true,
 	}
 	yolo = checks.Finding{
@@ -43,7 +43,7 @@ var (
 	}
 	low = checks.Finding{
 		Rule: "generic-api-key", Category: checks.CategorySecret, Severity: checks.SeverityLow,
-		Path: "README.md", Line: 3, Message: "Generic API key", Fingerprint: "ffff", Redacted: "… (6 chars)",
+		Path: "README.md", Line: 3, Message: "Generic API key", Fingerprint: "ffff", Redacted: "… (under 8 chars)",
 	}
 	all = []checks.Finding{ghp, bash, key, yolo, low}
 
@@ -132,9 +132,9 @@ func TestText(t *testing.T) {
 	}{
 		{"none", nil, []string{"No secrets or overbroad agent permissions found.\n"}},
 		{"all", all, []string{
-			"config/.env.production:2: critical github-pat (secret): GitHub personal access token ghp_… (44 chars)\n    fix: Revoke the token now and load it from your secret store.\n",
+			"config/.env.production:2: critical github-pat (secret): GitHub personal access token ghp_… (32–63 chars)\n    fix: Revoke the token now and load it from your secret store.\n",
 			".claude/settings.json:5: critical AGT-CC-1 (agent-permission, OWASP NHI5, ASI02): Claude Code may run",
-			"deploy/keys/id rsa:prod.pem:10-14: high private-key (secret): Private key ----… (1679 chars) [inline suppression]\n",
+			"deploy/keys/id rsa:prod.pem:10-14: high private-key (secret): Private key … (64+ chars) [inline suppression]\n",
 			".aider.conf.yml:1: medium AGT-AD-1 (agent-permission): Aider answers yes to every confirmation [31m [already on the base branch]\n",
 			"\n5 findings: 2 critical, 1 high, 1 medium, 1 low\n",
 		}},

@@ -102,8 +102,9 @@ drops them. What a suppression does is policy (DESIGN §4):
 
 A finding's identity is HMAC-SHA256 under the server's key of repository, rule id and the normalized
 value (quotes and indentation stripped): it stays the same across pushes, rebases, moved lines and renamed
-files, and the value itself is never stored, logged or posted (display form: first 4 characters, an
-ellipsis and the length).
+files, and the value itself is never stored, logged or posted (display form: the format's documented prefix
+from the rule's regex, none for passwords and generic values, an ellipsis and the length as a range:
+` + "`ghp_… (32–63 chars)`" + `; see docs/security.md).
 
 ## escapegate's own rules
 

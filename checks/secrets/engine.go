@@ -648,7 +648,7 @@ func (e *Engine) better(a, b hit) bool {
 func (e *Engine) finding(sc *scratch, fp checks.Fingerprinter, repo, path string, block []diff.Line, h hit, removed []diff.Line, removedText *map[string]bool) checks.Finding {
 	r := &e.rules[h.rule]
 	first, last := lineOf(sc.starts, h.secStart), lineOf(sc.starts, h.secEnd-1)
-	red := checks.Redact(h.secret)
+	red := checks.RedactPrefix(h.secret, r.prefixOf(h.secret))
 	f := checks.Finding{
 		Rule:        r.id,
 		Category:    checks.CategorySecret,

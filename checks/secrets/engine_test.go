@@ -101,8 +101,8 @@ func TestMessageFormat(t *testing.T) {
 	if len(fs) != 1 {
 		t.Fatalf("got %+v", fs)
 	}
-	want := "GitHub personal access token `ghp_… (40 chars)`"
-	if fs[0].Message != want || fs[0].Redacted != "ghp_… (40 chars)" {
+	want := "GitHub personal access token `ghp_… (32–63 chars)`"
+	if fs[0].Message != want || fs[0].Redacted != "ghp_… (32–63 chars)" {
 		t.Errorf("message %q redacted %q, want %q", fs[0].Message, fs[0].Redacted, want)
 	}
 }

@@ -43,8 +43,9 @@ type rule struct {
 	globals                 []*config.Allowlist // the global allowlists that apply to it
 	globalSet               int                 // index of globals in Engine.globalSets
 	severity                checks.Severity
-	specificity             int // higher wins when two rules find the same secret
-	window                  int // added lines before and after a keyword hit that a match may span
+	specificity             int      // higher wins when two rules find the same secret
+	window                  int      // added lines before and after a keyword hit that a match may span
+	prefixes                []string // the format's documented literal prefixes, longest first (prefix.go)
 }
 
 // blockRules get a wide window: their matches are whole blocks (key files, manifests).
@@ -224,6 +225,7 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 			cr.lazy = &lazySlot{pattern: p}
 		}
 		cr.window = windowOf(r.RuleID, cr.re.String(), r.Keywords)
+		cr.prefixes = displayPrefixes(r.RuleID, r.Regex.String())
 		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
 			cr.gate = regexp.MustCompile(g)
 		}

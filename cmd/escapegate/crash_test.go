@@ -138,13 +138,17 @@ func (w *world) config(t *testing.T, name, addr, st string, recover bool) string
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(w.key)}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	fpKey := filepath.Join(w.dir, "fingerprint-key") // one key for every replica, outside the store
+	if err := os.WriteFile(fpKey, []byte("crash-world-fingerprint-key-0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	sweep := "0s" // off: the test sends everything itself
 	if recover {
 		sweep = "500ms"
 	}
-	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: s3cret\nstore: %q\n"+
+	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: s3cret\nstore: %q\nfingerprint_key_path: %s\n"+
 		"retry: {base_backoff: 10ms, max_backoff: 50ms, stuck_after: 2s}\nrecovery: {interval: %s, pace: 1ms, installations_interval: 0s, expiry_interval: 0s}\n",
-		addr, w.f.URL(), keyPath, st, sweep)
+		addr, w.f.URL(), keyPath, st, fpKey, sweep)
 	p := filepath.Join(w.dir, name+".yml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -204,7 +205,41 @@ func TestReportFromStore(t *testing.T) {
 }
 
 func TestRedactDSN(t *testing.T) {
-	if got := redactDSN("postgres://u:hunter2@db/x"); strings.Contains(got, "hunter2") {
-		t.Fatal(got)
+	for _, dsn := range []string{
+		"postgres://u:hunter2@db/x",
+		"postgres://u:hun%40ter2@db/x",
+		"postgres://u@db/x?password=hunter2&sslmode=require",
+		"postgres://u@db/x?sslmode=require&PASSWORD=hunter2",
+		"postgres://u@db/x?sslpassword=hunter2",
+		"host=db user=app password=hunter2 dbname=x",
+		"host=db user=app password='hunter2 with spaces' dbname=x",
+		"host=db user=app password = hunter2",
+		"user=app password=hunter2",
+	} {
+		got := redactDSN(dsn)
+		if strings.Contains(got, "hunter2") || strings.Contains(got, "hun@ter2") || strings.Contains(got, "hun%40ter2") {
+			t.Errorf("redactDSN(%q) = %q", dsn, got)
+		}
+		if !strings.Contains(got, "xxxxx") {
+			t.Errorf("redactDSN(%q) = %q: nothing hidden", dsn, got)
+		}
+		if e := scrubDSN("cannot parse `"+dsn+"`: failed", dsn); strings.Contains(e, "hunter2") {
+			t.Errorf("scrubDSN: %q", e)
+		}
+	}
+	if got := redactDSN("bolt:/var/lib/escapegate.db"); got != "bolt:/var/lib/escapegate.db" {
+		t.Errorf("a bolt path changed: %q", got)
+	}
+}
+
+// TestServeLogsNoDSNPassword: what serve prints about a store it cannot open hides the
+// DSN's password, in the URL's user info and in its query (the driver's error too).
+func TestServeLogsNoDSNPassword(t *testing.T) {
+	for _, dsn := range []string{"postgres://app@127.0.0.1:1/x?password=hunter2&connect_timeout=1", "postgres://app:hunter2@127.0.0.1:1/x?connect_timeout=1"} {
+		cfg := writeTemp(t, "c.yml", "github:\n  app:\n    integration_id: 1\n    private_key: k\n    webhook_secret: s\nstore: "+strconv.Quote(dsn)+"\nfingerprint_key: k\n")
+		_, out, errOut := runCmd(t, "", "serve", "--config", cfg)
+		if strings.Contains(out+errOut, "hunter2") {
+			t.Errorf("serve with %q printed the password:\n%s%s", redactDSN(dsn), out, errOut)
+		}
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/rs/zerolog"
+
 	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/store"
 	"github.com/escapegate/escapegate/store/open"
 )
@@ -15,9 +18,20 @@ import (
 func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	st, err := open.Open(ctx, cfg.Store)
 	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", redactDSN(cfg.Store), err)
+		// The driver's error may quote the DSN: its passwords are taken out.
+		return nil, fmt.Errorf("opening store %s: %s", redactDSN(cfg.Store), scrubDSN(err.Error(), cfg.Store))
 	}
 	return st, nil
+}
+
+// fingerprintKeyOptions: fingerprint_key, fingerprint_key_path, else a file next to the
+// bbolt store (<db>.fingerprint-key); PostgreSQL has no default and refuses to start.
+func fingerprintKeyOptions(cfg config.Config, log zerolog.Logger) server.KeyOptions {
+	o := server.KeyOptions{Key: cfg.FingerprintKey, Path: cfg.FingerprintKeyPath, Log: log}
+	if kind, target, err := open.Parse(cfg.Store); err == nil && kind == open.Bolt {
+		o.DefaultPath = target + ".fingerprint-key"
+	}
+	return o
 }
 
 func loadConfig(path string) (config.Config, error) {

@@ -75,7 +75,7 @@ func reconcileInstallations(ctx context.Context, cfg config.Config, st store.Sto
 	if err != nil {
 		return err
 	}
-	key, err := server.FingerprintKey(ctx, st, cfg.FingerprintKey)
+	key, err := server.FingerprintKey(ctx, st, fingerprintKeyOptions(cfg, log))
 	if err != nil {
 		return err
 	}

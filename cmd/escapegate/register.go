@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -82,16 +86,38 @@ func runRegister(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		return 2
 	}
 	raw, _ := json.Marshal(manifest)
+	// state ties GitHub's redirect to this run: a page the operator visits meanwhile
+	// cannot make escapegate exchange (and save) a code of its own app.
+	state, err := randomState()
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate register:", err)
+		return 1
+	}
 	action := strings.TrimRight(cfg.GitHub.WebURL, "/") + "/settings/apps/new"
 	if *org != "" {
 		action = strings.TrimRight(cfg.GitHub.WebURL, "/") + "/organizations/" + url.PathEscape(*org) + "/settings/apps/new"
 	}
+	action += "?state=" + url.QueryEscape(state)
 	done := make(chan error, 1)
+	var exchanged atomic.Bool
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
 		_ = registerPage.Execute(w, map[string]string{"Action": action, "Manifest": string(raw), "Org": *org})
 	})
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		got := r.URL.Query().Get("state")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(state)) != 1 {
+			http.Error(w, "this redirect does not carry the state escapegate register sent: nothing exchanged", http.StatusBadRequest)
+			return
+		}
+		// The code is exchanged once: a second redirect (even with the state) is refused.
+		if !exchanged.CompareAndSwap(false, true) {
+			http.Error(w, "the manifest code was already exchanged", http.StatusConflict)
+			return
+		}
 		conv, err := convertManifest(r.Context(), http.DefaultClient, cfg.GitHub.V3APIURL, r.URL.Query().Get("code"))
 		if err == nil {
 			err = writeCredentials(*out, cfg.GitHub.WebURL, cfg.GitHub.V3APIURL, conv)
@@ -107,7 +133,12 @@ func runRegister(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	// Shut down gracefully: the browser gets the callback's answer before the listener closes.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 	fmt.Fprintf(stdout, "open http://%s/ in a browser signed in to GitHub to create the app\n", ln.Addr())
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -165,11 +196,43 @@ func writeCredentials(path, webURL, apiURL string, c manifestConversion) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	// A new 0600 file renamed into place: an existing file (whatever its mode) is
+	// replaced, never written through with its old permissions.
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("saving credentials: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving credentials: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving credentials: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving credentials: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving credentials: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("saving credentials: %w", err)
 	}
 	return nil
+}
+
+// randomState is the manifest flow's state: 32 random bytes, hex.
+func randomState() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating state: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }

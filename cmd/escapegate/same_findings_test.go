@@ -143,10 +143,7 @@ func TestScanAndPRCheckSameFindings(t *testing.T) {
 		rule, _, _ = strings.Cut(rule, " (OWASP")
 		fromCheck = append(fromCheck, fmt.Sprintf("%s %s %s:%d existing=%v", sev, rule, a.Path, a.StartLine, strings.Contains(a.Message, "Already on the base branch")))
 	}
-	key, err := h.Store.GetSetting(ctx, "fingerprint_key")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := h.FingerprintKey // the server's, kept outside the store
 
 	// The CLI in the repository, with the server's fingerprint key.
 	args := []string{"scan", "--diff", patchFile, "--dir", dir, "--base", base, "--head", head, "--repo", repo.FullName, "--fingerprint-key", string(key), "--format", "json"}

@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "escapegate serve: migrating store:", err)
 		return 1
 	}
-	key, err := server.FingerprintKey(ctx, st, cfg.FingerprintKey)
+	key, err := server.FingerprintKey(ctx, st, fingerprintKeyOptions(cfg, log))
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate serve:", err)
 		return 1

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -92,14 +95,76 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	return 0
 }
 
-// redactDSN hides a password in a store URL before it is logged.
+// redactDSN hides every password of a store DSN before it is logged or printed: the
+// user:pass@ of a URL, its password-like query parameters (?password=, ?sslpassword=)
+// and the password=... of a key=value DSN ("host=db user=app password=secret").
 func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
+	out := dsn
+	for _, pw := range dsnPasswords(dsn) {
+		out = strings.ReplaceAll(out, pw, "xxxxx")
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	return out
+}
+
+// scrubDSN removes the DSN's passwords from a text that may quote it (an error).
+func scrubDSN(text, dsn string) string {
+	for _, pw := range dsnPasswords(dsn) {
+		text = strings.ReplaceAll(text, pw, "xxxxx")
 	}
-	return u.String()
+	return text
+}
+
+var dsnPasswordKV = regexp.MustCompile(`(?i)(?:^|[\s;&?])(?:password|sslpassword|passwd|pwd|pass)\s*=\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s;&]*)`)
+
+// dsnPasswords are the password values a DSN holds, in their raw and escaped spellings,
+// longest first so that a replacement never leaves a tail of one.
+func dsnPasswords(dsn string) []string {
+	set := map[string]bool{}
+	add := func(v string) {
+		if len(v) == 0 {
+			return
+		}
+		set[v] = true
+		if u, err := url.QueryUnescape(v); err == nil && u != "" {
+			set[u] = true
+		}
+		if u, err := url.PathUnescape(v); err == nil && u != "" {
+			set[u] = true
+		}
+		set[url.QueryEscape(v)] = true
+		set[url.PathEscape(v)] = true
+	}
+	if u, err := url.Parse(dsn); err == nil {
+		if pw, ok := u.User.Password(); ok {
+			add(pw)
+			if i := strings.Index(dsn, "://"); i >= 0 {
+				if at := strings.LastIndex(dsn[i+3:], "@"); at >= 0 {
+					if c := strings.Index(dsn[i+3:i+3+at], ":"); c >= 0 {
+						add(dsn[i+3+c+1 : i+3+at])
+					}
+				}
+			}
+		}
+		for k, vs := range u.Query() {
+			switch strings.ToLower(k) {
+			case "password", "sslpassword", "passwd", "pwd", "pass":
+				for _, v := range vs {
+					add(v)
+				}
+			}
+		}
+	}
+	for _, m := range dsnPasswordKV.FindAllStringSubmatch(dsn, -1) {
+		v := m[1]
+		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') {
+			add(v[1 : len(v)-1])
+		}
+		add(v)
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
 }

@@ -5,6 +5,8 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -30,7 +32,9 @@ type Harness struct {
 	Server *server.Server
 	Store  store.Store
 	Secret []byte
-	URL    string // escapegate's base URL
+	// FingerprintKey is the key of the findings' fingerprints (outside the store).
+	FingerprintKey []byte
+	URL            string // escapegate's base URL
 
 	http     *httptest.Server
 	delivery atomic.Int64
@@ -55,6 +59,8 @@ type Options struct {
 	// GitHub configures escapegate's GitHub clients, e.g. gh.WithSleep so that tests
 	// do not wait out the retries of the faults they inject.
 	GitHub []gh.Option
+	// FingerprintKey is serve's fingerprint_key; nil: a file in Dir, else a temporary key.
+	FingerprintKey []byte
 }
 
 // sharedEngine compiles the default secret rules once per process: the tests start a
@@ -95,7 +101,20 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		fake.Close()
 		return nil, err
 	}
-	key, err := server.FingerprintKey(ctx, st, "")
+	// The demo's key: a file next to its bbolt file when it has a folder (kept across
+	// restarts on the same folder), else a temporary one; never in the store.
+	ko := server.KeyOptions{Key: string(o.FingerprintKey)}
+	if o.Dir != "" {
+		ko.DefaultPath = filepath.Join(o.Dir, "escapegate.db.fingerprint-key")
+	} else if ko.Key == "" {
+		buf := make([]byte, 32)
+		if _, err := rand.Read(buf); err != nil {
+			fake.Close()
+			return nil, err
+		}
+		ko.Key = hex.EncodeToString(buf)
+	}
+	key, err := server.FingerprintKey(ctx, st, ko)
 	if err != nil {
 		fake.Close()
 		return nil, err
@@ -119,7 +138,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	fake.SetHook(hs.URL, secret) // the app's webhook URL: redeliveries come here
-	return &Harness{GitHub: fake, Server: srv, Store: st, Secret: secret, URL: hs.URL, http: hs}, nil
+	return &Harness{GitHub: fake, Server: srv, Store: st, Secret: secret, FingerprintKey: key, URL: hs.URL, http: hs}, nil
 }
 
 // Close stops both servers and closes the store.

@@ -37,6 +37,12 @@ func (f *Server) route(c *call) {
 		f.listHookDeliveries(c)
 	case c.is("POST", "app", "hook", "deliveries", "*", "attempts"):
 		f.redeliverHook(c)
+	case c.is("POST", "settings", "apps", "new"):
+		f.newAppFromManifest(c, "")
+	case c.is("POST", "organizations", "*", "settings", "apps", "new"):
+		f.newAppFromManifest(c, s[1])
+	case c.is("POST", "app-manifests", "*", "conversions"):
+		f.convertManifest(c)
 	case c.is("GET", "search", "issues"):
 		f.searchIssues(c)
 	case c.is("GET", "orgs", "*", "teams", "*", "memberships", "*"):

@@ -86,6 +86,8 @@ type Server struct {
 	app           App
 	appKey        *rsa.PublicKey
 	installations map[int64][]string // installation id -> repositories
+	manifestCodes map[string]*manifestCode
+	manifestApps  []ManifestApp
 	instInfo      map[int64]*installation
 	tokens        map[string]int64 // installation token -> installation id
 	hooks         hooks
