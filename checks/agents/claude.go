@@ -223,9 +223,11 @@ func claudeAllow(r *report, list *node, key string) {
 }
 
 // claudeProjectScope is a settings file that Claude Code reads as project or local settings
-// (where it reportedly ignores bypass modes); managed settings are enforced.
+// (where it reportedly ignores bypass modes): .claude/settings*.json. Managed settings are
+// enforced, and a copy elsewhere (a dotfiles repository's claude/settings.json) exists to
+// become user settings, where bypass modes apply.
 func claudeProjectScope(p string) bool {
-	return pathBase(p) != "managed-settings.json"
+	return pathBase(strings.TrimSuffix(strings.ReplaceAll(p, "\\", "/"), "/"+pathBase(p))) == ".claude" && pathBase(p) != "managed-settings.json"
 }
 
 // claudeJSON checks a committed ~/.claude.json-style file: MCP servers at the top and per project.
@@ -297,7 +299,8 @@ func claudeSettings(r *report, root *node, p string, projectScope bool) {
 	}
 	perms := root.get("permissions")
 	claudeAllow(r, perms.get("allow"), "permissions.allow")
-	claudeAllow(r, root.get("allowedTools"), "allowedTools") // the older top-level form
+	claudeAllow(r, root.get("allowedTools"), "allowedTools")              // the older top-level form
+	claudeAllow(r, perms.get("allowedTools"), "permissions.allowedTools") // and its nested variant
 	agentHooks(r, root, "Claude Code hook")
 	ignored := ""
 	sev := checks.SeverityHigh

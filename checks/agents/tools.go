@@ -252,7 +252,9 @@ func agenticWorkflow(r *report, fm *node) {
 			message: "Agentic workflow gives the agent job `write-all`; writes belong in `safe-outputs`."})
 	}
 	perms.each(func(k string, v *node) {
-		if v.text() == "write" {
+		// copilot-requests is the Copilot engine's billing permission (it lets the run use
+		// the account's premium requests), not a write to the repository.
+		if v.text() == "write" && k != "copilot-requests" {
 			r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: v.line, setting: "permissions " + k + " write",
 				message: fmt.Sprintf("Agentic workflow gives the agent job `%s: write`; writes belong in `safe-outputs`.", k)})
 		}
