@@ -173,7 +173,8 @@ func freshCases() []freshCase {
 		{name: "cc node eval prefix", path: ".claude/settings.json", rule: ruleCC1, line: 1, content: `{"permissions": {"allow": ["Bash(node -e:*)"]}}`},
 		{name: "cc timeout wrapper prefix", path: ".claude/settings.local.json", rule: ruleCC1, line: 3, content: "{\n  \"permissions\": {\n    \"allow\": [\"Bash(timeout 60:*)\"]\n  }\n}\n"},
 		{name: "gm pass narrowed python module", path: ".gemini/settings.json", content: `{"tools": {"allowed": ["run_shell_command(python -m pytest)", "run_shell_command(go vet)"]}}`},
-		{name: "cu pass narrowed python module", path: ".cursor/cli.json", content: `{"permissions": {"allow": ["Shell(python -m pytest)", "Shell(git)", "Write(src/**)"], "deny": ["Shell(rm)"]}}`},
+		// Shell(git) was here too: Cursor matches any git command, and `git -c`/aliases run anything.
+		{name: "cu pass narrowed python module", path: ".cursor/cli.json", content: `{"permissions": {"allow": ["Shell(python -m pytest)", "Shell(git status)", "Write(src/**)"], "deny": ["Shell(rm)"]}}`},
 
 		// ---------------- MCP configs ----------------
 		{name: "mcp fs home tilde cursor", path: ".cursor/mcp.json", rule: ruleMCP2, sev: checks.SeverityHigh, line: 5, content: `{

@@ -215,6 +215,10 @@ func copilotAgent(r *report, fm *node) {
 // agenticWorkflow checks a GitHub agentic workflow (gh-aw) front matter.
 func agenticWorkflow(r *report, fm *node) {
 	mcpServers(r, fm.get("mcp-servers"))
+	if b := fm.get("tools", "bash"); b != nil && b.kind == scalarNode && b.text() == "true" {
+		r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: b.line, setting: "tools.bash true",
+			message: "Agentic workflow allows every bash command (`bash: true`)."})
+	}
 	for _, it := range fm.get("tools", "bash").list() {
 		if t := it.text(); t == ":*" || t == "*" {
 			r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: it.line, setting: "tools.bash " + t,
@@ -286,7 +290,7 @@ func amazonQAgent(r *report, root *node) {
 	for _, key := range []string{"execute_bash", "execute_cmd", "shell"} {
 		for _, c := range ts.get(key, "allowedCommands").list() {
 			t := strings.TrimSpace(c.text())
-			free := strings.ContainsAny(t, "*+") || !strings.Contains(t, " ")
+			free := strings.ContainsAny(t, "*+") // entries are anchored patterns: a bare word is that command alone
 			if t == "*" || t == ".*" || t == ".+" || t == "^.*$" || t == "**" || free && isRiskyPrefix(strings.TrimRight(fixedPrefix(t), ".\\s+")) {
 				r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: c.line, setting: "toolsSettings." + key + ".allowedCommands " + t,
 					message: fmt.Sprintf("Amazon Q agent runs `%s` commands matching `%s` without a prompt: that is any command (or an interpreter or downloader).", key, t)})
