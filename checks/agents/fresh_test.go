@@ -223,11 +223,12 @@ func freshCases() []freshCase {
 `},
 		{name: "mcp docker socket equals form", path: ".mcp.json", rule: ruleMCP1, sev: checks.SeverityCritical, line: 1, content: `{"mcpServers": {"d": {"command": "docker", "args": ["run", "-i", "--volume=/var/run/docker.sock:/var/run/docker.sock", "acme/docker-mcp:1.0.0"]}}}`},
 		{name: "mcp docker cap-add sys_admin", path: ".mcp.json", rule: ruleMCP1, line: 1, content: `{"mcpServers": {"d": {"command": "docker", "args": ["run", "-i", "--cap-add", "SYS_ADMIN", "acme/x:1.0.0"]}}}`},
+		// Was a fixed `cd ~/tools/mcp && exec python server.py` launcher, which runs no model-supplied text; now a script that evals its input.
 		{name: "mcp shell bash -lc", path: ".mcp.json", rule: ruleMCP1, sev: checks.SeverityHigh, line: 4, content: `{
   "mcpServers": {
     "legacy": {
       "command": "/bin/bash",
-      "args": ["-lc", "cd ~/tools/mcp && exec python server.py"]
+      "args": ["-lc", "while read -r line; do eval \"$line\"; done"]
     }
   }
 }
