@@ -36,7 +36,7 @@ func codexScope(r *report, scope *node, prefix, approval string) {
 	ws := scope.get("sandbox_workspace_write")
 	for _, d := range ws.get("writable_roots").list() {
 		t := strings.TrimSpace(d.text())
-		if t == "/" || broadDirectory(t) || strings.HasPrefix(t, "~/.") {
+		if writableRootTooBroad(t) {
 			r.add(hit{rule: ruleCX2, severity: checks.SeverityHigh, line: d.line, setting: prefix + "writable_roots " + t,
 				message: fmt.Sprintf("Codex writable root `%s` lets sandboxed commands write outside the workspace (shell profile, SSH keys, credentials).", t)})
 		}
@@ -156,7 +156,7 @@ func geminiPolicy(r *report, root *node) {
 func cursorPermissions(r *report, root *node) {
 	for _, it := range root.get("permissions", "allow").list() {
 		tool, spec, _ := splitToolRule(it.text())
-		what := ""
+		what, sev := "", checks.SeverityHigh
 		switch tool {
 		case "Shell":
 			if wildcardSpec(spec) || firstCommand(spec) == "*" {
@@ -174,11 +174,13 @@ func cursorPermissions(r *report, root *node) {
 			case sp == "*,*" || sp == "*:*" || sp == "*" || sp == "" || strings.HasPrefix(sp, "*,") || strings.HasPrefix(sp, "*:"):
 				what = "every tool of every MCP server"
 			case strings.HasSuffix(sp, ",*") || strings.HasSuffix(sp, ":*"):
+				// One server's tools, as Claude Code's `mcp__server`: a deliberate grant, medium.
+				sev = checks.SeverityMedium
 				what = "every tool of that MCP server, write tools included"
 			}
 		}
 		if what != "" {
-			r.add(hit{rule: ruleCU1, severity: checks.SeverityHigh, line: it.line, setting: "permissions.allow " + it.text(),
+			r.add(hit{rule: ruleCU1, severity: sev, line: it.line, setting: "permissions.allow " + it.text(),
 				message: fmt.Sprintf("Cursor allows `%s`: %s without asking.", it.text(), what)})
 		}
 	}
@@ -342,4 +344,34 @@ func yamlTrue(n *node) bool {
 		return true
 	}
 	return false
+}
+
+// credentialDotDirs hold credentials, shell start-up files or tools' own settings, so any
+// folder inside them is as sensitive as the folder itself.
+var credentialDotDirs = map[string]bool{".ssh": true, ".aws": true, ".gnupg": true, ".kube": true, ".docker": true, ".config": true,
+	".azure": true, ".gcloud": true, ".npmrc": true, ".netrc": true, ".git-credentials": true}
+
+// writableRootTooBroad is a sandbox writable root that reaches beyond named work folders:
+// `/`, home, a system path, a dotfile or dot folder of home itself (`~/.ssh`, `~/.zshrc`,
+// `~/.codex` with the agent's own config), or anything inside a credential folder. A named
+// folder below a tool's folder (`~/.codex/automations`) or in home (`~/dev`) is not.
+func writableRootTooBroad(t string) bool {
+	n := strings.ReplaceAll(t, "\\", "/")
+	for _, home := range []string{"${HOME}", "$HOME", "${env:HOME}"} {
+		if strings.HasPrefix(n, home) {
+			n = "~" + n[len(home):]
+		}
+	}
+	for _, pre := range []string{"/home/", "/Users/"} {
+		if rest, ok := strings.CutPrefix(n, pre); ok {
+			if _, sub, found := strings.Cut(rest, "/"); found {
+				n = "~/" + sub
+			}
+		}
+	}
+	if rest, ok := strings.CutPrefix(strings.TrimRight(n, "/"), "~/."); ok {
+		top, sub, _ := strings.Cut(rest, "/")
+		return sub == "" || credentialDotDirs["."+top]
+	}
+	return t == "/" || broadDirectory(t)
 }
