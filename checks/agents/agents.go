@@ -80,7 +80,7 @@ func classify(p string) fileKind {
 		return kindAgenticWorkflow
 	case strings.HasSuffix(dir, ".github/workflows") && (ext == ".yml" || ext == ".yaml"):
 		return kindWorkflow
-	case (strings.HasSuffix(dir, ".amazonq/cli-agents") || strings.HasSuffix(dir, ".kiro/agents")) && ext == ".json":
+	case (strings.HasSuffix(dir, ".amazonq/cli-agents") || strings.HasSuffix(dir, ".amazonq/agents") || strings.HasSuffix(dir, ".kiro/agents")) && ext == ".json":
 		return kindAmazonQ
 	case base == ".aider.conf.yml" || base == ".aider.conf.yaml":
 		return kindAider

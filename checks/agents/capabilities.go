@@ -128,6 +128,11 @@ func pipTool(name string) subcommandTool {
 		}, capWorkspace}
 }
 
+// readOnlyCommands print what they read and change nothing, whatever their arguments.
+var readOnlyCommands = map[string]bool{"cat": true, "echo": true, "grep": true, "head": true, "tail": true, "jq": true, "ls": true,
+	"wc": true, "pwd": true, "date": true, "uniq": true, "diff": true, "stat": true, "file": true, "which": true,
+	"basename": true, "dirname": true, "realpath": true, "cut": true, "tr": true, "true": true, "false": true, "printf": true}
+
 // commandWrappers run the command that follows their own options; the wrapped command is
 // what is judged (`timeout 60 go test *` is go test, `timeout *` anything).
 var commandWrappers = map[string]bool{"timeout": true, "nice": true, "nohup": true, "time": true, "stdbuf": true, "ionice": true, "watch": true, "command": true}
@@ -198,6 +203,9 @@ func commandSpace(f []string) capability {
 			return capability{capRunsCode, cmd + " compose", "starts any service of the compose file and execs into it"}
 		}
 		return capability{t.other, cmd + " " + sub, t.free.why}
+	}
+	if readOnlyCommands[cmd] {
+		return capability{capReadOnly, cmd, ""}
 	}
 	if !riskyCommands[cmd] {
 		return capability{capWorkspace, cmd, ""}

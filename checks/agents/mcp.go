@@ -480,6 +480,18 @@ var (
 	camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 )
 
+// execTool reports an MCP tool name that runs commands (write_to_terminal, run_command).
+func execTool(name string) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(camelBoundary.ReplaceAllString(name, "${1}_${2}")), func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')
+	}) {
+		if mcpExecWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
 // mutatingTool reports an MCP tool name that changes things or runs commands.
 func mutatingTool(name string) bool {
 	words := strings.FieldsFunc(strings.ToLower(camelBoundary.ReplaceAllString(name, "${1}_${2}")), func(c rune) bool {

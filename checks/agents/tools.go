@@ -281,6 +281,8 @@ func amazonQAgent(r *report, root *node) {
 			what = "`" + t + "` (shell, file writes or AWS API calls)"
 		case strings.HasPrefix(t, "@") && (!strings.Contains(t, "/") || strings.HasSuffix(t, "/*")):
 			what = "every tool of MCP server `" + strings.TrimSuffix(t[1:], "/*") + "`"
+		case strings.HasPrefix(t, "@") && execTool(t[strings.IndexByte(t, '/')+1:]):
+			what = "`" + t + "`, an MCP tool that runs commands"
 		}
 		if what != "" {
 			r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: it.line, setting: "allowedTools " + t,
@@ -311,7 +313,8 @@ func amazonQAgent(r *report, root *node) {
 }
 
 // amazonQPowerTools are built-ins that run commands, write files or call AWS (Kiro names included).
-var amazonQPowerTools = map[string]bool{"execute_bash": true, "execute_cmd": true, "fs_write": true, "use_aws": true, "shell": true, "write": true, "aws": true}
+var amazonQPowerTools = map[string]bool{"execute_bash": true, "execute_cmd": true, "fs_write": true, "use_aws": true, "shell": true, "write": true, "aws": true,
+	"executeBash": true, "fsWrite": true, "fsReplace": true, "useAws": true} // the IDE's names
 
 func aiderConfig(r *report, root *node) {
 	for _, key := range []string{"yes-always", "yes"} {
