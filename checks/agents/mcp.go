@@ -312,13 +312,21 @@ func literalCredential(v string) (string, bool) {
 	return m, true
 }
 
-// mcpPlaintext flags a remote server reached over plain http off the machine.
+// mcpPlaintext flags a remote server reached over plain http off the machine: its url, or
+// an endpoint passed to a proxy in its args (`npx mcp-remote http://...`).
 func mcpPlaintext(r *report, name string, cfg *node) {
+	var urls []*node
 	for _, key := range []string{"url", "httpUrl", "serverUrl", "uri"} {
-		u := cfg.get(key)
-		if u == nil {
-			continue
+		if u := cfg.get(key); u != nil {
+			urls = append(urls, u)
 		}
+	}
+	for _, a := range cfg.get("args").list() {
+		if strings.HasPrefix(strings.TrimSpace(a.text()), "http://") {
+			urls = append(urls, a)
+		}
+	}
+	for _, u := range urls {
 		pu, err := url.Parse(strings.TrimSpace(u.text()))
 		if err != nil || pu.Scheme != "http" || loopback(pu.Hostname()) || variableRef.MatchString(pu.Host) {
 			continue

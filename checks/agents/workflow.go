@@ -120,6 +120,7 @@ func workflow(r *report, root *node) {
 			jw.agent(a)
 		}
 		jw.promptInjection(agents)
+		jw.scriptInjection(steps, agents)
 	})
 }
 
@@ -583,4 +584,24 @@ var workflowExpr = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 // value, as the runner substitutes them before the action reads the input.
 func withoutExpressions(s string) string {
 	return workflowExpr.ReplaceAllString(s, "0")
+}
+
+// scriptInjection finds outsider-written text expanded straight into a run: script of the
+// job that runs the agent: the runner substitutes it before the shell parses the script,
+// so a crafted title or body runs commands in the job, with the agent's secrets and token.
+func (w *jobWorkflow) scriptInjection(steps []*node, agents []agentStep) {
+	for _, s := range steps {
+		isAgent := false
+		for _, a := range agents {
+			isAgent = isAgent || a.step == s
+		}
+		run := s.get("run")
+		if isAgent || run == nil || run.kind != scalarNode {
+			continue // an agent's own run line is judged as its input above
+		}
+		if m := untrustedExpr.FindString(runScript(run.text())); m != "" {
+			w.r.add(hit{rule: ruleGHA4, severity: checks.SeverityHigh, line: lineWithin(run, m), setting: "job " + w.id + " run script " + m,
+				message: fmt.Sprintf("Job `%s` expands outsider-written text `%s` into a run: script beside its agent: a crafted value runs commands in the job, with the agent's secrets and token; pass it through `env:` and quote it.", w.id, m)})
+		}
+	}
 }
