@@ -142,8 +142,8 @@ func mcpShellDepth(r *report, name string, argv []*node, depth int) {
 				}
 				break
 			}
-			if t == "-s" || t == "-i" || strings.EqualFold(t, "-command") && i+2 >= len(argv) {
-				break
+			if t == "-s" || t == "-i" {
+				break // commands from standard input
 			}
 			if !strings.HasPrefix(t, "-") {
 				file = true // a script file of the repository

@@ -124,7 +124,11 @@ func secretSweep(r *report, n *node, path, server string) {
 						if f, isFlag := secretFlag(name); isFlag {
 							if m, found := literalSecret(f, val); found {
 								r.swept[it] = true
-								r.add(hit{rule: ruleMCP3, severity: checks.SeverityCritical, line: it.line, setting: "mcp " + server + " credential " + fmt.Sprintf("%s[%d]", path, i),
+								setting := fmt.Sprintf("credential %s[%d]", path, i)
+								if server != "" {
+									setting = "mcp " + server + " " + setting
+								}
+								r.add(hit{rule: ruleMCP3, severity: checks.SeverityCritical, line: it.line, setting: setting,
 									message: fmt.Sprintf("Agent setting `%s[%d]` passes a literal credential to `%s` (%s): it is in the repository for every reader and stays in history.", path, i, name, checks.Redact(m))})
 								continue
 							}

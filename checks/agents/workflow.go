@@ -132,8 +132,8 @@ type jobWorkflow struct {
 	shellAll  bool // the agent has an unrestricted shell or no approvals
 	egress    []*node
 	// readOnly counts the agents whose whole tool set is known and read-only (Gemini
-	// `tools.core` of read tools and read-only commands); shell those with a shell tool.
-	readOnly, shell int
+	// `tools.core` of read tools and read-only commands).
+	readOnly int
 }
 
 func (w *jobWorkflow) tokenPermissions() {
@@ -241,11 +241,8 @@ func (w *jobWorkflow) agent(a agentStep) {
 					ro := len(core) > 0
 					for _, c := range core {
 						tool, spec, hasSpec := splitToolRule(c.text())
-						if geminiShellTools[tool] {
-							w.shell++
-							if !hasSpec {
-								w.shellAll = true
-							}
+						if geminiShellTools[tool] && !hasSpec {
+							w.shellAll = true
 						}
 						ro = ro && readOnlyGeminiTool(tool, spec, hasSpec)
 					}
