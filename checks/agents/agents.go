@@ -49,6 +49,9 @@ func classify(p string) fileKind {
 	case parent == ".claude" && (base == "settings.json" || base == "settings.local.json"),
 		base == "managed-settings.json":
 		return kindClaude
+	case (parent == "claude" || parent == "dot_claude") && (base == "settings.json" || base == "settings.local.json"):
+		// A user-scope copy kept in a dotfiles repository (~/.config/claude, chezmoi's dot_claude).
+		return kindClaude
 	case base == ".claude.json":
 		return kindClaudeJSON
 	case base == ".mcp.json", base == "claude_desktop_config.json", strings.HasSuffix(base, "mcp_settings.json"),
@@ -77,7 +80,7 @@ func classify(p string) fileKind {
 		return kindAgenticWorkflow
 	case strings.HasSuffix(dir, ".github/workflows") && (ext == ".yml" || ext == ".yaml"):
 		return kindWorkflow
-	case (strings.HasSuffix(dir, ".amazonq/cli-agents") || strings.HasSuffix(dir, ".kiro/agents")) && ext == ".json":
+	case (strings.HasSuffix(dir, ".amazonq/cli-agents") || strings.HasSuffix(dir, ".amazonq/agents") || strings.HasSuffix(dir, ".kiro/agents")) && ext == ".json":
 		return kindAmazonQ
 	case base == ".aider.conf.yml" || base == ".aider.conf.yaml":
 		return kindAider
@@ -92,11 +95,55 @@ func classify(p string) fileKind {
 // frameworkMention finds Python lines that may create an agent tool or executor.
 var frameworkMention = regexp.MustCompile(`langchain|crewai|autogen|smolagents|from agents import|function_tool|ShellTool|PythonREPLTool|PythonAstREPLTool|CommandLineCodeExecutor|allow_dangerous_code|allow_dangerous_requests|code_execution|FileManagementToolkit|use_docker|additional_authorized_imports|executor_type|PythonREPL|load_tools|allow_dangerous_tools|unsafe_mode|BashProcess|LLMBashChain|@tool\b`)
 
+// claudeRuleMention is a line of JSON that looks like Claude Code settings: its schema, or
+// a permission rule in Claude Code's syntax.
+var claudeRuleMention = regexp.MustCompile(`claude-code-settings\.json|"(Bash|Edit|Write|MultiEdit|WebFetch|Read|NotebookEdit)(\(|")|"mcp__\w`)
+
+// claudeToolRule is an entry of a Claude Code permission list.
+var claudeToolRule = regexp.MustCompile(`^(Bash|Edit|Write|MultiEdit|WebFetch|WebSearch|Read|Glob|Grep|NotebookEdit|Task|Skill|SlashCommand)(\(.*\))?$|^mcp__\w`)
+
+// classifyContent recognises Claude Code settings kept at a path no tool reads them from
+// (a dotfiles copy, a template): a JSON file that declares Claude Code's settings schema or
+// whose permissions lists hold Claude Code rules. Such a file is meant to be installed as
+// user settings or passed with --settings, so it is judged as user scope.
+func classifyContent(p string, content []byte) fileKind {
+	if path.Ext(p) != ".json" || len(content) == 0 || len(content) > 1<<20 {
+		return kindNone
+	}
+	if !claudeRuleMention.Match(content) {
+		return kindNone
+	}
+	n, err := parseJSON(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")))
+	if err != nil || n == nil || n.kind != mapNode {
+		return kindNone
+	}
+	if strings.Contains(n.get("$schema").text(), "claude-code-settings") {
+		return kindClaude
+	}
+	perms := n.get("permissions")
+	for _, key := range []string{"allow", "deny", "ask", "allowedTools"} {
+		for _, it := range perms.get(key).list() {
+			if claudeToolRule.MatchString(strings.TrimSpace(it.text())) {
+				return kindClaude
+			}
+		}
+	}
+	return kindNone
+}
+
 // Wants reports whether path is a file this detector evaluates (so the caller fetches its content at head and base).
-// added are the lines the change adds to it (Python files: only when an added line mentions an agent framework).
+// added are the lines the change adds to it (Python files: only when an added line mentions an agent framework;
+// other JSON files: only when an added line looks like Claude Code settings).
 func Wants(path string, added []diff.Line) bool {
 	switch classify(path) {
 	case kindNone:
+		if strings.HasSuffix(path, ".json") {
+			for _, l := range added {
+				if claudeRuleMention.MatchString(l.Text) {
+					return true
+				}
+			}
+		}
 		return false
 	case kindPython:
 		for _, l := range added {
@@ -136,6 +183,9 @@ func (b hit) covers(h hit) bool {
 // there at base with the same or wider power.
 func Evaluate(fp checks.Fingerprinter, path string, head, base []byte) []checks.Finding {
 	k := classify(path)
+	if k == kindNone {
+		k = classifyContent(path, head)
+	}
 	if k == kindNone {
 		return nil
 	}

@@ -8,49 +8,21 @@ import (
 	"github.com/escapegate/escapegate/checks"
 )
 
-// riskyCommands run arbitrary code, reach the network, escalate, or run repository scripts
-// when a prefix rule lets every invocation through.
+// riskyCommands are interpreters and runners: dangerous with free arguments unless a fixed
+// script, module or package follows (`python3 *` runs anything, `python -m pytest *` does not).
 var riskyCommands = map[string]bool{
 	"python": true, "python3": true, "python2": true, "node": true, "deno": true, "bun": true, "ruby": true, "perl": true, "php": true,
 	"npx": true, "bunx": true, "uvx": true, "pipx": true, "sh": true, "bash": true, "zsh": true, "fish": true, "pwsh": true, "powershell": true,
-	"curl": true, "wget": true, "nc": true, "ncat": true, "sudo": true, "su": true, "doas": true, "docker": true, "podman": true, "kubectl": true,
-	"eval": true, "exec": true, "xargs": true, "env": true, "ssh": true, "scp": true, "rsync": true, "aws": true, "gcloud": true, "az": true,
-	"rm": true, "chmod": true, "chown": true, "dd": true,
-}
-
-// alwaysRiskyCommands are dangerous whatever fixed arguments precede a free rest:
-// downloaders, remote shells, escalation, containers, command wrappers, destructive file tools.
-var alwaysRiskyCommands = map[string]bool{
-	"sudo": true, "su": true, "doas": true, "curl": true, "wget": true, "nc": true, "ncat": true, "socat": true, "ssh": true, "scp": true,
-	"rsync": true, "docker": true, "podman": true, "nerdctl": true, "eval": true, "exec": true, "xargs": true, "env": true, "rm": true,
-	"chmod": true, "chown": true, "dd": true, "timeout": true, "nohup": true, "nice": true, "watch": true, "sftp": true, "ftp": true, "telnet": true,
+	"kubectl": true, "aws": true, "gcloud": true, "az": true,
 }
 
 // riskyPrefix judges a command prefix after which anything may follow (the fixed part of
-// `Bash(curl:*)`, a Gemini `run_shell_command(python3)`, a Cursor `Shell(node)`): risky when
-// it names a downloader, escalator or wrapper, or an interpreter without a concrete script,
-// module or package (`python3`, `node -e`, `npx -y`), but not `python -m pytest`.
+// `Bash(curl:*)`, a Gemini `run_shell_command(python3)`, a Cursor `Shell(node)`) through the
+// capability table (capabilities.go): it returns the command judged and whether that
+// argument space runs arbitrary code, writes outside the workspace or reaches any host.
 func riskyPrefix(prefix string) (string, bool) {
-	f := strings.Fields(strings.TrimSpace(prefix))
-	if len(f) == 0 {
-		return "", false
-	}
-	cmd := pathBase(f[0])
-	if alwaysRiskyCommands[cmd] {
-		return cmd, true
-	}
-	if !riskyCommands[cmd] {
-		return cmd, false
-	}
-	for _, a := range f[1:] {
-		switch {
-		case strings.HasPrefix(a, "-"):
-		case a == "run" || a == "x" || a == "exec" || a == "eval" || a == "repl" || a == "dlx":
-		default:
-			return cmd, false // a concrete script, module, package or subcommand
-		}
-	}
-	return cmd, true
+	c := commandSpace(strings.Fields(strings.TrimSpace(prefix)))
+	return c.cmd, c.class.flagged()
 }
 
 // fixedPrefix is the part of a wildcard specifier before the first `*` ("curl -s:*" → "curl -s").
@@ -177,8 +149,12 @@ func judgeClaudeAllow(s string) (claudeGrant, bool) {
 		if sub, ok := runnerSubcommandSpec(spec); ok {
 			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` invocation, which runs any script, package or file", sub), "Bash", 1, false, false}, true
 		}
-		if cmd, ok := riskyPrefix(fixedPrefix(spec)); ok {
-			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` command, which runs arbitrary code, escalates or reaches the network", fixedPrefix(spec)), "Bash", 1, false, egressCommands[cmd]}, true
+		if c := commandSpace(strings.Fields(fixedPrefix(spec))); c.class.flagged() {
+			why := c.why
+			if why == "" {
+				why = "runs arbitrary code, escalates or reaches the network"
+			}
+			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` command: `%s` %s", fixedPrefix(spec), c.cmd, why), "Bash", 1, false, egressCommands[c.cmd]}, true
 		}
 		if wholeRunnerSpec(spec) {
 			return claudeGrant{checks.SeverityHigh, fmt.Sprintf("approves every `%s` subcommand, which runs any script of the repository", firstCommand(spec)), "Bash", 1, false, false}, true
@@ -208,9 +184,18 @@ func judgeClaudeAllow(s string) (claudeGrant, bool) {
 
 // claudeAllow judges each entry of a Claude Code allow list.
 func claudeAllow(r *report, list *node, key string) {
+	var remote, push *node
 	for _, it := range list.list() {
 		if it.kind != scalarNode {
 			continue
+		}
+		if tool, spec, _ := splitToolRule(it.text()); tool == "Bash" && strings.Contains(spec, "*") {
+			switch f := strings.Fields(fixedPrefix(spec)); {
+			case len(f) >= 2 && f[0] == "git" && f[1] == "remote" && (len(f) == 2 || f[2] == "add" || f[2] == "set-url"):
+				remote = it
+			case len(f) == 2 && f[0] == "git" && f[1] == "push":
+				push = it
+			}
 		}
 		g, ok := judgeClaudeAllow(it.text())
 		if !ok {
@@ -220,12 +205,19 @@ func claudeAllow(r *report, list *node, key string) {
 			setting: "permissions.allow " + it.text(), scope: "permissions.allow " + g.scope, breadth: g.breadth,
 			message: fmt.Sprintf("Claude Code may run without asking: `%s` %s.", it.text(), g.what)})
 	}
+	if remote != nil && push != nil {
+		// Each alone stays in the project's remotes; together the agent names a remote and pushes there.
+		r.add(hit{rule: ruleCC1, severity: checks.SeverityHigh, line: remote.line, setting: "permissions.allow " + remote.text() + " + " + push.text(),
+			message: fmt.Sprintf("Claude Code may run without asking: `%s` together with `%s` lets the agent add a remote of its choosing and push the repository there.", remote.text(), push.text())})
+	}
 }
 
 // claudeProjectScope is a settings file that Claude Code reads as project or local settings
-// (where it reportedly ignores bypass modes); managed settings are enforced.
+// (where it reportedly ignores bypass modes): .claude/settings*.json. Managed settings are
+// enforced, and a copy elsewhere (a dotfiles repository's claude/settings.json) exists to
+// become user settings, where bypass modes apply.
 func claudeProjectScope(p string) bool {
-	return pathBase(p) != "managed-settings.json"
+	return pathBase(strings.TrimSuffix(strings.ReplaceAll(p, "\\", "/"), "/"+pathBase(p))) == ".claude" && pathBase(p) != "managed-settings.json"
 }
 
 // claudeJSON checks a committed ~/.claude.json-style file: MCP servers at the top and per project.
@@ -297,7 +289,8 @@ func claudeSettings(r *report, root *node, p string, projectScope bool) {
 	}
 	perms := root.get("permissions")
 	claudeAllow(r, perms.get("allow"), "permissions.allow")
-	claudeAllow(r, root.get("allowedTools"), "allowedTools") // the older top-level form
+	claudeAllow(r, root.get("allowedTools"), "allowedTools")              // the older top-level form
+	claudeAllow(r, perms.get("allowedTools"), "permissions.allowedTools") // and its nested variant
 	agentHooks(r, root, "Claude Code hook")
 	ignored := ""
 	sev := checks.SeverityHigh

@@ -173,7 +173,8 @@ func freshCases() []freshCase {
 		{name: "cc node eval prefix", path: ".claude/settings.json", rule: ruleCC1, line: 1, content: `{"permissions": {"allow": ["Bash(node -e:*)"]}}`},
 		{name: "cc timeout wrapper prefix", path: ".claude/settings.local.json", rule: ruleCC1, line: 3, content: "{\n  \"permissions\": {\n    \"allow\": [\"Bash(timeout 60:*)\"]\n  }\n}\n"},
 		{name: "gm pass narrowed python module", path: ".gemini/settings.json", content: `{"tools": {"allowed": ["run_shell_command(python -m pytest)", "run_shell_command(go vet)"]}}`},
-		{name: "cu pass narrowed python module", path: ".cursor/cli.json", content: `{"permissions": {"allow": ["Shell(python -m pytest)", "Shell(git)", "Write(src/**)"], "deny": ["Shell(rm)"]}}`},
+		// Shell(git) was here too: Cursor matches any git command, and `git -c`/aliases run anything.
+		{name: "cu pass narrowed python module", path: ".cursor/cli.json", content: `{"permissions": {"allow": ["Shell(python -m pytest)", "Shell(git status)", "Write(src/**)"], "deny": ["Shell(rm)"]}}`},
 
 		// ---------------- MCP configs ----------------
 		{name: "mcp fs home tilde cursor", path: ".cursor/mcp.json", rule: ruleMCP2, sev: checks.SeverityHigh, line: 5, content: `{
@@ -222,11 +223,12 @@ func freshCases() []freshCase {
 `},
 		{name: "mcp docker socket equals form", path: ".mcp.json", rule: ruleMCP1, sev: checks.SeverityCritical, line: 1, content: `{"mcpServers": {"d": {"command": "docker", "args": ["run", "-i", "--volume=/var/run/docker.sock:/var/run/docker.sock", "acme/docker-mcp:1.0.0"]}}}`},
 		{name: "mcp docker cap-add sys_admin", path: ".mcp.json", rule: ruleMCP1, line: 1, content: `{"mcpServers": {"d": {"command": "docker", "args": ["run", "-i", "--cap-add", "SYS_ADMIN", "acme/x:1.0.0"]}}}`},
+		// Was a fixed `cd ~/tools/mcp && exec python server.py` launcher, which runs no model-supplied text; now a script that evals its input.
 		{name: "mcp shell bash -lc", path: ".mcp.json", rule: ruleMCP1, sev: checks.SeverityHigh, line: 4, content: `{
   "mcpServers": {
     "legacy": {
       "command": "/bin/bash",
-      "args": ["-lc", "cd ~/tools/mcp && exec python server.py"]
+      "args": ["-lc", "while read -r line; do eval \"$line\"; done"]
     }
   }
 }

@@ -140,7 +140,8 @@ func TestHugeInputs(t *testing.T) {
 		bomb += n + ": &" + n + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
 		prev = n
 	}
-	py := strings.Repeat(`"""doc"""`+"\nx = 1\n", size(50000)) + "from langchain_community.tools import ShellTool\nt = ShellTool()\n"
+	// The tool goes into a tools list: an instance nothing uses is no longer a finding.
+	py := strings.Repeat(`"""doc"""`+"\nx = 1\n", size(50000)) + "from langchain_community.tools import ShellTool\ntools = [ShellTool()]\n"
 	cases := []struct {
 		name, path, content, want string
 	}{

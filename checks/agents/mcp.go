@@ -110,18 +110,68 @@ func shellScriptFlag(shell, a string) bool {
 	return strings.ContainsRune(a[1:], 'c')
 }
 
+// shellReadsInput is a launcher script that executes text it reads at run time (the
+// client's messages on stdin, a variable it evaluates) instead of a fixed command line.
+var shellReadsInput = regexp.MustCompile(`\beval\b|\bread\s|\bxargs\b|/dev/stdin|\$\(\s*cat\s*\)|\b(ba|z|da|k)?sh\s+-s\b|\|\s*(sudo\s+)?(ba|z|da|k)?sh\s*($|[;&|)])|\bsource\s+/dev/`)
+
+// scriptSegment splits a launcher script into its simple commands.
+var scriptSegment = regexp.MustCompile(`&&|\|\||[;|\n]`)
+
 func mcpShell(r *report, name string, argv []*node) {
-	if len(argv) == 0 {
+	mcpShellDepth(r, name, argv, 0)
+}
+
+func mcpShellDepth(r *report, name string, argv []*node, depth int) {
+	if len(argv) == 0 || depth > 3 {
 		return
 	}
 	cmd := strings.ToLower(strings.TrimSuffix(pathBase(argv[0].text()), ".exe"))
 	switch cmd {
 	case "bash", "sh", "zsh", "dash", "ksh", "fish", "cmd", "powershell", "pwsh":
-		for _, a := range argv[1:] {
-			if shellScriptFlag(cmd, a.text()) {
-				r.add(hit{rule: ruleMCP1, severity: checks.SeverityHigh, line: argv[0].line, setting: "mcp " + name + " shell " + cmd + " " + a.text(),
-					message: fmt.Sprintf("MCP server `%s` is started through `%s %s`: the command line is a shell script, and the server can run anything.", name, cmd, a.text())})
+		// A shell is a shell server when it takes its commands from the client (no script,
+		// `-s`, `-i`) or its script executes what it reads. A fixed launcher script (cd, log
+		// in, exec a committed file or a pinned package) runs no model-supplied text: only
+		// the commands it launches are judged.
+		script, flag, file := "", "", false
+		for i, a := range argv[1:] {
+			t := a.text()
+			if shellScriptFlag(cmd, t) {
+				flag = t
+				if i+2 < len(argv) {
+					script = argv[i+2].text()
+				}
 				break
+			}
+			if t == "-s" || t == "-i" {
+				break // commands from standard input
+			}
+			if !strings.HasPrefix(t, "-") {
+				file = true // a script file of the repository
+				break
+			}
+		}
+		switch {
+		case flag == "" && !file:
+			r.add(hit{rule: ruleMCP1, severity: checks.SeverityHigh, line: argv[0].line, setting: "mcp " + name + " shell " + cmd + " stdin",
+				message: fmt.Sprintf("MCP server `%s` is a bare `%s` reading its commands from standard input: whatever the client sends is run.", name, cmd)})
+		case flag != "" && (shellReadsInput.MatchString(script) || remoteExec.MatchString(script)):
+			what := "executes the text it reads at run time"
+			if remoteExec.MatchString(script) {
+				what = "downloads a script and runs it at every start"
+			}
+			r.add(hit{rule: ruleMCP1, severity: checks.SeverityHigh, line: argv[0].line, setting: "mcp " + name + " shell " + cmd + " " + flag,
+				message: fmt.Sprintf("MCP server `%s` is started through `%s %s` with a script that %s: the server can run anything.", name, cmd, flag, what)})
+		case flag != "":
+			for _, seg := range scriptSegment.Split(script, -1) {
+				f := strings.Fields(strings.NewReplacer(`"`, " ", `'`, " ", "(", " ", ")", " ").Replace(seg))
+				for len(f) > 0 && (f[0] == "exec" || strings.Contains(f[0], "=") && !strings.HasPrefix(f[0], "-")) {
+					f = f[1:]
+				}
+				sub := make([]*node, 0, len(f))
+				for _, w := range f {
+					sub = append(sub, &node{kind: scalarNode, line: argv[0].line, str: w, isStr: true})
+				}
+				mcpShellDepth(r, name, sub, depth+1)
 			}
 		}
 	case "docker", "podman", "nerdctl":
@@ -157,7 +207,7 @@ func mcpShell(r *report, name string, argv []*node) {
 				if src := mountSource(flag, val); src != "" {
 					if strings.Contains(src, "docker.sock") {
 						why = "mounts the Docker socket (root on the host)"
-					} else if src == "/" || broadDirectory(src) {
+					} else if hostRootMount(src) {
 						why = "mounts the host's " + src + " into the container"
 					}
 				}
@@ -175,6 +225,31 @@ func mcpShell(r *report, name string, argv []*node) {
 			return
 		}
 	}
+}
+
+// hostRootMount is a bind mount that hands the container the host: `/`, a home folder,
+// or a system tree. A named folder inside home (`~/.mcp/gdrive`, `/Users/a/notes`) is what
+// the server is meant to see and is not host power.
+func hostRootMount(src string) bool {
+	t := strings.TrimRight(strings.ReplaceAll(src, "\\", "/"), "/")
+	for _, home := range []string{"${HOME}", "$HOME", "${env:HOME}", "%USERPROFILE%", "${userHome}"} {
+		if strings.HasPrefix(t, home) {
+			t = "~" + t[len(home):]
+		}
+	}
+	switch t {
+	case "", "~", "/home", "/Users", "/root", "/etc", "/usr", "/var", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/private", "/mnt", "/Volumes":
+		return true
+	}
+	if len(t) == 2 && t[1] == ':' { // C:
+		return true
+	}
+	for _, pre := range []string{"/home/", "/Users/"} {
+		if rest, ok := strings.CutPrefix(t, pre); ok && !strings.Contains(rest, "/") {
+			return true // /home/alice itself
+		}
+	}
+	return false
 }
 
 // mountSource is the host side of a -v/--volume or --mount value ("" for a named volume).
@@ -237,13 +312,21 @@ func literalCredential(v string) (string, bool) {
 	return m, true
 }
 
-// mcpPlaintext flags a remote server reached over plain http off the machine.
+// mcpPlaintext flags a remote server reached over plain http off the machine: its url, or
+// an endpoint passed to a proxy in its args (`npx mcp-remote http://...`).
 func mcpPlaintext(r *report, name string, cfg *node) {
+	var urls []*node
 	for _, key := range []string{"url", "httpUrl", "serverUrl", "uri"} {
-		u := cfg.get(key)
-		if u == nil {
-			continue
+		if u := cfg.get(key); u != nil {
+			urls = append(urls, u)
 		}
+	}
+	for _, a := range cfg.get("args").list() {
+		if strings.HasPrefix(strings.TrimSpace(a.text()), "http://") {
+			urls = append(urls, a)
+		}
+	}
+	for _, u := range urls {
 		pu, err := url.Parse(strings.TrimSpace(u.text()))
 		if err != nil || pu.Scheme != "http" || loopback(pu.Hostname()) || variableRef.MatchString(pu.Host) {
 			continue
@@ -404,6 +487,18 @@ var (
 		"sudo": true, "powershell": true, "cmd": true, "script": true, "process": true, "eval": true}
 	camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 )
+
+// execTool reports an MCP tool name that runs commands (write_to_terminal, run_command).
+func execTool(name string) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(camelBoundary.ReplaceAllString(name, "${1}_${2}")), func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')
+	}) {
+		if mcpExecWords[w] {
+			return true
+		}
+	}
+	return false
+}
 
 // mutatingTool reports an MCP tool name that changes things or runs commands.
 func mutatingTool(name string) bool {

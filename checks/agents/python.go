@@ -63,7 +63,6 @@ type pyPattern struct {
 }
 
 var pyPatterns = []pyPattern{
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bShellTool\s*\(`), "LangChain `ShellTool` runs any shell command the model chooses on the host"},
 	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bPython(Ast)?REPLTool\s*\(`), "LangChain Python REPL tool runs model-written Python on the host"},
 	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\ballow_dangerous_code\s*=\s*True\b`), "`allow_dangerous_code=True` executes model-generated Python"},
 	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bcode_execution_mode\s*=\s*["']unsafe["']`), "CrewAI `code_execution_mode=\"unsafe\"` runs agent code on the host instead of Docker"},
@@ -99,6 +98,9 @@ func pythonFrameworks(r *report, src []byte) {
 		count[rule+snippet]++
 		r.add(hit{rule: rule, severity: sev, line: li.line(off), setting: fmt.Sprintf("%s #%d", snippet, count[rule+snippet]),
 			message: what + "."})
+	}
+	for _, off := range shellToolUses(code) {
+		add(ruleFW1, checks.SeverityHigh, off, "ShellTool(", "LangChain `ShellTool` runs any shell command the model chooses on the host")
 	}
 	for _, p := range pyPatterns {
 		for _, m := range p.re.FindAllStringIndex(code, -1) {
@@ -227,4 +229,71 @@ func mentionsAny(s string, names []string) bool {
 
 func isIdent(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+var (
+	shellToolCall   = regexp.MustCompile(`\bShellTool\s*\(`)
+	shellToolImport = regexp.MustCompile(`\bfrom\s+langchain[\w.]*\s+import\s+(\([^)]*\bShellTool\b|[^\n]*\bShellTool\b)|\blangchain[\w.]*\.ShellTool\b`)
+	localShellTool  = regexp.MustCompile(`(?m)^[ \t]*class\s+ShellTool\b`)
+	assignedTo      = regexp.MustCompile(`(?:^|\n)[ \t]*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*=\s*$`)
+	runMethod       = regexp.MustCompile(`^\.\s*_?a?(run|invoke)\s*\(`)
+	keywordArg      = regexp.MustCompile(`\b[A-Za-z_]\w*\s*=`)
+	pyString        = regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'`)
+	pyIdent         = regexp.MustCompile(`[A-Za-z_]\w*`)
+)
+
+// shellToolUses are the offsets of LangChain ShellTool instances that reach an agent: the
+// tool must be LangChain's (imported from it, not a local class of that name), and the
+// instance must be handed on (a tools list, an agent constructor, a return) or run on a
+// value that is not a literal. Reading its name or description gives nobody a shell.
+func shellToolUses(code string) []int {
+	if !shellToolImport.MatchString(code) || localShellTool.MatchString(code) {
+		return nil
+	}
+	var out []int
+	for _, m := range shellToolCall.FindAllStringIndex(code, -1) {
+		end := m[1] - 1 + len(callArgs(code, m[1]-1)) + 2
+		if end > len(code) {
+			end = len(code)
+		}
+		if v := assignedTo.FindStringSubmatch(code[:m[0]]); v != nil {
+			if instanceHandedOn(code[end:], v[1]) {
+				out = append(out, m[0])
+			}
+			continue
+		}
+		if usedHere(code[end:]) {
+			out = append(out, m[0])
+		}
+	}
+	return out
+}
+
+// usedHere judges what follows an instance expression: an attribute read is not a use,
+// running it on a non-literal value is, anything else (a list item, an argument) is.
+func usedHere(after string) bool {
+	a := strings.TrimLeft(after, " \t")
+	if !strings.HasPrefix(a, ".") {
+		return true
+	}
+	if loc := runMethod.FindStringIndex(a); loc != nil {
+		args := keywordArg.ReplaceAllString(callArgs(a, loc[1]-1), "")
+		return pyIdent.MatchString(pyString.ReplaceAllString(args, ""))
+	}
+	return false
+}
+
+// instanceHandedOn reports a later use of the variable holding the instance.
+func instanceHandedOn(rest, name string) bool {
+	re := regexp.MustCompile(`(^|[^\w.])` + regexp.QuoteMeta(name) + `\b`)
+	for _, loc := range re.FindAllStringIndex(rest, -1) {
+		after := rest[loc[1]:]
+		if t := strings.TrimLeft(after, " \t"); strings.HasPrefix(t, "=") && !strings.HasPrefix(t, "==") {
+			continue // reassigned
+		}
+		if usedHere(after) {
+			return true
+		}
+	}
+	return false
 }

@@ -112,7 +112,30 @@ func secretSweep(r *report, n *node, path, server string) {
 			}
 		case listNode:
 			for i, it := range n.items {
-				walk(it, fmt.Sprintf("%s[%d]", path, i), key)
+				k := key
+				// An argument list: the value after `--api-key` (or in `--token=...`) is named by its flag.
+				if i > 0 && n.items[i-1].kind == scalarNode {
+					if f, ok := secretFlag(n.items[i-1].text()); ok {
+						k = f
+					}
+				}
+				if it.kind == scalarNode && it.isStr {
+					if name, val, ok := strings.Cut(it.text(), "="); ok {
+						if f, isFlag := secretFlag(name); isFlag {
+							if m, found := literalSecret(f, val); found {
+								r.swept[it] = true
+								setting := fmt.Sprintf("credential %s[%d]", path, i)
+								if server != "" {
+									setting = "mcp " + server + " " + setting
+								}
+								r.add(hit{rule: ruleMCP3, severity: checks.SeverityCritical, line: it.line, setting: setting,
+									message: fmt.Sprintf("Agent setting `%s[%d]` passes a literal credential to `%s` (%s): it is in the repository for every reader and stays in history.", path, i, name, checks.Redact(m))})
+								continue
+							}
+						}
+					}
+				}
+				walk(it, fmt.Sprintf("%s[%d]", path, i), k)
 			}
 		default:
 			if !n.isStr {
@@ -197,4 +220,20 @@ func jsonBlank(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// secretFlag is a command-line flag whose value is a credential (`--api-key`, `--token`,
+// `--key`); it returns a setting name the credential rules read as secret-named.
+func secretFlag(a string) (string, bool) {
+	if !strings.HasPrefix(a, "--") || len(a) < 4 {
+		return "", false
+	}
+	name := strings.TrimPrefix(a, "--")
+	if name == "key" || name == "auth" {
+		return "api_key", true
+	}
+	if secretKey.MatchString(name) && !notSecretKey.MatchString(name) {
+		return name, true
+	}
+	return "", false
 }

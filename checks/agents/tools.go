@@ -36,7 +36,7 @@ func codexScope(r *report, scope *node, prefix, approval string) {
 	ws := scope.get("sandbox_workspace_write")
 	for _, d := range ws.get("writable_roots").list() {
 		t := strings.TrimSpace(d.text())
-		if t == "/" || broadDirectory(t) || strings.HasPrefix(t, "~/.") {
+		if writableRootTooBroad(t) {
 			r.add(hit{rule: ruleCX2, severity: checks.SeverityHigh, line: d.line, setting: prefix + "writable_roots " + t,
 				message: fmt.Sprintf("Codex writable root `%s` lets sandboxed commands write outside the workspace (shell profile, SSH keys, credentials).", t)})
 		}
@@ -156,7 +156,7 @@ func geminiPolicy(r *report, root *node) {
 func cursorPermissions(r *report, root *node) {
 	for _, it := range root.get("permissions", "allow").list() {
 		tool, spec, _ := splitToolRule(it.text())
-		what := ""
+		what, sev := "", checks.SeverityHigh
 		switch tool {
 		case "Shell":
 			if wildcardSpec(spec) || firstCommand(spec) == "*" {
@@ -174,11 +174,13 @@ func cursorPermissions(r *report, root *node) {
 			case sp == "*,*" || sp == "*:*" || sp == "*" || sp == "" || strings.HasPrefix(sp, "*,") || strings.HasPrefix(sp, "*:"):
 				what = "every tool of every MCP server"
 			case strings.HasSuffix(sp, ",*") || strings.HasSuffix(sp, ":*"):
+				// One server's tools, as Claude Code's `mcp__server`: a deliberate grant, medium.
+				sev = checks.SeverityMedium
 				what = "every tool of that MCP server, write tools included"
 			}
 		}
 		if what != "" {
-			r.add(hit{rule: ruleCU1, severity: checks.SeverityHigh, line: it.line, setting: "permissions.allow " + it.text(),
+			r.add(hit{rule: ruleCU1, severity: sev, line: it.line, setting: "permissions.allow " + it.text(),
 				message: fmt.Sprintf("Cursor allows `%s`: %s without asking.", it.text(), what)})
 		}
 	}
@@ -215,6 +217,10 @@ func copilotAgent(r *report, fm *node) {
 // agenticWorkflow checks a GitHub agentic workflow (gh-aw) front matter.
 func agenticWorkflow(r *report, fm *node) {
 	mcpServers(r, fm.get("mcp-servers"))
+	if b := fm.get("tools", "bash"); b != nil && b.kind == scalarNode && b.text() == "true" {
+		r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: b.line, setting: "tools.bash true",
+			message: "Agentic workflow allows every bash command (`bash: true`)."})
+	}
 	for _, it := range fm.get("tools", "bash").list() {
 		if t := it.text(); t == ":*" || t == "*" {
 			r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: it.line, setting: "tools.bash " + t,
@@ -252,7 +258,9 @@ func agenticWorkflow(r *report, fm *node) {
 			message: "Agentic workflow gives the agent job `write-all`; writes belong in `safe-outputs`."})
 	}
 	perms.each(func(k string, v *node) {
-		if v.text() == "write" {
+		// copilot-requests is the Copilot engine's billing permission (it lets the run use
+		// the account's premium requests), not a write to the repository.
+		if v.text() == "write" && k != "copilot-requests" {
 			r.add(hit{rule: ruleCP2, severity: checks.SeverityHigh, line: v.line, setting: "permissions " + k + " write",
 				message: fmt.Sprintf("Agentic workflow gives the agent job `%s: write`; writes belong in `safe-outputs`.", k)})
 		}
@@ -273,6 +281,8 @@ func amazonQAgent(r *report, root *node) {
 			what = "`" + t + "` (shell, file writes or AWS API calls)"
 		case strings.HasPrefix(t, "@") && (!strings.Contains(t, "/") || strings.HasSuffix(t, "/*")):
 			what = "every tool of MCP server `" + strings.TrimSuffix(t[1:], "/*") + "`"
+		case strings.HasPrefix(t, "@") && execTool(t[strings.IndexByte(t, '/')+1:]):
+			what = "`" + t + "`, an MCP tool that runs commands"
 		}
 		if what != "" {
 			r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: it.line, setting: "allowedTools " + t,
@@ -284,7 +294,7 @@ func amazonQAgent(r *report, root *node) {
 	for _, key := range []string{"execute_bash", "execute_cmd", "shell"} {
 		for _, c := range ts.get(key, "allowedCommands").list() {
 			t := strings.TrimSpace(c.text())
-			free := strings.ContainsAny(t, "*+") || !strings.Contains(t, " ")
+			free := strings.ContainsAny(t, "*+") // entries are anchored patterns: a bare word is that command alone
 			if t == "*" || t == ".*" || t == ".+" || t == "^.*$" || t == "**" || free && isRiskyPrefix(strings.TrimRight(fixedPrefix(t), ".\\s+")) {
 				r.add(hit{rule: ruleAQ1, severity: checks.SeverityHigh, line: c.line, setting: "toolsSettings." + key + ".allowedCommands " + t,
 					message: fmt.Sprintf("Amazon Q agent runs `%s` commands matching `%s` without a prompt: that is any command (or an interpreter or downloader).", key, t)})
@@ -303,7 +313,8 @@ func amazonQAgent(r *report, root *node) {
 }
 
 // amazonQPowerTools are built-ins that run commands, write files or call AWS (Kiro names included).
-var amazonQPowerTools = map[string]bool{"execute_bash": true, "execute_cmd": true, "fs_write": true, "use_aws": true, "shell": true, "write": true, "aws": true}
+var amazonQPowerTools = map[string]bool{"execute_bash": true, "execute_cmd": true, "fs_write": true, "use_aws": true, "shell": true, "write": true, "aws": true,
+	"executeBash": true, "fsWrite": true, "fsReplace": true, "useAws": true} // the IDE's names
 
 func aiderConfig(r *report, root *node) {
 	for _, key := range []string{"yes-always", "yes"} {
@@ -336,4 +347,34 @@ func yamlTrue(n *node) bool {
 		return true
 	}
 	return false
+}
+
+// credentialDotDirs hold credentials, shell start-up files or tools' own settings, so any
+// folder inside them is as sensitive as the folder itself.
+var credentialDotDirs = map[string]bool{".ssh": true, ".aws": true, ".gnupg": true, ".kube": true, ".docker": true, ".config": true,
+	".azure": true, ".gcloud": true, ".npmrc": true, ".netrc": true, ".git-credentials": true}
+
+// writableRootTooBroad is a sandbox writable root that reaches beyond named work folders:
+// `/`, home, a system path, a dotfile or dot folder of home itself (`~/.ssh`, `~/.zshrc`,
+// `~/.codex` with the agent's own config), or anything inside a credential folder. A named
+// folder below a tool's folder (`~/.codex/automations`) or in home (`~/dev`) is not.
+func writableRootTooBroad(t string) bool {
+	n := strings.ReplaceAll(t, "\\", "/")
+	for _, home := range []string{"${HOME}", "$HOME", "${env:HOME}"} {
+		if strings.HasPrefix(n, home) {
+			n = "~" + n[len(home):]
+		}
+	}
+	for _, pre := range []string{"/home/", "/Users/"} {
+		if rest, ok := strings.CutPrefix(n, pre); ok {
+			if _, sub, found := strings.Cut(rest, "/"); found {
+				n = "~/" + sub
+			}
+		}
+	}
+	if rest, ok := strings.CutPrefix(strings.TrimRight(n, "/"), "~/."); ok {
+		top, sub, _ := strings.Cut(rest, "/")
+		return sub == "" || credentialDotDirs["."+top]
+	}
+	return t == "/" || broadDirectory(t)
 }

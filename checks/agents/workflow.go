@@ -120,6 +120,7 @@ func workflow(r *report, root *node) {
 			jw.agent(a)
 		}
 		jw.promptInjection(agents)
+		jw.scriptInjection(steps, agents)
 	})
 }
 
@@ -130,6 +131,9 @@ type jobWorkflow struct {
 	untrusted bool
 	shellAll  bool // the agent has an unrestricted shell or no approvals
 	egress    []*node
+	// readOnly counts the agents whose whole tool set is known and read-only (Gemini
+	// `tools.core` of read tools and read-only commands).
+	readOnly int
 }
 
 func (w *jobWorkflow) tokenPermissions() {
@@ -232,11 +236,18 @@ func (w *jobWorkflow) agent(a agentStep) {
 			w.cliFlags(with.get("codex-args"), "codex")
 		case "gemini":
 			if st := with.get("settings"); st != nil {
-				if n, err := parseJSON([]byte(st.text())); err == nil {
-					for _, c := range n.get("tools", "core").list() {
-						if geminiShellTools[c.text()] {
+				if n, err := parseJSON([]byte(withoutExpressions(st.text()))); err == nil {
+					core := append(n.get("tools", "core").list(), n.get("coreTools").list()...)
+					ro := len(core) > 0
+					for _, c := range core {
+						tool, spec, hasSpec := splitToolRule(c.text())
+						if geminiShellTools[tool] && !hasSpec {
 							w.shellAll = true
 						}
+						ro = ro && readOnlyGeminiTool(tool, spec, hasSpec)
+					}
+					if ro {
+						w.readOnly++
 					}
 					var sub report
 					geminiSettings(&sub, n, true) // written to .gemini/settings.json by the action: yolo is ignored there too
@@ -459,8 +470,13 @@ func (w *jobWorkflow) cliFlags(v *node, tool string) {
 func (w *jobWorkflow) promptInjection(agents []agentStep) {
 	sev := checks.SeverityHigh
 	extra := ""
-	if w.shellAll {
+	switch {
+	case w.shellAll:
 		sev, extra = checks.SeverityCritical, " The agent also has an unrestricted shell or runs without approvals, so injected text becomes commands."
+	case w.readOnly == len(agents) && !w.tokenWrites():
+		// Severity follows what a steered agent can do: here only read the workspace and
+		// use the token's issue and pull-request scopes, which the job grants on purpose.
+		sev, extra = checks.SeverityMedium, " The agent's tools are read-only commands and the token cannot write code, hence medium."
 	}
 	for _, a := range agents {
 		var inputs []*node
@@ -481,6 +497,11 @@ func (w *jobWorkflow) promptInjection(agents []agentStep) {
 				continue
 			}
 			// Indirection through env: run: goose run -t "$ISSUE_BODY" with ISSUE_BODY: ${{ github.event.issue.body }}.
+			// Only a shell expands it: an action's input keeps `${ISSUE_BODY}` literal, and an
+			// agent that reads the variable with a tool is the recommended pattern.
+			if a.action {
+				continue
+			}
 			for _, ref := range envRef.FindAllStringSubmatch(text, -1) {
 				name := ref[1]
 				if ref[2] != "" {
@@ -523,3 +544,61 @@ func lineWithin(v *node, s string) int {
 }
 
 var envRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+
+// tokenWrites reports a job token that can change code or releases (the writeScopes).
+func (w *jobWorkflow) tokenWrites() bool {
+	perms := w.job.get("permissions")
+	if perms == nil {
+		perms = w.root.get("permissions")
+	}
+	if perms == nil || perms.text() == "write-all" {
+		return true
+	}
+	writes := false
+	perms.each(func(scope string, v *node) {
+		writes = writes || v.text() == "write" && writeScopes[scope]
+	})
+	return writes
+}
+
+// geminiReadTools are Gemini CLI core tools that only read the workspace.
+var geminiReadTools = map[string]bool{"read_file": true, "read_many_files": true, "glob": true, "search_file_content": true, "list_directory": true,
+	"ReadFileTool": true, "ReadManyFilesTool": true, "GlobTool": true, "GrepTool": true, "LSTool": true}
+
+func readOnlyGeminiTool(tool, spec string, hasSpec bool) bool {
+	if geminiReadTools[tool] {
+		return true
+	}
+	if !geminiShellTools[tool] || !hasSpec {
+		return false
+	}
+	return commandSpace(strings.Fields(spec)).class == capReadOnly
+}
+
+var workflowExpr = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
+
+// withoutExpressions replaces the workflow's ${{ }} expressions in an input by a neutral
+// value, as the runner substitutes them before the action reads the input.
+func withoutExpressions(s string) string {
+	return workflowExpr.ReplaceAllString(s, "0")
+}
+
+// scriptInjection finds outsider-written text expanded straight into a run: script of the
+// job that runs the agent: the runner substitutes it before the shell parses the script,
+// so a crafted title or body runs commands in the job, with the agent's secrets and token.
+func (w *jobWorkflow) scriptInjection(steps []*node, agents []agentStep) {
+	for _, s := range steps {
+		isAgent := false
+		for _, a := range agents {
+			isAgent = isAgent || a.step == s
+		}
+		run := s.get("run")
+		if isAgent || run == nil || run.kind != scalarNode {
+			continue // an agent's own run line is judged as its input above
+		}
+		if m := untrustedExpr.FindString(runScript(run.text())); m != "" {
+			w.r.add(hit{rule: ruleGHA4, severity: checks.SeverityHigh, line: lineWithin(run, m), setting: "job " + w.id + " run script " + m,
+				message: fmt.Sprintf("Job `%s` expands outsider-written text `%s` into a run: script beside its agent: a crafted value runs commands in the job, with the agent's secrets and token; pass it through `env:` and quote it.", w.id, m)})
+		}
+	}
+}
