@@ -429,7 +429,7 @@ func valueSeverity(r *rule, secret string) checks.Severity {
 // token shape (JWT, curl header), which beats a keyword-and-entropy heuristic.
 func specificityOf(id string) int {
 	switch id {
-	case "generic-api-key", "escapegate-password-assignment":
+	case "generic-api-key", "escapegate-password-assignment", "escapegate-secret-assignment":
 		return 0
 	case "jwt", "jwt-base64", "curl-auth-header", "curl-auth-user", "kubernetes-secret-yaml":
 		return 1
