@@ -128,7 +128,8 @@ ellipsis and the length).
   secret-store reference (` + "`arn:`" + `, ` + "`vault:`" + `), a URL, and placeholders do not fire.
 - For every keyword heuristic (these two, generic-api-key, kubernetes-secret-yaml): a base64 value that decodes
   to an address or a single name under a key that names no credential (` + "`apiAddress`" + `, ` + "`username`" + `), and a value
-  made only of ascending runs (` + "`123456abcdefg`" + `), are not reported.
+  made only of ascending runs (` + "`123456abcdefg`" + `), and values of anti-forgery or pagination token names
+  (` + "`csrf-token`" + `, ` + "`NextToken`" + `, ` + "`nextPageToken`" + `) are not reported.
 - Self-identifying credential formats that gitleaks has no rule for, or finds only with the service's name
   nearby, or with other lengths or alphabets (` + "`escapegate-<family>`" + `, all in the table below): Azure storage,
   Service Bus and SAS keys; Groq, xAI, Replicate, OpenRouter, LangSmith, Pinecone and newer OpenAI keys;

@@ -40,7 +40,7 @@ func notASecret(r *rule, secret, match, before string) bool {
 	if assignmentRules[r.id] && referenceNotValue(r, secret, match) {
 		return true
 	}
-	if ascendingRuns(secret) || plainBase64(secret, before) {
+	if ascendingRuns(secret) || plainBase64(secret, before) || notCredentialKey(before) {
 		return true
 	}
 	lower := strings.ToLower(secret)

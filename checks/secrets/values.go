@@ -22,14 +22,19 @@ var (
 	// ~/.config/app/token, C:\secrets\pw.txt).
 	pathValueRe = regexp.MustCompile(`^(?:(?:\.{1,2}|~)?/|[A-Za-z]:\\)[\w.@%+~-]+(?:[/\\][\w.@%+~-]*)*$`)
 	// refValueRe: templates, variables, environment and secret-store lookups.
-	refValueRe = regexp.MustCompile(`(?i)^(?:\$|%[\w]+%|\{\{|\{%|<%|#\{|@\{|\.[a-z_]|!(?:secret|ref|sub|getatt|vault|env)\b|process\.env|import\.meta\.env|os\.(?:environ|getenv)|getenv\(|system\.getenv|env(?:\(|\[|\.|:)|config\[|settings\.|vault:|ref\+|arn:|sm://|secretsmanager:|projects/[^/]+/secrets/|(?:var|local|data|module)\.)`)
+	refValueRe = regexp.MustCompile(`(?i)^(?:\$|%[\w]+%|\{\{|\{%|<%|#\{|@\{|\.[a-z_]|!(?:secret|ref|sub|getatt|vault|env)\b|process\.env|import\.meta\.env|os\.(?:environ|getenv)|getenv\(|system\.getenv|env(?:\(|\[|\.|:)|config\[|settings\.|vault:|ref\+|arn:|urn:|sm://|secretsmanager:|projects/[^/]+/secrets/|(?:var|local|data|module)\.)`)
 	// refKeyRe: a credential name whose value names where the credential is (a file,
 	// a path, a secret's name, its URL or type), not the credential.
 	refKeyRe     = regexp.MustCompile(`(?i)(?:file|path|dir|name|url|uri|endpoint|ref|arn|type|header|field|env|var|length|len|ttl|version|mode|policy|location|prefix|suffix|format|count|size|limit|expiry|expires|lifetime|regex|pattern|cmd|command|script|key_?id|provider|store|backend|mount|source|selector)["']?$`)
 	lowerWordsRe = regexp.MustCompile(`^[^a-z0-9]*[a-z]+(?:[^A-Za-z0-9]+[a-z]+)*[^a-z0-9]*$`)
-	// antiForgeryKeyRe: per-session anti-forgery values (csrf-token), not credentials.
-	antiForgeryKeyRe = regexp.MustCompile(`(?i)csrf|xsrf|captcha`)
-	keyOfMatchRe     = regexp.MustCompile(`([\w.$-]+)["']?[ \t]*(?:=|:|:=|=>|\?=)`)
+	// notCredentialKeyRe: per-session anti-forgery values (csrf-token) and the
+	// pagination or change tokens of APIs (NextToken, nextPageToken, PolicyUpdateToken),
+	// which grant nothing.
+	notCredentialKeyRe = regexp.MustCompile(`(?i)csrf|xsrf|captcha|(?:next|page|continuation|pagination|cursor|output|input|marker|sync|resume|idempotency|update|change)[_.-]?token`)
+	// codeExprRe: an unquoted arithmetic expression of names and numbers
+	// (2*maxConcurrency + n), not a literal.
+	codeExprRe   = regexp.MustCompile(`^(?:\d+|[A-Za-z_]+)(?:[*+/%|&^-](?:\d+|[A-Za-z_]+))+$`)
+	keyOfMatchRe = regexp.MustCompile(`([\w.$-]+)["']?[ \t]*(?:=|:|:=|=>|\?=)`)
 )
 
 // referenceNotValue reports whether an assignment rule's value is a reference: a
@@ -39,10 +44,13 @@ func referenceNotValue(r *rule, secret, match string) bool {
 	if r.id == "escapegate-secret-assignment" && lowerWordsRe.MatchString(secret) {
 		return true // foo/restricted-users, team:read-only: names, not generated secrets
 	}
-	if pathValueRe.MatchString(secret) || refValueRe.MatchString(secret) || strings.Contains(secret, "://") {
+	if pathValueRe.MatchString(secret) || refValueRe.MatchString(secret) || strings.Contains(secret, "://") || strings.Contains(match, "arn:aws") {
 		return true
 	}
-	if m := keyOfMatchRe.FindStringSubmatch(match); m != nil && (refKeyRe.MatchString(m[1]) || antiForgeryKeyRe.MatchString(m[1])) {
+	if codeExprRe.MatchString(secret) && !strings.ContainsAny(match[len(match)-1:], "\"'`") {
+		return true
+	}
+	if m := keyOfMatchRe.FindStringSubmatch(match); m != nil && (refKeyRe.MatchString(m[1]) || notCredentialKeyRe.MatchString(m[1])) {
 		return true
 	}
 	return false
@@ -96,4 +104,11 @@ func plainBase64(secret, before string) bool {
 		return false
 	}
 	return plainDecodedRe.Match(d)
+}
+
+// notCredentialKey reports a value assigned to an anti-forgery or pagination token
+// name (the text before the value on its line ends with that name).
+func notCredentialKey(before string) bool {
+	m := lastKeyRe.FindStringSubmatch(before)
+	return m != nil && notCredentialKeyRe.MatchString(m[1])
 }

@@ -202,6 +202,9 @@ var referenceLines = []struct{ name, path, text string }{
 	{"commented ascending placeholder", "inventory.ini", "#api_token = 123456abcdefg\n"},
 	{"kubectl token name", "README.md", "$ kubectl --server=https://127.0.0.1:6443 --token=team/read-only-users get pods\n"},
 	{"secret name", "deploy.yaml", "      secretName: app-db-credentials\n"},
+	{"test output", "run.log", "--- PASS: TestParse/ipv4-in-ipv6+zone (0.00s)\n"},
+	{"pagination token", "examples/list.json", "{\n  \"NextToken\": \"" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("page-cursor-7f3a", 3))) + "\"\n}\n"},
+	{"token arithmetic", "build.go", "\ttokens = 2*maxCompilerConcurrency + minTokens*parallel\n"},
 	{"tokenizer name", "train.yaml", "tokenizer_name: \"bert-base-uncased\"\n"},
 	{"csrf token", "page.html", "csrf-token=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("session-nonce-", 5))) + "\n"},
 	{"secret data address", "k8s/storage-secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: storage\ndata:\n  apiAddress: " +
@@ -247,6 +250,13 @@ func TestReferenceNotValue(t *testing.T) {
 		{secRule, "team/read-only-users", "--token=team/read-only-users", true},
 		{secRule, "Zq8!vT3#kL9mWx2$pR7&", "SECRET_KEY=Zq8!vT3#kL9mWx2$pR7&", false},
 		{secRule, "Zq8!vT3#kL9mWx2$pR7&", "csrf_token: Zq8!vT3#kL9mWx2$pR7&", true},
+		{secRule, "Zq8+vT3/kL9mWx2+pR7w==", `"NextToken": "Zq8+vT3/kL9mWx2+pR7w=="`, true},
+		{secRule, "Zq8+vT3/kL9mWx2+pR7w==", `"nextPageToken": "Zq8+vT3/kL9mWx2+pR7w=="`, true},
+		{secRule, "2*maxCompilerConcurrency", "tokens = 2*maxCompilerConcurrency ", true},
+		{secRule, "2*maxCompilerConcurrency", `tokens = "2*maxCompilerConcurrency"`, false},
+		{secRule, "urn:svc:eu-west-1/123/default:Event:Motion", `"nextToken": "urn:svc:eu-west-1/123/default:Event:Motion"`, true},
+		{secRule, "eu-west-2:123456789012:secret:app-db", "secretsmanager:eu-west-2:123456789012:secret:app-db", false},
+		{secRule, "eu-west-2:123456789012:secret:app-db", "arn:aws:secretsmanager:eu-west-2:123456789012:secret:app-db", true},
 	}
 	for _, c := range cases {
 		if got := referenceNotValue(c.r, c.secret, c.match); got != c.want {
