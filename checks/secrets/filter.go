@@ -37,7 +37,7 @@ func notASecret(r *rule, secret, match, before string) bool {
 	if r.specificity >= 2 {
 		return false
 	}
-	if assignmentRules[r.id] && referenceNotValue(r, secret, match) {
+	if assignmentRules[r.id] && (referenceNotValue(r, secret, match) || insideARN(before)) {
 		return true
 	}
 	if ascendingRuns(secret) || plainBase64(secret, before) || notCredentialKey(before) {

@@ -112,3 +112,9 @@ func notCredentialKey(before string) bool {
 	m := lastKeyRe.FindStringSubmatch(before)
 	return m != nil && notCredentialKeyRe.MatchString(m[1])
 }
+
+var arnTailRe = regexp.MustCompile(`arn:aws[\w-]*:[^\s"'\x60]*$`)
+
+// insideARN reports a value that is the rest of an ARN (arn:aws:secretsmanager:
+// region:account:secret:name): a name matched inside it is part of the ARN.
+func insideARN(before string) bool { return arnTailRe.MatchString(before) }

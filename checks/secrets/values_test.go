@@ -194,6 +194,7 @@ var referenceLines = []struct{ name, path, text string }{
 	{"ansible lookup", "vars.yml", "api_token: \"{{ lookup('env', 'API_TOKEN') }}\"\n"},
 	{"ansible vault tag", "vars.yml", "db_password: !vault |\n"},
 	{"secret arn", "main.tf", "  secret_arn = \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-Ab1Cd2\"\n"},
+	{"commented secret arn", "utils.py", "# full ARN: arn:aws:secretsmanager:eu-west-2:123456789012:secret:app-db-Ab1Cd2\n"},
 	{"token endpoint url", "oauth.py", "token_url = \"https://auth.internal/oauth/token\"\n"},
 	{"placeholder", ".env.sample", "DB_PASSWORD=<your-password-here>\n"},
 	{"redis url with variable", ".env", "REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379/0\n"},
