@@ -8,8 +8,11 @@ import (
 
 // Value-shaped checks for escapegate's keyword rules (a password or secret name
 // assigned a value): what follows the name is often not a value at all but a
-// reference to one (a file, a template, a variable, an environment lookup). They
-// apply only to assignmentRules, so gitleaks' rules behave as gitleaks' do.
+// reference to one (a file, a template, a variable, an environment lookup). Those
+// checks (referenceNotValue, insideARN) apply only to assignmentRules. Three checks
+// apply to every keyword heuristic, gitleaks' generic-api-key and kubernetes-secret-yaml
+// included (notASecret, specificity below 2): ascendingRuns, plainBase64 and
+// notCredentialKey; gitleaks' samples stay found (TestGitleaksSamples).
 
 // assignmentRules are escapegate's rules that take any value after a credential name.
 var assignmentRules = map[string]bool{
