@@ -108,15 +108,29 @@ from the rule's regex, none for passwords and generic values, an ellipsis and th
 
 ## escapegate's own rules
 
-- ` + "`escapegate-connection-string`" + `: ` + "`scheme://user:password@host`" + ` for PostgreSQL, MySQL/MariaDB, MongoDB, Redis,
-  AMQP, SQL Server, CockroachDB, ClickHouse, CouchDB, Neo4j, Cassandra, NATS; the password is the secret;
+- ` + "`escapegate-connection-string`" + `: ` + "`scheme[+driver]://user:password@host`" + ` for PostgreSQL, MySQL/MariaDB, MongoDB, Redis
+  and Valkey, AMQP, SQL Server, Oracle, DB2, CockroachDB, ClickHouse, CouchDB, Neo4j, Cassandra, NATS, Kafka, MQTT,
+  InfluxDB, Elasticsearch/OpenSearch, Snowflake, Redshift and others, with SQLAlchemy drivers
+  (` + "`postgresql+psycopg2://`" + `) and an empty user (` + "`redis://:password@host`" + `); the password is the secret;
   placeholders and ` + "`${VAR}`" + ` do not fire. gitleaks has no rule for these.
 - ` + "`escapegate-connection-string-password-param`" + `: JDBC/ODBC/ADO.NET strings with ` + "`password=`" + ` or ` + "`pwd=`" + `.
-- ` + "`escapegate-url-credentials`" + ` (high): ` + "`https://user:password@host`" + ` and the same for FTP, LDAP, SMTP, IMAP,
-  WebSocket, git, svn and ssh URLs.
+- ` + "`escapegate-url-credentials`" + ` (high): ` + "`https://user:password@host`" + ` (the user may be empty) and the same for
+  FTP, SFTP, LDAP, SMTP, IMAP, POP3, WebSocket, SOCKS proxies, SMB, RTSP, WebDAV, rsync, git, svn and ssh URLs.
 - ` + "`escapegate-password-assignment`" + `: ` + "`password = \"...\"`" + ` with a value of entropy above 3.5 that may hold symbols
-  (generic-api-key's value class ` + "`[\\w.=-]`" + ` stops at ` + "`$`" + `, ` + "`!`" + `, ` + "`#`" + `); code references, environment lookups and
-  placeholders do not fire.
+  (generic-api-key's value class ` + "`[\\w.=-]`" + ` stops at ` + "`$`" + `, ` + "`!`" + `, ` + "`#`" + `), under any name holding password,
+  passwd, passphrase or pwd, or pass, pw, pswd as a part of it (` + "`DB_PASS`" + `, ` + "`redis.pw`" + `, ` + "`dbPass`" + `), with any blanks
+  around the operator (` + "`terraform fmt`" + ` alignment).
+- ` + "`escapegate-secret-assignment`" + ` (high): the same for secret, token, API key, access/private/signing/
+  encryption/master/client/session key, credential(s) and salt names (` + "`SECRET_KEY`" + `, ` + "`JWT_SECRET`" + `, ` + "`api_token`" + `),
+  with a value of 20 or more characters holding a symbol (values without one are generic-api-key's).
+- Both assignment rules report values, not references to them: a path (` + "`/run/secrets/db`" + `, ` + "`./pw.txt`" + `), a
+  ` + "`*_FILE`" + `/` + "`password_file`" + `/` + "`*_path`" + `/` + "`*_name`" + ` style key, a template (` + "`{{ .Values.x }}`" + `, ` + "`.Values.auth.rootPassword`" + `),
+  a variable or environment lookup (` + "`${DB_PASSWORD}`" + `, ` + "`$(cat ...)`" + `, ` + "`os.environ[...]`" + `, ` + "`process.env.X`" + `, ` + "`var.x`" + `), a
+  secret-store reference (` + "`arn:`" + `, ` + "`vault:`" + `), a URL, and placeholders do not fire.
+- For every keyword heuristic (these two, generic-api-key, kubernetes-secret-yaml): a base64 value that decodes
+  to an address or a single name under a key that names no credential (` + "`apiAddress`" + `, ` + "`username`" + `), and a value
+  made only of ascending runs (` + "`123456abcdefg`" + `), and values of anti-forgery or pagination token names
+  (` + "`csrf-token`" + `, ` + "`NextToken`" + `, ` + "`nextPageToken`" + `) are not reported.
 - Self-identifying credential formats that gitleaks has no rule for, or finds only with the service's name
   nearby, or with other lengths or alphabets (` + "`escapegate-<family>`" + `, all in the table below): Azure storage,
   Service Bus and SAS keys; Groq, xAI, Replicate, OpenRouter, LangSmith, Pinecone and newer OpenAI keys;

@@ -526,7 +526,7 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 		if e.findingAllowed(sc.path, secret, match, lineText, r.globals) || e.findingAllowed(sc.path, secret, match, lineText, r.allowlists) {
 			continue
 		}
-		if notASecret(r, secret, match) {
+		if notASecret(r, secret, match, string(sc.buf[sc.starts[lineOf(sc.starts, ss)]:ss])) {
 			continue
 		}
 		h := hit{rule: ri, secStart: ss, secEnd: se, matchStart: ms, matchEnd: me, secret: secret, suppressedLine: -1}

@@ -28,13 +28,20 @@ var placeholderWords = []string{"placeholder", "your_", "your-", "yourapi", "cha
 // notASecret drops values that escapegate never reports, whatever the rule: documented
 // examples (AWS's AKIAIOSFODNN7EXAMPLE), and for heuristic rules (which match any
 // value after a keyword) placeholders, template and environment references, UUIDs and
-// hashes of lock files and integrity fields.
-func notASecret(r *rule, secret, match string) bool {
+// hashes of lock files and integrity fields. before is the text of the secret's line
+// before the secret (the key it is assigned to).
+func notASecret(r *rule, secret, match, before string) bool {
 	if strings.Contains(secret, "EXAMPLE") || strings.Contains(strings.ToLower(secret), "example") {
 		return true
 	}
 	if r.specificity >= 2 {
 		return false
+	}
+	if assignmentRules[r.id] && (referenceNotValue(r, secret, match) || insideARN(before)) {
+		return true
+	}
+	if ascendingRuns(secret) || plainBase64(secret, before) || notCredentialKey(before) {
+		return true
 	}
 	lower := strings.ToLower(secret)
 	for _, w := range placeholderWords {

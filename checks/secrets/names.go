@@ -57,6 +57,7 @@ var names = map[string]string{
 	"escapegate-connection-string":                "Connection string with a password",
 	"escapegate-connection-string-password-param": "Connection string password parameter",
 	"escapegate-password-assignment":              "Hard-coded password",
+	"escapegate-secret-assignment":                "Hard-coded secret",
 	"kubernetes-secret-yaml":                      "Kubernetes Secret manifest value",
 	"slack-webhook-url":                           "Slack webhook URL",
 	"microsoft-teams-webhook":                     "Microsoft Teams webhook URL",
@@ -84,8 +85,8 @@ func fixOf(id string) string {
 		return "Treat the key as compromised: revoke any certificate issued for it, replace the key pair where it is trusted (servers, deploy keys, signing), and remove the file from history." + store
 	case strings.HasPrefix(id, "escapegate-connection-string"), id == "hashicorp-tf-password", id == "nuget-config-password":
 		return "Change the database or service account's password now (the old one is in git history), and build the connection string from configuration at runtime, e.g. DATABASE_URL from the environment." + store
-	case id == "escapegate-password-assignment":
-		return "If this is a real password, change it where it is used, then read it from the environment or a secret store; use an obvious placeholder in examples." + store
+	case id == "escapegate-password-assignment", id == "escapegate-secret-assignment":
+		return "If this is a real password or secret, change or rotate it where it is used, then read it from the environment or a secret store; use an obvious placeholder in examples." + store
 	case id == "generic-api-key":
 		return "If this is a live credential, revoke or rotate it at its issuer; if it is not a secret (an identifier, a hash, test data), mark the line with an inline suppression and say why in the PR." + store
 	case id == "kubernetes-secret-yaml":

@@ -74,7 +74,14 @@ var gates = map[string]string{
 // such as `token := strings.TrimSpace(s)` fails it: the value is followed by '('.
 var postGates = map[string]string{
 	"generic-api-key": `^(?i)[ \t\w.-]{0,20}[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(?:[\w.=+/-]{10,150}(?:[\x60'"\s;]|\\[nr]|$)|[a-z0-9][a-z0-9+/]{11})`,
+	// escapegate's assignment rules: the rest of the name (at most 30 characters after a
+	// keyword: "pass" of passphrase plus the pattern's 20), an operator, and the start of
+	// a quoted value or an unquoted value that ends as the pattern's must.
+	"escapegate-password-assignment": assignmentPostGate,
+	"escapegate-secret-assignment":   assignmentPostGate,
 }
+
+const assignmentPostGate = `^(?i)[\w.-]{0,30}(?:\\?["'])?[ \t]*(?:=|:|=>|\?=)[ \t]*(?:\\?["'\x60][^\s"'\x60\\]|[^\s"'\x60,;(){}<>\[\]]+(?:[\s,;]|$))`
 
 // postGateSpan is how much text after a keyword a post gate sees; it covers the
 // longest prefix a post gate needs (20+3+3+5+10 bytes).
@@ -229,7 +236,7 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
 			cr.gate = regexp.MustCompile(g)
 		}
-		if g, ok := postGates[r.RuleID]; ok && source == SourceGitleaks {
+		if g, ok := postGates[r.RuleID]; ok && source != SourcePolicy {
 			cr.postGate = regexp.MustCompile(g)
 		}
 	}
@@ -431,7 +438,7 @@ func valueSeverity(r *rule, secret string) checks.Severity {
 // token shape (JWT, curl header), which beats a keyword-and-entropy heuristic.
 func specificityOf(id string) int {
 	switch id {
-	case "generic-api-key", "escapegate-password-assignment":
+	case "generic-api-key", "escapegate-password-assignment", "escapegate-secret-assignment":
 		return 0
 	case "jwt", "jwt-base64", "curl-auth-header", "curl-auth-user", "kubernetes-secret-yaml":
 		return 1
