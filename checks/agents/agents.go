@@ -56,6 +56,7 @@ func classify(p string) fileKind {
 		return kindClaudeJSON
 	case base == ".mcp.json", base == "claude_desktop_config.json", strings.HasSuffix(base, "mcp_settings.json"),
 		base == "mcp_config.json", base == "gemini-extension.json",
+		base == "mcp.json" && dir == ".", // a project-level MCP config at the root (several clients read it)
 		base == "mcp.json" && (parent == ".cursor" || parent == ".vscode" || parent == ".amazonq" || parent == ".roo" || parent == ".kiro" || parent == ".windsurf" ||
 			strings.HasSuffix(dir, ".kiro/settings") || strings.HasSuffix(dir, ".gemini/extensions")):
 		return kindMCP
@@ -66,9 +67,10 @@ func classify(p string) fileKind {
 		if ext == ".yaml" || ext == ".yml" {
 			return kindMCPYAML
 		}
-	case parent == ".codex" && base == "config.toml":
+	case (parent == ".codex" || parent == "dot_codex") && base == "config.toml":
+		// dot_codex: chezmoi's name for ~/.codex in a dotfiles repository.
 		return kindCodex
-	case parent == ".gemini" && base == "settings.json":
+	case (parent == ".gemini" || parent == "dot_gemini") && base == "settings.json":
 		return kindGemini
 	case strings.HasSuffix(dir, ".gemini/policies") && ext == ".toml":
 		return kindGeminiPolicy
