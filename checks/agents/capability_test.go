@@ -141,6 +141,49 @@ jobs:
         with:
           prompt: "Write release notes for PR ${{ github.event.pull_request.number }}"
 `, rule: ruleGHA4, sev: high},
+		// Outsider text through an earlier step's output, then into the agent's prompt.
+		{name: "comment body through a step output into the prompt", path: ".github/workflows/triage.yml", content: `on: issue_comment
+permissions:
+  contents: read
+  issues: write
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    steps:
+      - id: ask
+        run: echo "question=${{ github.event.comment.body }}" >> "$GITHUB_OUTPUT"
+      - uses: anthropics/claude-code-action@v1
+        with:
+          prompt: "Answer: ${{ steps.ask.outputs.question }}"
+`, rule: ruleGHA4, sev: high},
+		{name: "issue body through env, a step output and env again into a CLI agent", path: ".github/workflows/fix.yml", content: `on: issues
+permissions:
+  contents: read
+jobs:
+  fix:
+    runs-on: ubuntu-latest
+    steps:
+      - id: body
+        env:
+          BODY: ${{ github.event.issue.body }}
+        run: echo "text=$BODY" >> "$GITHUB_OUTPUT"
+      - env:
+          TASK: ${{ steps.body.outputs.text }}
+        run: claude -p "$TASK"
+`, rule: ruleGHA4, sev: high},
+		{name: "a step output of the repository's own data is not outsider text", path: ".github/workflows/weekly.yml", content: `on: issues
+permissions:
+  contents: read
+jobs:
+  summarize:
+    runs-on: ubuntu-latest
+    steps:
+      - id: stats
+        run: echo "count=$(git rev-list --count HEAD)" >> "$GITHUB_OUTPUT"
+      - uses: anthropics/claude-code-action@v1
+        with:
+          prompt: "Summarize ${{ steps.stats.outputs.count }} commits"
+`},
 	}
 }
 

@@ -119,6 +119,7 @@ func workflow(r *report, root *node) {
 		for _, a := range agents {
 			jw.agent(a)
 		}
+		jw.taintedOutputs(steps)
 		jw.promptInjection(agents)
 		jw.scriptInjection(steps, agents)
 	})
@@ -134,6 +135,60 @@ type jobWorkflow struct {
 	// readOnly counts the agents whose whole tool set is known and read-only (Gemini
 	// `tools.core` of read tools and read-only commands).
 	readOnly int
+	// tainted maps the id of a step whose outputs carry outsider-written text to that text.
+	tainted map[string]string
+}
+
+// stepOutput is a reference to an earlier step's output.
+var stepOutput = regexp.MustCompile(`\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.[A-Za-z0-9_-]+\s*\}\}`)
+
+// taintedOutputs finds the steps that write outsider-written text to their outputs: a
+// run: script that expands it (or an env variable set from it) and writes $GITHUB_OUTPUT,
+// or an earlier tainted step's output passed on. Their outputs are outsider text too.
+func (w *jobWorkflow) taintedOutputs(steps []*node) {
+	w.tainted = map[string]string{}
+	for _, st := range steps {
+		id := st.get("id").text()
+		run := st.get("run")
+		if id == "" || run == nil || !strings.Contains(run.text(), "GITHUB_OUTPUT") {
+			continue
+		}
+		script := runScript(run.text())
+		if m := untrustedExpr.FindString(script); m != "" {
+			w.tainted[id] = m
+			continue
+		}
+		if m := w.taintedRef(script); m != "" {
+			w.tainted[id] = m
+			continue
+		}
+		for _, ref := range envRef.FindAllStringSubmatch(script, -1) {
+			name := ref[1]
+			if ref[2] != "" {
+				name = ref[2]
+			}
+			if ev := w.env(st, name); ev != nil {
+				if m := untrustedExpr.FindString(ev.text()); m != "" {
+					w.tainted[id] = m
+					break
+				}
+				if m := w.taintedRef(ev.text()); m != "" {
+					w.tainted[id] = m
+					break
+				}
+			}
+		}
+	}
+}
+
+// taintedRef returns the outsider text behind the first tainted step output text refers to.
+func (w *jobWorkflow) taintedRef(text string) string {
+	for _, m := range stepOutput.FindAllStringSubmatch(text, -1) {
+		if src, ok := w.tainted[m[1]]; ok {
+			return src + " (through " + m[0] + ")"
+		}
+	}
+	return ""
 }
 
 func (w *jobWorkflow) tokenPermissions() {
@@ -496,6 +551,13 @@ func (w *jobWorkflow) promptInjection(agents []agentStep) {
 					message: fmt.Sprintf("Job `%s` puts outsider-written text `%s` into the agent's input: whoever writes it instructs the agent.%s", w.id, m, extra)})
 				continue
 			}
+			// Indirection through an earlier step's output that carries outsider text.
+			if src := w.taintedRef(text); src != "" {
+				ref := stepOutput.FindString(text)
+				w.r.add(hit{rule: ruleGHA4, severity: sev, line: lineWithin(v, ref), setting: "job " + w.id + " " + a.tool + " " + ref,
+					message: fmt.Sprintf("Job `%s` puts `%s` into the agent's input, and that output carries outsider-written text `%s`: whoever writes it instructs the agent.%s", w.id, ref, src, extra)})
+				continue
+			}
 			// Indirection through env: run: goose run -t "$ISSUE_BODY" with ISSUE_BODY: ${{ github.event.issue.body }}.
 			// Only a shell expands it: an action's input keeps `${ISSUE_BODY}` literal, and an
 			// agent that reads the variable with a tool is the recommended pattern.
@@ -507,9 +569,17 @@ func (w *jobWorkflow) promptInjection(agents []agentStep) {
 				if ref[2] != "" {
 					name = ref[2]
 				}
-				if ev := w.env(a.step, name); ev != nil && untrustedExpr.MatchString(ev.text()) {
-					w.r.add(hit{rule: ruleGHA4, severity: sev, line: v.line, setting: "job " + w.id + " " + a.tool + " $" + name + " " + untrustedExpr.FindString(ev.text()),
-						message: fmt.Sprintf("Job `%s` passes `$%s` (set from `%s`) to the agent: whoever writes that text instructs the agent.%s", w.id, name, untrustedExpr.FindString(ev.text()), extra)})
+				ev := w.env(a.step, name)
+				if ev == nil {
+					continue
+				}
+				src := untrustedExpr.FindString(ev.text())
+				if src == "" {
+					src = w.taintedRef(ev.text())
+				}
+				if src != "" {
+					w.r.add(hit{rule: ruleGHA4, severity: sev, line: v.line, setting: "job " + w.id + " " + a.tool + " $" + name + " " + src,
+						message: fmt.Sprintf("Job `%s` passes `$%s` (set from `%s`) to the agent: whoever writes that text instructs the agent.%s", w.id, name, src, extra)})
 				}
 			}
 		}
