@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escapegate/escapegate/app/seal"
 	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakecreds"
 	"github.com/escapegate/escapegate/internal/fakegithub"
@@ -134,3 +135,24 @@ func (e *env) requestsHold(s string) bool {
 func awsKey() string      { return fakecreds.FakeAWSKey() }
 func githubToken() string { return fakecreds.FakeGitHubPAT() }
 func slackToken() string  { return fakecreds.FakeSlackBotToken() }
+
+// cachedPolicy reads the policy loader's cache entry under key, which the store keeps sealed.
+func (e *env) cachedPolicy(key string) []byte {
+	e.t.Helper()
+	raw, err := e.h.Store.GetSetting(e.ctx, key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s, err := seal.New(e.h.FingerprintKey, seal.PolicyCache)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	plain, err := s.Open(raw, key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if string(plain) == string(raw) {
+		e.t.Fatalf("the policy cache entry %s is not sealed", key)
+	}
+	return plain
+}

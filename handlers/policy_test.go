@@ -155,10 +155,7 @@ func TestPolicyEditedInPRDoesNotApply(t *testing.T) {
 				}
 			}
 			// The PR head's file was read only to validate it, never as the policy in force.
-			cached, err := e.h.Store.GetSetting(e.ctx, "policy/acme/app/.github/escapegate.yml")
-			if err != nil {
-				t.Fatal(err)
-			}
+			cached := e.cachedPolicy("policy/acme/app/.github/escapegate.yml")
 			var cf struct{ Content []byte }
 			if err := json.Unmarshal(cached, &cf); err != nil {
 				t.Fatal(err)
@@ -204,10 +201,7 @@ func TestUnchangedPolicyCostsA304(t *testing.T) {
 	}
 	read := func() cached {
 		t.Helper()
-		raw, err := e.h.Store.GetSetting(e.ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := e.cachedPolicy(key)
 		var c cached
 		if err := json.Unmarshal(raw, &c); err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/app/seal"
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/diff"
 	"github.com/escapegate/escapegate/checks/scan"
@@ -89,10 +90,14 @@ func New(o Options) (*Service, error) {
 			return nil, fmt.Errorf("compiling secret rules: %w", err)
 		}
 	}
+	sealer, err := seal.New(o.FingerprintKey, seal.PolicyCache)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
 		store:     o.Store,
 		clients:   o.Clients,
-		policies:  policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL)),
+		policies:  policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL), policy.WithSealer(sealer)),
 		fp:        checks.NewFingerprinter(o.FingerprintKey),
 		now:       func() time.Time { return o.Now().UTC() },
 		log:       o.Logger,

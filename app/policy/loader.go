@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/seal"
 	"github.com/escapegate/escapegate/store"
 )
 
@@ -36,12 +37,18 @@ type Option func(*Loader)
 // conditional request; call Invalidate when a push changes a policy file.
 func WithTTL(ttl time.Duration) Option { return func(l *Loader) { l.ttl = ttl } }
 
+// WithSealer keeps the cached files sealed in the store (a policy file may hold anything
+// its authors wrote, and the store file must hold nothing in plaintext that a copy of it
+// could leak). Entries written unsealed by an older version are still read.
+func WithSealer(s *seal.Sealer) Option { return func(l *Loader) { l.sealer = s } }
+
 // Loader loads effective policies from the default branch, caching each file's
 // content and ETag in the store's settings so that an unchanged file costs a 304.
 type Loader struct {
-	st  store.Store
-	now func() time.Time
-	ttl time.Duration
+	st     store.Store
+	sealer *seal.Sealer // nil: cached files kept as they are
+	now    func() time.Time
+	ttl    time.Duration
 
 	mu  sync.Mutex
 	mem map[string]memFile // settings key → file checked recently
@@ -279,6 +286,11 @@ func (l *Loader) cached(ctx context.Context, key string) (cachedFile, error) {
 	if err != nil {
 		return cf, fmt.Errorf("read cached policy %s: %w", key, err)
 	}
+	if l.sealer != nil {
+		if b, err = l.sealer.Open(b, key); err != nil {
+			return cachedFile{}, nil // another key, or damaged: one full read mends it
+		}
+	}
 	if err := json.Unmarshal(b, &cf); err != nil {
 		// A damaged cache entry costs one full read, never a wrong policy.
 		return cachedFile{}, nil
@@ -290,6 +302,11 @@ func (l *Loader) put(ctx context.Context, key string, cf cachedFile) error {
 	b, err := json.Marshal(cf)
 	if err != nil {
 		return fmt.Errorf("encode cached policy %s: %w", key, err)
+	}
+	if l.sealer != nil {
+		if b, err = l.sealer.Seal(b, key); err != nil {
+			return fmt.Errorf("seal cached policy %s: %w", key, err)
+		}
 	}
 	if err := l.st.PutSetting(ctx, key, b); err != nil {
 		return fmt.Errorf("cache policy %s: %w", key, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/inbox"
 	"github.com/escapegate/escapegate/app/inbox/riverinbox"
+	"github.com/escapegate/escapegate/app/seal"
 	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/store"
 )
@@ -44,11 +45,11 @@ type deliveryInbox interface {
 type durable struct {
 	in      deliveryInbox
 	metrics *metrics
-	seal    *sealer
+	sealer  *seal.Sealer
 }
 
 // router returns the inbox's handler: each delivery to the handler of its event type.
-func router(hs []githubapp.EventHandler, m *metrics, seal *sealer) inbox.Handler {
+func router(hs []githubapp.EventHandler, m *metrics, sealer *seal.Sealer) inbox.Handler {
 	routes := map[string]githubapp.EventHandler{}
 	for _, h := range hs {
 		for _, ev := range h.Handles() {
@@ -60,7 +61,7 @@ func router(hs []githubapp.EventHandler, m *metrics, seal *sealer) inbox.Handler
 		if !ok {
 			return nil // an event no handler takes any more (after an upgrade)
 		}
-		payload, err := seal.open(d.Payload, d.ID)
+		payload, err := sealer.Open(d.Payload, d.ID)
 		if err != nil {
 			return err
 		}
@@ -77,12 +78,12 @@ func observe(m *metrics) func(inbox.Event) {
 
 // newLocal is the single-node inbox on the store's own inbox (bolt, memstore).
 func newLocal(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
-	seal, err := newSealer(o.FingerprintKey)
+	sealer, err := seal.New(o.FingerprintKey, seal.Payloads)
 	if err != nil {
 		return nil, err
 	}
 	in := inbox.New(inbox.Options{
-		Store: st, Handle: router(hs, m, seal), Workers: o.Workers, MaxPending: o.QueueSize, MaxBytes: o.QueueBytes,
+		Store: st, Handle: router(hs, m, sealer), Workers: o.Workers, MaxPending: o.QueueSize, MaxBytes: o.QueueBytes,
 		MaxAttempts: o.Retry.MaxAttempts, MaxAge: o.Retry.MaxAge, BaseBackoff: o.Retry.BaseBackoff, MaxBackoff: o.Retry.MaxBackoff,
 		RetryAfter: gh.RetryAfter, Now: o.Now, Log: o.Logger, Observe: observe(m),
 	})
@@ -90,16 +91,16 @@ func newLocal(st store.Inbox, hs []githubapp.EventHandler, o Options, m *metrics
 		return nil, err
 	}
 	m.watchInbox(func() (int, int) { s := in.Stats(); return s.Pending, s.Running }, in.Count)
-	return &durable{in: in, metrics: m, seal: seal}, nil
+	return &durable{in: in, metrics: m, sealer: sealer}, nil
 }
 
 // newRiver is the replicas' inbox on PostgreSQL's job queue.
 func newRiver(pool *pgxpool.Pool, hs []githubapp.EventHandler, o Options, m *metrics) (*durable, error) {
-	seal, err := newSealer(o.FingerprintKey)
+	sealer, err := seal.New(o.FingerprintKey, seal.Payloads)
 	if err != nil {
 		return nil, err
 	}
-	in, err := riverinbox.New(riverinbox.Options{Pool: pool, Handle: router(hs, m, seal), Workers: o.Workers, Retry: o.Retry, Log: o.Logger, Observe: observe(m)})
+	in, err := riverinbox.New(riverinbox.Options{Pool: pool, Handle: router(hs, m, sealer), Workers: o.Workers, Retry: o.Retry, Log: o.Logger, Observe: observe(m)})
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func newRiver(pool *pgxpool.Pool, hs []githubapp.EventHandler, o Options, m *met
 		return nil, err
 	}
 	m.watchInbox(nil, in.Count)
-	return &durable{in: in, metrics: m, seal: seal}, nil
+	return &durable{in: in, metrics: m, sealer: sealer}, nil
 }
 
 // Schedule implements githubapp.Scheduler: it returns once the delivery is on disk.
@@ -119,7 +120,7 @@ func (q *durable) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 	if id == "" {
 		id = localID() // GitHub always sends one; a hand-made request may not
 	}
-	sealed, err := q.seal.seal(d.Payload, id)
+	sealed, err := q.sealer.Seal(d.Payload, id)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/app/seal"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/app/summary"
 	"github.com/escapegate/escapegate/store"
@@ -78,8 +79,19 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 1
 	}
-	// The org policy names the summary repository; it is read the way serve reads it.
-	policies := policy.NewLoader(st, time.Now)
+	// The org policy names the summary repository; it is read the way serve reads it,
+	// its cached copy sealed under the same key.
+	key, err := server.FingerprintKey(ctx, st, fingerprintKeyOptions(cfg, newLogger(stderr, cfg.LogLevel)))
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 1
+	}
+	sealer, err := seal.New(key, seal.PolicyCache)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate summary:", err)
+		return 1
+	}
+	policies := policy.NewLoader(st, time.Now, policy.WithSealer(sealer))
 	svc := summary.Service{Store: st, Clients: clients, Policy: policies.Load,
 		Log: newLogger(stderr, cfg.LogLevel).Level(zerolog.WarnLevel)}
 	out, err := svc.RunOne(ctx, inst.ID, month, *dryRun)

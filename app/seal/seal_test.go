@@ -1,4 +1,4 @@
-package server
+package seal
 
 import (
 	"bytes"
@@ -6,31 +6,33 @@ import (
 )
 
 func TestSealRoundTripAndTamper(t *testing.T) {
-	s, err := newSealer([]byte("k"))
+	s, err := newTest([]byte("k"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	plain := []byte(`{"action":"opened","pull_request":{"title":"ghp_secret"}}`)
-	sealed, err := s.seal(plain, "d1")
+	sealed, err := s.Seal(plain, "d1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(sealed, []byte("ghp_secret")) || sealed[0] != '"' {
 		t.Fatalf("sealed %s", sealed)
 	}
-	got, err := s.open(sealed, "d1")
+	got, err := s.Open(sealed, "d1")
 	if err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("open: %s %v", got, err)
 	}
-	if _, err := s.open(sealed, "d2"); err == nil {
+	if _, err := s.Open(sealed, "d2"); err == nil {
 		t.Error("a sealed payload opened under another delivery id")
 	}
-	other, _ := newSealer([]byte("other"))
-	if _, err := other.open(sealed, "d1"); err == nil {
+	other, _ := newTest([]byte("other"))
+	if _, err := other.Open(sealed, "d1"); err == nil {
 		t.Error("a sealed payload opened under another key")
 	}
 	// A payload an older version queued in plaintext is handled as it is.
-	if got, err := s.open(plain, "d1"); err != nil || !bytes.Equal(got, plain) {
+	if got, err := s.Open(plain, "d1"); err != nil || !bytes.Equal(got, plain) {
 		t.Errorf("plaintext payload: %s %v", got, err)
 	}
 }
+
+func newTest(key []byte) (*Sealer, error) { return New(key, Payloads) }
