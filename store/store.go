@@ -43,6 +43,26 @@ type Repository struct {
 	DefaultBranch  string    `json:"default_branch"`
 	AddedAt        time.Time `json:"added_at"`
 	RemovedAt      time.Time `json:"removed_at,omitempty"`
+	// Enforcement is whether the escapegate check is required on the repository's
+	// production branches, as last read from GitHub; nil until it has been read.
+	Enforcement *Enforcement `json:"enforcement,omitempty"`
+}
+
+// Enforcement is what a repository's rulesets and branch protection require of the
+// escapegate check on its production branches.
+type Enforcement struct {
+	// Required: every production branch read requires the check (so a failing PR cannot merge).
+	Required bool `json:"required"`
+	// Branches are the branches read; Missing those that do not require the check.
+	Branches []string `json:"branches"`
+	Missing  []string `json:"missing,omitempty"`
+	// Via says what requires it on the branches that do (a ruleset, branch protection).
+	Via []string `json:"via,omitempty"`
+	// OtherApp: a rule requires a check named escapegate but set by another app, which
+	// this app's check does not satisfy (and a failing one does not block).
+	OtherApp bool `json:"other_app,omitempty"`
+	// CheckedAt is when GitHub was read.
+	CheckedAt time.Time `json:"checked_at"`
 }
 
 // Finding is what is kept of a finding: identity and place, never its value.
@@ -127,19 +147,22 @@ const (
 
 // Escape is a critical risk that reached production. One per (repo, fingerprint).
 type Escape struct {
-	ID          int64     `json:"id"`
-	Repo        string    `json:"repo"`
-	Fingerprint string    `json:"fingerprint"`
-	Kind        string    `json:"kind"`
-	Rule        string    `json:"rule"`
-	Severity    string    `json:"severity"`
-	Path        string    `json:"path"`
-	Redacted    string    `json:"redacted,omitempty"`
-	PR          int       `json:"pr,omitempty"`
-	SHA         string    `json:"sha"`
-	ExceptionID int64     `json:"exception_id,omitempty"`
-	Approver    string    `json:"approver,omitempty"`
-	Reason      string    `json:"reason,omitempty"`
+	ID          int64  `json:"id"`
+	Repo        string `json:"repo"`
+	Fingerprint string `json:"fingerprint"`
+	Kind        string `json:"kind"`
+	Rule        string `json:"rule"`
+	Severity    string `json:"severity"`
+	Path        string `json:"path"`
+	Redacted    string `json:"redacted,omitempty"`
+	PR          int    `json:"pr,omitempty"`
+	SHA         string `json:"sha"`
+	ExceptionID int64  `json:"exception_id,omitempty"`
+	Approver    string `json:"approver,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	// Enforcement, for an advisory escape, says why the failing check did not block the
+	// merge, as GitHub's rules stood right after it (e.g. not required on main).
+	Enforcement string    `json:"enforcement,omitempty"`
 	DetectedAt  time.Time `json:"detected_at"` // when it was first caught, or found on production for missed
 	At          time.Time `json:"at"`          // when it reached production
 }

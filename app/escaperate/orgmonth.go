@@ -47,6 +47,8 @@ type OrgMonthData struct {
 	Advisory []Tally `json:"advisory"`
 	// TopRules counts the month's escapes per rule, most first.
 	TopRules []Tally `json:"top_rules"`
+	// Coverage is whether the check is required, per repository, as last read.
+	Coverage Coverage `json:"coverage"`
 }
 
 // RepoRow is one repository's line in the summary.
@@ -95,7 +97,8 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 	}
 	start := MonthStart(month)
 	end := start.AddDate(0, 1, 0)
-	d := OrgMonthData{Installation: inst, Org: inst.Account, Month: start, WindowDays: windowDays, MinSeverity: minSeverity}
+	d := OrgMonthData{Installation: inst, Org: inst.Account, Month: start, WindowDays: windowDays, MinSeverity: minSeverity,
+		Coverage: CoverageOf(repos)}
 
 	var live []store.Repository
 	for _, rp := range repos {

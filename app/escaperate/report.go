@@ -32,6 +32,9 @@ type Report struct {
 	MinSeverity   checks.Severity `json:"min_severity"`
 	// Since is when the repository was added to the installation; nothing earlier counts.
 	Since time.Time `json:"since"`
+	// Enforcement is whether the check is required on its production branches, as last
+	// read from GitHub; nil when not read yet.
+	Enforcement *store.Enforcement `json:"enforcement,omitempty"`
 
 	Window         store.Window `json:"window"`          // [Now-window, Now), clamped to Since
 	PreviousWindow store.Window `json:"previous_window"` // the window before, clamped to Since
@@ -86,6 +89,7 @@ func Compute(ctx context.Context, st store.Store, repo string, now time.Time, wi
 		WindowDays:     windowDays,
 		MinSeverity:    minSeverity,
 		Since:          since,
+		Enforcement:    rp.Enforcement,
 		Window:         clamp(store.Window{From: now.Add(-days(windowDays)), To: now}, since),
 		PreviousWindow: clamp(store.Window{From: now.Add(-days(2 * windowDays)), To: now.Add(-days(windowDays))}, since),
 	}

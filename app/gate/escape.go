@@ -73,6 +73,7 @@ func (s *Service) Merged(ctx context.Context, pr PR) ([]store.Escape, error) {
 		}
 		escapes = append(escapes, e)
 	}
+	s.noteEnforcement(ctx, pr, escapes)
 	if err := s.closeException(ctx, exc); err != nil {
 		return nil, err
 	}

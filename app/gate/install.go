@@ -54,6 +54,9 @@ func (s *Service) ReposAdded(ctx context.Context, inst int64, repos []InstalledR
 		if _, err := s.ensureRepo(ctx, inst, repo, r.ID, defaultBranch); err != nil {
 			return err
 		}
+		if _, err := s.RefreshEnforcement(ctx, inst, repo, r.ID, defaultBranch); err != nil {
+			s.logger(ctx).Warn().Err(err).Str("repo", repo.String()).Msg("enforcement not read at install; the daily reconcile reads it again")
+		}
 		prs, err := c.ListOpenPullRequests(ctx, repo)
 		if err != nil {
 			return fmt.Errorf("listing open pull requests of %s: %w", repo, err)

@@ -40,6 +40,7 @@ type Service struct {
 	detail   string // public URL for check-run details links
 
 	policyTTL time.Duration
+	appID     int64 // this app's id: a check required from another app is not escapegate's
 
 	approverAttempts int // see SetApproverAttempts; 0: config.Default's retry.max_attempts
 
@@ -66,6 +67,8 @@ type Options struct {
 	// PolicyTTL is how long a loaded policy is trusted before it is re-validated with a
 	// conditional request; 0 re-validates on every event.
 	PolicyTTL time.Duration
+	// AppID is this GitHub App's id (0: unknown, any app's "escapegate" check counts as required).
+	AppID int64
 	// Secrets is the engine of the default secret rules (secrets.New with no extra
 	// rules), for a caller that compiled it already; nil compiles it.
 	Secrets *secrets.Engine
@@ -103,6 +106,7 @@ func New(o Options) (*Service, error) {
 		log:       o.Logger,
 		detail:    strings.TrimRight(o.PublicURL, "/"),
 		policyTTL: o.PolicyTTL,
+		appID:     o.AppID,
 		engines:   map[[32]byte]*secrets.Engine{},
 		base:      eng,
 		orgFiles:  map[string]cachedFile{},

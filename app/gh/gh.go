@@ -179,6 +179,12 @@ type Client interface {
 	// FindIssueByTitle finds an issue (open or closed) with exactly this title that
 	// escapegate opened (Mine); anyone else's issue with the title is passed over.
 	FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error)
+
+	// BranchRequirements lists the status checks required before a change reaches
+	// branch: those of the active rulesets that apply to it (repository and
+	// organization level) and those of classic branch protection. A branch nothing
+	// protects has none.
+	BranchRequirements(ctx context.Context, r Repo, branch string) ([]RequiredCheck, error)
 }
 
 // Factory returns a client acting as one installation.

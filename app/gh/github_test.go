@@ -74,7 +74,7 @@ var loadSpec = sync.OnceValues(func() (*apivalidate.Validator, error) {
 	if d == "" {
 		return nil, nil
 	}
-	return apivalidate.Load(context.Background(), d+"/fixtures/openapi/api.github.com.2022-07.json")
+	return apivalidate.Load(context.Background(), d+"/fixtures/openapi/api.github.com.2022-07.json", d+"/fixtures/openapi/api.github.com.2026.json")
 })
 
 func validator(t *testing.T) *apivalidate.Validator {

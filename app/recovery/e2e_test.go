@@ -27,7 +27,8 @@ var apiSpec = sync.OnceValues(func() (*apivalidate.Validator, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	return apivalidate.Load(context.Background(), filepath.Join(dir, "fixtures", "openapi", "api.github.com.2022-07.json"))
+	return apivalidate.Load(context.Background(), filepath.Join(dir, "fixtures", "openapi", "api.github.com.2022-07.json"),
+		filepath.Join(dir, "fixtures", "openapi", "api.github.com.2026.json"))
 })
 
 // checkAPI validates every request sent to the fake GitHub against GitHub's API

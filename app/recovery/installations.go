@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/gh"
@@ -16,7 +17,12 @@ type ReconcileResult struct {
 	Added, Updated      []int64 // installations recorded, or whose record changed
 	Deleted             []int64 // installations GitHub no longer lists, marked deleted
 	ReposAdded, Removed int     // repositories recorded, marked removed
+	EnforcementRead     int     // repositories whose required checks were read again
 }
+
+// enforcementFresh is how old a repository's enforcement may be before the reconcile
+// reads it again: a restart does not re-read what the daily run read this morning.
+const enforcementFresh = 20 * time.Hour
 
 // Reconcile lists the app's installations and each one's repositories and brings the
 // store's records in line, through the gate (the rules of installation events, without
@@ -91,6 +97,13 @@ func (s *Service) reconcile(ctx context.Context) (ReconcileResult, error) {
 		}
 		if err != nil {
 			errs = append(errs, err)
+		}
+		// Whether the check is required changes in settings that send this app no event
+		// (an organization's rulesets), so it is read again daily with the rest.
+		read, err := s.o.Gate.RefreshAllEnforcement(ctx, in.ID, enforcementFresh, s.o.Pace)
+		res.EnforcementRead += read
+		if err != nil {
+			log.Warn().Err(err).Msg("enforcement of some repositories not read")
 		}
 	}
 	stored, err := s.o.Store.ListInstallations(ctx)

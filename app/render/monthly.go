@@ -87,6 +87,9 @@ func monthlySummary(d escaperate.OrgMonthData, lim listLimits) string {
 	}
 
 	fmt.Fprintf(&b, "\n### Repositories where the escapegate check is not required\n\n")
+	if cv := d.Coverage; cv.Enforced+len(cv.Advisory) > 0 {
+		fmt.Fprintf(&b, "As GitHub's rulesets and branch protection stand: %s.\n\n", cell(Coverage(cv)))
+	}
 	if len(d.Advisory) == 0 {
 		b.WriteString("None had a merge while the check failed.\n")
 	} else {

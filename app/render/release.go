@@ -59,6 +59,7 @@ func releaseComment(r escaperate.Report, carried []store.Escape, previousRelease
 		writeRateSentence(&b, r, what)
 		writeKinds(&b, r)
 	}
+	writeEnforcement(&b, r)
 	writeCarried(&b, r, carried, previousRelease, lim.carried)
 	writeOpenExceptions(&b, r, lim.exceptions)
 	if r.HasData() {
@@ -126,6 +127,9 @@ func escapeHow(e store.Escape, open map[int64]escaperate.OpenException) string {
 		}
 		return s
 	case store.EscapeAdvisory:
+		if e.Enforcement != "" {
+			return "not accepted: merged while the check failed (" + shortCell(e.Enforcement) + ")"
+		}
 		return "not accepted: merged while the check failed"
 	case store.EscapeMissed:
 		return "never caught by a PR check"

@@ -35,6 +35,9 @@ func Text(r escaperate.Report) string {
 	prev := r.Previous.Rate()
 	fmt.Fprintf(w, "previous %d days\t%s\t%s, trend %s\n", r.WindowDays, xOfN(prev), pct(prev), r.Trend)
 	w.Flush()
+	if r.Enforcement != nil {
+		fmt.Fprintf(&b, "enforcement: %s\n", Enforcement(*r.Enforcement, "escapegate"))
+	}
 	if len(r.Exceptions) > 0 {
 		overdue := 0
 		for _, e := range r.Exceptions {
@@ -98,6 +101,8 @@ type jsonEscape struct {
 	PR         int       `json:"pr,omitempty"`
 	Approver   string    `json:"approver,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
+	// Enforcement, for an advisory escape, is why the failing check did not block the merge.
+	Enforcement string `json:"enforcement,omitempty"`
 }
 
 type jsonReport struct {
@@ -111,6 +116,8 @@ type jsonReport struct {
 	Escapes     []jsonEscape `json:"escapes"`
 	Open        int          `json:"open_exceptions"`
 	Overdue     int          `json:"overdue_exceptions"`
+	// Enforcement is absent until GitHub's rules were read.
+	Enforcement *store.Enforcement `json:"enforcement,omitempty"`
 }
 
 // JSON renders `escapegate report --format json`. Ratios without data have null
@@ -118,16 +125,17 @@ type jsonReport struct {
 func JSON(r escaperate.Report) ([]byte, error) {
 	out := jsonReport{
 		Repo: r.Repo, WindowDays: r.WindowDays, MinSeverity: string(r.MinSeverity), Since: r.Since,
-		Current:  toJSONCounts(r.Window, r.Current),
-		Previous: toJSONCounts(r.PreviousWindow, r.Previous),
-		Trend:    string(r.Trend),
-		Escapes:  make([]jsonEscape, 0, len(r.Escapes)),
-		Open:     len(r.Exceptions),
+		Current:     toJSONCounts(r.Window, r.Current),
+		Previous:    toJSONCounts(r.PreviousWindow, r.Previous),
+		Trend:       string(r.Trend),
+		Escapes:     make([]jsonEscape, 0, len(r.Escapes)),
+		Open:        len(r.Exceptions),
+		Enforcement: r.Enforcement,
 	}
 	for _, e := range r.Escapes {
 		out.Escapes = append(out.Escapes, jsonEscape{
 			DetectedAt: e.DetectedAt, At: e.At, Kind: e.Kind, Rule: e.Rule, Severity: e.Severity, Path: e.Path,
-			Redacted: e.Redacted, PR: e.PR, Approver: e.Approver, Reason: e.Reason,
+			Redacted: e.Redacted, PR: e.PR, Approver: e.Approver, Reason: e.Reason, Enforcement: e.Enforcement,
 		})
 	}
 	for _, e := range r.Exceptions {

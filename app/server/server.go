@@ -43,8 +43,10 @@ type Options struct {
 	QueueSize      int
 	Workers        int
 	// QueueBytes bounds the payload bytes waiting or in progress (default 256 MB).
-	QueueBytes  int64
-	PublicURL   string
+	QueueBytes int64
+	PublicURL  string
+	// AppID is the GitHub App's id (github.app.integration_id).
+	AppID       int64
 	PolicyTTL   time.Duration
 	InstallPace time.Duration
 	// Retry says how the durable inbox retries failed deliveries; zero fields take
@@ -86,7 +88,7 @@ func New(o Options) (*Server, error) {
 	}
 	g, err := gate.New(gate.Options{
 		Store: o.Store, Clients: o.Clients, FingerprintKey: o.FingerprintKey, Now: o.Now,
-		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, Secrets: o.Secrets,
+		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, Secrets: o.Secrets, AppID: o.AppID,
 	})
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	srv, err := server.New(server.Options{
 		Store: st, Clients: clients, WebhookSecret: cfg.GitHub.App.WebhookSecret, FingerprintKey: key,
 		Logger: log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, QueueBytes: cfg.Queue.MaxBytes, PublicURL: cfg.PublicURL,
-		PolicyTTL: cfg.PolicyTTL, InstallPace: cfg.InstallPace, Retry: cfg.Retry,
+		PolicyTTL: cfg.PolicyTTL, InstallPace: cfg.InstallPace, Retry: cfg.Retry, AppID: cfg.GitHub.App.IntegrationID,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate serve:", err)

@@ -130,7 +130,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		Store:   st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
 		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
-		Retry: FastRetry(o.Retry),
+		Retry: FastRetry(o.Retry), AppID: fake.App().ID,
 	})
 	if err != nil {
 		fake.Close()

@@ -110,6 +110,10 @@ func (f *Server) routeRepo(c *call, r *repoState) {
 		f.createIssue(c, r)
 	case c.is("GET", "repos", "*", "*", "issues", "*"):
 		f.getIssue(c, r)
+	case c.is("GET", "repos", "*", "*", "rules", "branches", "*"):
+		f.branchRules(c, r, s[5])
+	case c.is("GET", "repos", "*", "*", "branches", "*"):
+		f.getBranch(c, r, s[4])
 	default:
 		writeNotFound(c.w, "")
 	}

@@ -128,6 +128,13 @@ func (f *Server) GitHubClient() *github.Client {
 	return c
 }
 
+// App returns the app the fake GitHub serves.
+func (f *Server) App() App {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.app
+}
+
 // SetApp sets the app that GET /app describes.
 func (f *Server) SetApp(a App) {
 	f.mu.Lock()

@@ -96,6 +96,7 @@ type repoState struct {
 	checkRuns     []*CheckRun
 	comments      []*Comment
 	lastNumber    int
+	required      map[string][]Requirement // branch -> status checks rules and protection require
 }
 
 func (r *repoState) fullName() string { return r.owner + "/" + r.name }

@@ -35,6 +35,9 @@ type PR struct {
 // Compare names the comparison base...head of a repository.
 type Compare struct{ Repo, Base, Head string }
 
+// Branch names a branch of a repository.
+type Branch struct{ Repo, Name string }
+
 // FileAt names a file of a repository at a ref.
 type FileAt struct{ Repo, Ref, Path string }
 
@@ -116,6 +119,8 @@ type Client struct {
 	// Issues are each repository's issues. FindIssueByTitle finds only those marked
 	// Mine (escapegate's own), as the real client does.
 	Issues map[string][]gh.Issue
+	// Required are the status checks required on each branch (BranchRequirements).
+	Required map[Branch][]gh.RequiredCheck
 	// Login is the author of the comments the client creates.
 	Login string
 
@@ -146,7 +151,7 @@ func New() *Client {
 		Repos: map[string]string{}, Pulls: map[PR]gh.PullRequest{}, Labels: map[PR][]string{},
 		PullFiles: map[PR][]gh.File{}, Compares: map[Compare][]gh.File{}, Contents: map[FileAt]string{},
 		Teams: map[Member]string{}, Permissions: map[Collaborator]string{}, Comments: map[PR][]gh.Comment{},
-		Issues: map[string][]gh.Issue{}, Login: "escapegate[bot]", Fail: map[string]error{},
+		Issues: map[string][]gh.Issue{}, Required: map[Branch][]gh.RequiredCheck{}, Login: "escapegate[bot]", Fail: map[string]error{},
 	}
 }
 
@@ -521,4 +526,13 @@ func (f *Client) FindIssueByTitle(_ context.Context, r gh.Repo, title string) (g
 		}
 	}
 	return gh.Issue{}, false, nil
+}
+
+func (f *Client) BranchRequirements(_ context.Context, r gh.Repo, branch string) ([]gh.RequiredCheck, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.begin("BranchRequirements", r, branch); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.Required[Branch{r.String(), branch}]), nil
 }
