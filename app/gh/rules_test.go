@@ -67,15 +67,19 @@ func TestBranchRequirementsAnswers(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name:   "older contexts list, any source",
-			rules:  func(int) (int, string) { return 200, `[]` },
-			branch: func() (int, string) { return 200, `{"protected":true,"protection":{"enabled":true,"required_status_checks":{"contexts":["escapegate","ci"],"checks":[{"context":"ci","app_id":1}]}}}` },
-			want:   []gh.RequiredCheck{{Context: "ci", AppID: 1, Source: "branch protection"}, {Context: "escapegate", Source: "branch protection"}},
+			name:  "older contexts list, any source",
+			rules: func(int) (int, string) { return 200, `[]` },
+			branch: func() (int, string) {
+				return 200, `{"protected":true,"protection":{"enabled":true,"required_status_checks":{"contexts":["escapegate","ci"],"checks":[{"context":"ci","app_id":1}]}}}`
+			},
+			want: []gh.RequiredCheck{{Context: "ci", AppID: 1, Source: "branch protection"}, {Context: "escapegate", Source: "branch protection"}},
 		},
 		{
-			name:   "protection switched off",
-			rules:  func(int) (int, string) { return 200, `[]` },
-			branch: func() (int, string) { return 200, `{"protected":true,"protection":{"enabled":false,"required_status_checks":{"contexts":["escapegate"],"checks":[]}}}` },
+			name:  "protection switched off",
+			rules: func(int) (int, string) { return 200, `[]` },
+			branch: func() (int, string) {
+				return 200, `{"protected":true,"protection":{"enabled":false,"required_status_checks":{"contexts":["escapegate"],"checks":[]}}}`
+			},
 		},
 		{
 			name:   "an organization ruleset on the second page, any app",
@@ -84,10 +88,12 @@ func TestBranchRequirementsAnswers(t *testing.T) {
 			want:   []gh.RequiredCheck{{Context: "escapegate", Source: "ruleset #9 of acme"}},
 		},
 		{
-			name:   "no rules endpoint (404)",
-			rules:  func(int) (int, string) { return 404, `{"message":"Not Found"}` },
-			branch: func() (int, string) { return 200, `{"protected":true,"protection":{"required_status_checks":{"contexts":[],"checks":[{"context":"escapegate","app_id":null}]}}}` },
-			want:   []gh.RequiredCheck{{Context: "escapegate", Source: "branch protection"}},
+			name:  "no rules endpoint (404)",
+			rules: func(int) (int, string) { return 404, `{"message":"Not Found"}` },
+			branch: func() (int, string) {
+				return 200, `{"protected":true,"protection":{"required_status_checks":{"contexts":[],"checks":[{"context":"escapegate","app_id":null}]}}}`
+			},
+			want: []gh.RequiredCheck{{Context: "escapegate", Source: "branch protection"}},
 		},
 		{
 			name:    "forbidden is an error, not 'not required'",
