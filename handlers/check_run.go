@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/gate"
+	"github.com/escapegate/escapegate/app/gh"
 )
 
 // CheckRun handles check_run and check_suite re-requests: the head SHA is checked again.
@@ -19,16 +20,23 @@ func (h *CheckRun) Handles() []string { return []string{"check_run", "check_suit
 // needs. Decoding only this keeps odd fields elsewhere (GitHub has sent timestamps in
 // more than one format in the app object) from failing the event.
 type checkEvent struct {
-	Action       string             `json:"action"`
-	Installation struct{ ID int64 } `json:"installation"`
-	Repository   *github.Repository `json:"repository"`
-	CheckRun     *checkObject       `json:"check_run"`
-	CheckSuite   *checkObject       `json:"check_suite"`
+	Action          string             `json:"action"`
+	Installation    struct{ ID int64 } `json:"installation"`
+	Repository      *github.Repository `json:"repository"`
+	CheckRun        *checkObject       `json:"check_run"`
+	CheckSuite      *checkObject       `json:"check_suite"`
+	RequestedAction *struct {
+		Identifier string `json:"identifier"`
+	} `json:"requested_action"`
+	Sender struct {
+		Login string `json:"login"`
+	} `json:"sender"`
 }
 
 type checkObject struct {
 	Name         string `json:"name"`
 	HeadSHA      string `json:"head_sha"`
+	ExternalID   string `json:"external_id"`
 	PullRequests []struct {
 		Number int `json:"number"`
 		Head   struct {
@@ -55,12 +63,15 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, _ string, payload []by
 			return nil // another app's check run
 		}
 	}
-	if ev.Action != "rerequested" || obj == nil {
+	if obj == nil || (ev.Action != "rerequested" && ev.Action != "requested_action") {
 		return nil
 	}
 	r, err := repoOf(ev.Repository)
 	if err != nil {
 		return err
+	}
+	if ev.Action == "requested_action" {
+		return h.requestedAction(ctx, ev, obj, r)
 	}
 	for _, p := range obj.PullRequests {
 		// The payload's pull request is a stub (number, head, base): the domain reads the rest.
@@ -77,4 +88,20 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, _ string, payload []by
 		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
 	}
 	return nil
+}
+
+// requestedAction handles a click on one of the check run's buttons.
+func (h *CheckRun) requestedAction(ctx context.Context, ev checkEvent, obj *checkObject, r gh.Repo) error {
+	if ev.RequestedAction == nil || ev.RequestedAction.Identifier != gate.RequestExceptionAction {
+		return nil
+	}
+	req := gate.ExceptionRequest{
+		Installation: ev.Installation.ID, Repo: r, RepoID: ev.Repository.GetID(), DefaultBranch: ev.Repository.GetDefaultBranch(),
+		HeadSHA: obj.HeadSHA, ExternalID: obj.ExternalID, Requester: ev.Sender.Login,
+	}
+	if len(obj.PullRequests) > 0 {
+		req.PR = obj.PullRequests[0].Number
+	}
+	_, err := h.Gate.RequestException(ctx, req)
+	return err
 }

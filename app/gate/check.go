@@ -304,7 +304,7 @@ func (s *Service) createCompleted(ctx context.Context, c gh.Client, pr PR, r ren
 	run := gh.CheckRun{
 		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: r.Conclusion,
 		StartedAt: now, CompletedAt: now, DetailsURL: s.detail, ExternalID: externalID(pr),
-		Title: r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations,
+		Title: r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations, Actions: r.Actions,
 	}
 	id, err := c.CreateCheckRun(ctx, pr.Repo, run)
 	if err == nil || !gh.MayHaveApplied(err) {
@@ -344,7 +344,7 @@ func (s *Service) complete(ctx context.Context, c gh.Client, pr PR, id int64, r 
 	err := c.UpdateCheckRun(ctx, pr.Repo, id, gh.CheckRun{
 		Name: CheckName, HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: r.Conclusion,
 		CompletedAt: s.now(), DetailsURL: s.detail,
-		Title: r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations,
+		Title: r.Title, Summary: r.Summary, Text: r.Text, Annotations: r.Annotations, Actions: r.Actions,
 	})
 	if err != nil {
 		return fmt.Errorf("completing check run %d on %s: %w", id, pr.Repo, err)

@@ -101,6 +101,14 @@ type CheckRun struct {
 	Summary     string
 	Text        string
 	Annotations []Annotation
+	// Actions are buttons on the run (at most 3); a click arrives as a check_run
+	// requested_action event with the action's Identifier.
+	Actions []CheckAction
+}
+
+// CheckAction is a check-run button: label ≤ 20, description ≤ 40, identifier ≤ 20 characters.
+type CheckAction struct {
+	Label, Description, Identifier string
 }
 
 // Content is a file's content at a ref, fetched conditionally.

@@ -354,6 +354,7 @@ func (c *client) CreateCheckRun(ctx context.Context, r Repo, cr CheckRun) (int64
 		StartedAt:   optTime(cr.StartedAt),
 		CompletedAt: optTime(cr.CompletedAt),
 		Output:      output(cr, bs[0]),
+		Actions:     actionsFrom(cr.Actions),
 	}
 	run, _, err := c.gh.Checks.CreateCheckRun(ctx, r.Owner, r.Name, opts)
 	if err != nil {
@@ -375,11 +376,20 @@ func (c *client) UpdateCheckRun(ctx context.Context, r Repo, id int64, cr CheckR
 		Conclusion:  optString(cr.Conclusion),
 		CompletedAt: optTime(cr.CompletedAt),
 		Output:      output(cr, bs[0]),
+		Actions:     actionsFrom(cr.Actions),
 	}
 	if _, _, err := c.gh.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, opts); err != nil {
 		return wrap(err, fmt.Sprintf("update check run %d", id), r)
 	}
 	return c.appendAnnotations(ctx, r, id, cr, bs[1:])
+}
+
+func actionsFrom(as []CheckAction) []*github.CheckRunAction {
+	var out []*github.CheckRunAction
+	for _, a := range as {
+		out = append(out, &github.CheckRunAction{Label: a.Label, Description: a.Description, Identifier: a.Identifier})
+	}
+	return out
 }
 
 // appendAnnotations sends the remaining batches; GitHub appends each update's annotations to the run's.

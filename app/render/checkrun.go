@@ -68,6 +68,15 @@ type Result struct {
 	Summary     string
 	Text        string
 	Annotations []gh.Annotation
+	Actions     []gh.CheckAction
+}
+
+// RequestExceptionID identifies the check run's "Request exception" button.
+const RequestExceptionID = "request_exception"
+
+// requestException is the button of a failing check whose findings an exception can cover.
+var requestException = gh.CheckAction{
+	Label: "Request exception", Description: "Ask an approver to review these risks", Identifier: RequestExceptionID,
 }
 
 // CheckRun renders the completed check run of a decided verdict.
@@ -79,6 +88,9 @@ func CheckRun(v verdict.Verdict, in CheckInput) Result {
 	res.Annotations, r.annotated = r.annotations()
 	res.Summary = r.summary(res.Conclusion)
 	res.Text = r.text()
+	if res.Conclusion == "failure" && len(v.Uncovered) > 0 {
+		res.Actions = []gh.CheckAction{requestException}
+	}
 	return res
 }
 

@@ -34,6 +34,15 @@ type checkRunIn struct {
 		Text        *string        `json:"text"`
 		Annotations []annotationIn `json:"annotations"`
 	} `json:"output"`
+	Actions *[]Action `json:"actions"`
+}
+
+// Action is a button of a check run (GitHub: at most 3; label ≤ 20, description ≤ 40,
+// identifier ≤ 20 characters).
+type Action struct {
+	Label       string `json:"label"`
+	Description string `json:"description"`
+	Identifier  string `json:"identifier"`
 }
 
 // statuses, conclusions and levels are GitHub's enums for check runs and annotations.
@@ -75,6 +84,22 @@ func (in *checkRunIn) validate(create bool) []fieldError {
 	}
 	if in.Status != nil && *in.Status == "completed" && in.Conclusion == nil {
 		bad("conclusion", "missing_field", "conclusion is required when status is completed")
+	}
+	if in.Actions != nil {
+		if len(*in.Actions) > 3 {
+			bad("actions", "custom", "at most 3 actions")
+		}
+		for i, a := range *in.Actions {
+			field := fmt.Sprintf("actions[%d]", i)
+			switch {
+			case a.Label == "" || utf8.RuneCountInString(a.Label) > 20:
+				bad(field+".label", "invalid", "label must be 1 to 20 characters")
+			case a.Description == "" || utf8.RuneCountInString(a.Description) > 40:
+				bad(field+".description", "invalid", "description must be 1 to 40 characters")
+			case a.Identifier == "" || utf8.RuneCountInString(a.Identifier) > 20:
+				bad(field+".identifier", "invalid", "identifier must be 1 to 20 characters")
+			}
+		}
 	}
 	o := in.Output
 	if o == nil {
@@ -142,6 +167,9 @@ func (in *checkRunIn) apply(run *CheckRun) {
 		run.Status = "queued"
 	}
 	run.Requests++
+	if in.Actions != nil {
+		run.Actions = append([]Action(nil), *in.Actions...) // a request's actions replace the run's
+	}
 	if in.Output == nil {
 		return
 	}

@@ -61,6 +61,7 @@ type CheckRun struct {
 	Summary     string
 	Text        string
 	Annotations []Annotation
+	Actions     []Action
 	// Requests counts the create and update requests that reached this run.
 	Requests int
 }

@@ -215,3 +215,17 @@ func InstallationAction(installation int64, account, action, sender string) []by
 	in.Account = &github.User{Login: github.String(account), Type: github.String("Organization")}
 	return mustJSON(github.InstallationEvent{Action: github.String(action), Installation: in, Sender: user(sender)})
 }
+
+// CheckRunRequestedAction builds a check_run requested_action event: sender clicked the
+// button identified by identifier on the escapegate check run of p.
+func CheckRunRequestedAction(installation int64, r Repo, p PR, checkRunID int64, identifier, sender string) []byte {
+	ev := github.CheckRunEvent{
+		Action: github.String("requested_action"),
+		CheckRun: &github.CheckRun{ID: github.Int64(checkRunID), Name: github.String("escapegate"), HeadSHA: github.String(p.HeadSHA),
+			ExternalID: github.String(fmt.Sprintf("%s#%d", r.FullName, p.Number)),
+			Status:     github.String("completed"), Conclusion: github.String("failure"), PullRequests: []*github.PullRequest{p.gh(r)}},
+		RequestedAction: &github.RequestedAction{Identifier: identifier},
+		Repo:            r.gh(), Sender: user(sender), Installation: inst(installation), Org: org(r),
+	}
+	return mustJSON(ev)
+}
