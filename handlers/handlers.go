@@ -35,7 +35,7 @@ func All(d Deps) []githubapp.EventHandler {
 		d.Now = time.Now
 	}
 	hs := []githubapp.EventHandler{
-		&PullRequest{d}, &CheckRun{d}, &Push{d}, &Installation{d}, &Release{d}, &Enforcement{d},
+		&PullRequest{d}, &CheckRun{d}, &Push{d}, &Installation{d}, &Release{d}, &Enforcement{d}, &Issues{d},
 	}
 	for i, h := range hs {
 		hs[i] = perDelivery{inner: h, d: d}

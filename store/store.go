@@ -125,6 +125,12 @@ type Exception struct {
 	RevokedBy    string    `json:"revoked_by,omitempty"`
 	EndedAt      time.Time `json:"ended_at,omitempty"` // revoked, merged or expired at
 	DeliveryID   string    `json:"delivery_id"`        // the labeled delivery; one exception per delivery
+	// A merged "fix later" exception is tracked by an issue in the repository (Issue),
+	// reminded once before it is due (RemindedAt) and remediated when the issue is
+	// closed (RemediatedAt; reopening it clears it).
+	Issue        int       `json:"issue,omitempty"`
+	RemindedAt   time.Time `json:"reminded_at,omitempty"`
+	RemediatedAt time.Time `json:"remediated_at,omitempty"`
 }
 
 // RefusedOverride is an audited override attempt by someone who may not approve.

@@ -40,8 +40,11 @@ type OrgMonthData struct {
 	// ByApprover and ByReason count the exceptions created in the month.
 	ByApprover []Tally `json:"by_approver"`
 	ByReason   []Tally `json:"by_reason"`
-	// Overdue are merged "fix later" exceptions whose deadline passed before the month's end.
+	// Overdue are merged "fix later" exceptions whose deadline passed before the month's
+	// end and that were not remediated by then.
 	Overdue []store.Exception `json:"overdue"`
+	// Remediated summarizes the "fix later" exceptions remediated in the month.
+	Remediated Remediation `json:"remediated"`
 	// Advisory counts advisory escapes per repository in the rolling window: there the
 	// escapegate check is not required, so every failing merge is an escape.
 	Advisory []Tally `json:"advisory"`
@@ -125,6 +128,7 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 		d.Series = append(d.Series, MonthPoint{Month: start.AddDate(0, i-SeriesMonths+1, 0)})
 	}
 	approvers, reasons, advisory, rules := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	var remediated []store.Exception
 	for _, rm := range results {
 		d.Repos = append(d.Repos, rm.row)
 		for i := range d.Series {
@@ -137,6 +141,7 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 			reasons[reasonName(e.Reason)]++
 		}
 		d.Overdue = append(d.Overdue, rm.overdue...)
+		remediated = append(remediated, rm.remediated...)
 		if rm.row.Rolling.Advisory > 0 {
 			advisory[rm.row.Repo] = rm.row.Rolling.Advisory
 		}
@@ -145,6 +150,7 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 		}
 	}
 	d.Trend = TrendOf(d.Total.Rate(), d.Previous.Rate())
+	d.Remediated = RemediationOf(remediated)
 	slices.SortFunc(d.Repos, func(a, b RepoRow) int {
 		return cmp.Or(
 			-cmp.Compare(a.Rolling.Escaped(), b.Rolling.Escaped()),
@@ -167,6 +173,7 @@ type repoMonth struct {
 	series          []Counts // SeriesMonths calendar months, oldest first
 	monthExceptions []store.Exception
 	overdue         []store.Exception
+	remediated      []store.Exception // fix-later exceptions whose issue was closed in the month
 	monthEscapes    []store.Escape
 }
 
@@ -211,8 +218,15 @@ func loadRepoMonth(ctx context.Context, st store.Store, rp store.Repository, sta
 		if monthW.Contains(e.CreatedAt) {
 			rm.monthExceptions = append(rm.monthExceptions, e)
 		}
-		if e.State == store.ExceptionMerged && e.Reason == ReasonFixLater && e.ExpiresAt.Before(end) {
+		if e.State != store.ExceptionMerged || e.Reason != ReasonFixLater {
+			continue
+		}
+		fixedBy := !e.RemediatedAt.IsZero() && e.RemediatedAt.Before(end)
+		if e.ExpiresAt.Before(end) && !fixedBy {
 			rm.overdue = append(rm.overdue, e)
+		}
+		if fixedBy && monthW.Contains(e.RemediatedAt) {
+			rm.remediated = append(rm.remediated, e)
 		}
 	}
 	return rm, nil
@@ -234,4 +248,40 @@ func tallies(m map[string]int) []Tally {
 	}
 	slices.SortFunc(out, func(a, b Tally) int { return cmp.Or(-cmp.Compare(a.Count, b.Count), strings.Compare(a.Name, b.Name)) })
 	return out
+}
+
+// Remediation is how fast "fix later" exceptions were fixed: from the merge that shipped
+// the risks to the closing of their tracking issue.
+type Remediation struct {
+	Count      int     `json:"count"`
+	MedianDays float64 `json:"median_days"`
+	MaxDays    float64 `json:"max_days"`
+	Late       int     `json:"late"` // fixed after their deadline
+}
+
+// RemediationOf summarizes remediated exceptions (EndedAt is the merge, RemediatedAt the fix).
+func RemediationOf(es []store.Exception) Remediation {
+	r := Remediation{Count: len(es)}
+	if len(es) == 0 {
+		return r
+	}
+	ds := make([]float64, 0, len(es))
+	for _, e := range es {
+		d := e.RemediatedAt.Sub(e.EndedAt).Hours() / 24
+		if d < 0 {
+			d = 0
+		}
+		ds = append(ds, d)
+		if e.RemediatedAt.After(e.ExpiresAt) {
+			r.Late++
+		}
+	}
+	slices.Sort(ds)
+	r.MaxDays = ds[len(ds)-1]
+	if n := len(ds); n%2 == 1 {
+		r.MedianDays = ds[n/2]
+	} else {
+		r.MedianDays = (ds[n/2-1] + ds[n/2]) / 2
+	}
+	return r
 }

@@ -129,14 +129,15 @@ func Compute(ctx context.Context, st store.Store, repo string, now time.Time, wi
 
 // openExceptions keeps the exceptions that need attention as of now: active ones not yet
 // expired, and merged "fix later" ones (overdue once their deadline passed). The store
-// records no fix, so a merged "fix later" exception stays owed until someone closes it.
+// records the fix when the exception's tracking issue is closed (RemediatedAt): until
+// then a merged "fix later" exception stays owed.
 func openExceptions(all []store.Exception, now time.Time) []OpenException {
 	var out []OpenException
 	for _, e := range all {
 		switch {
 		case e.State == store.ExceptionActive && now.Before(e.ExpiresAt):
 			out = append(out, OpenException{Exception: e})
-		case e.State == store.ExceptionMerged && e.Reason == ReasonFixLater:
+		case e.State == store.ExceptionMerged && e.Reason == ReasonFixLater && (e.RemediatedAt.IsZero() || e.RemediatedAt.After(now)):
 			out = append(out, OpenException{Exception: e, Overdue: !now.Before(e.ExpiresAt)})
 		}
 	}

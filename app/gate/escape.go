@@ -77,7 +77,14 @@ func (s *Service) Merged(ctx context.Context, pr PR) ([]store.Escape, error) {
 	if err := s.closeException(ctx, exc); err != nil {
 		return nil, err
 	}
-	return s.reachProduction(ctx, c, pr.Repo, p, escapes)
+	out, err := s.reachProduction(ctx, c, pr.Repo, p, escapes)
+	if err == nil && exc != nil && owedFixLater(*exc) {
+		// The issue is opened now when GitHub lets it; TrackFixLater opens what this misses.
+		if _, _, terr := s.trackFixLater(ctx, c, pr.Repo, *exc, pr.Author); terr != nil {
+			s.logger(ctx).Warn().Err(terr).Int64("exception", exc.ID).Msg("fix-later issue not opened at merge; the periodic pass opens it")
+		}
+	}
+	return out, err
 }
 
 // caughtAtMerge scans a merged head that was never checked and keeps the critical

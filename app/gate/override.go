@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,7 +158,9 @@ func (s *Service) Labeled(ctx context.Context, ev LabelEvent) (OverrideOutcome, 
 	now := s.now()
 	exc, first, err := s.store.AddException(ctx, store.Exception{
 		Repo: ev.PR.Repo.String(), PR: ev.PR.Number, HeadSHA: ev.PR.HeadSHA, Approver: ev.Sender,
-		Reason: p.ReasonForLabels(ev.PR.Labels), Label: ev.Label, Fingerprints: fps,
+		// The event's labels first (applied with the override label), then the PR's as GitHub
+		// shows it now: a reason label applied a moment after the override label still counts.
+		Reason: p.ReasonForLabels(append(slices.Clone(ev.PR.Labels), cur.Labels...)), Label: ev.Label, Fingerprints: fps,
 		CreatedAt: now, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour), State: store.ExceptionActive,
 		DeliveryID: ev.DeliveryID,
 	})

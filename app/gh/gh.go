@@ -183,7 +183,9 @@ type Client interface {
 	ListComments(ctx context.Context, r Repo, number int) ([]Comment, error)
 	EditComment(ctx context.Context, r Repo, id int64, body string) error
 
-	CreateIssue(ctx context.Context, r Repo, title, body string) (Issue, error)
+	// CreateIssue opens an issue assigned to assignees (when GitHub refuses an assignee,
+	// who cannot be assigned in the repository, the issue is opened unassigned).
+	CreateIssue(ctx context.Context, r Repo, title, body string, assignees ...string) (Issue, error)
 	// FindIssueByTitle finds an issue (open or closed) with exactly this title that
 	// escapegate opened (Mine); anyone else's issue with the title is passed over.
 	FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error)

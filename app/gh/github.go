@@ -688,8 +688,18 @@ func (c *client) issueOf(i issueItem) Issue {
 	return Issue{Number: i.Number, Title: i.Title, State: i.State, Author: i.User.Login, Mine: c.mineBy(i.User.Type, app)}
 }
 
-func (c *client) CreateIssue(ctx context.Context, r Repo, title, body string) (Issue, error) {
-	i, _, err := c.gh.Issues.Create(ctx, r.Owner, r.Name, &github.IssueRequest{Title: github.String(title), Body: github.String(body)})
+func (c *client) CreateIssue(ctx context.Context, r Repo, title, body string, assignees ...string) (Issue, error) {
+	req := &github.IssueRequest{Title: github.String(title), Body: github.String(body)}
+	if len(assignees) > 0 {
+		req.Assignees = &assignees
+	}
+	i, _, err := c.gh.Issues.Create(ctx, r.Owner, r.Name, req)
+	if statusOf(err) == http.StatusUnprocessableEntity && req.Assignees != nil {
+		// An assignee without access to the repository fails the whole request (422): the
+		// issue matters more than its assignee, who is named in the body anyway.
+		req.Assignees = nil
+		i, _, err = c.gh.Issues.Create(ctx, r.Owner, r.Name, req)
+	}
 	if err != nil {
 		return Issue{}, wrap(err, "create issue", r)
 	}

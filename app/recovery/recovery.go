@@ -172,7 +172,8 @@ func (s *Service) TryReconcile(ctx context.Context) (res ReconcileResult, ran bo
 	return res, true, err
 }
 
-// TryExpire checks again the open pull requests whose exception expired, unless
+// TryExpire checks again the open pull requests whose exception expired and keeps merged
+// "fix later" exceptions tracked (issue opened, reminder before the deadline), unless
 // another replica holds this time slot's claim.
 func (s *Service) TryExpire(ctx context.Context) (checked int, ran bool, err error) {
 	if s.o.Gate == nil {
@@ -186,7 +187,11 @@ func (s *Service) TryExpire(ctx context.Context) (checked int, ran bool, err err
 	if checked > 0 {
 		s.o.Log.Info().Int("pull_requests", checked).Msg("checks of pull requests whose exception expired posted again")
 	}
-	return checked, true, err
+	opened, reminded, ferr := s.o.Gate.TrackFixLater(ctx)
+	if opened+reminded > 0 {
+		s.o.Log.Info().Int("opened", opened).Int("reminded", reminded).Msg("fix-later issues tracked")
+	}
+	return checked, true, errors.Join(err, ferr)
 }
 
 // claim takes the store's claim on job's current time slot (ClaimOnce on a key per

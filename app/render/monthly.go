@@ -73,6 +73,10 @@ func monthlySummary(d escaperate.OrgMonthData, lim listLimits) string {
 	}
 
 	b.WriteString("\n### Overdue \"fix later\" exceptions\n\n")
+	if r := d.Remediated; r.Count > 0 {
+		fmt.Fprintf(&b, "Fixed this month: %d (time to remediate: median %.1f days, longest %.1f days; %d after the deadline).\n\n",
+			r.Count, r.MedianDays, r.MaxDays, r.Late)
+	}
 	if len(d.Overdue) == 0 {
 		b.WriteString("None: every \"fix later\" merged this far is within its deadline.\n")
 	} else {

@@ -45,7 +45,7 @@ func ExceptionRequestComment(r ExceptionRequest) string {
 		fmt.Fprintf(&b, "%s: ", strings.Join(who, " "))
 	}
 	fmt.Fprintf(&b, "the `escapegate` check fails on %s with %s that no exception covers. ", code(short(r.HeadSHA)), riskCountOf(r.Findings))
-	fmt.Fprintf(&b, "Please review them; an exception may be granted by %s.\n\n", whoMay(r.Repo, r.Override))
+	fmt.Fprintf(&b, "Please review; an exception may be granted by %s.\n\n", whoMay(r.Repo, r.Override))
 	b.WriteString("| severity | rule | file | value |\n|---|---|---|---|\n")
 	for i, f := range r.Findings {
 		if i == maxRequestRows {

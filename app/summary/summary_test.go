@@ -30,7 +30,7 @@ type fakeGitHub struct {
 
 func newFake() *fakeGitHub { return &fakeGitHub{issues: map[string][]gh.Issue{}} }
 
-func (f *fakeGitHub) CreateIssue(_ context.Context, r gh.Repo, title, body string) (gh.Issue, error) {
+func (f *fakeGitHub) CreateIssue(_ context.Context, r gh.Repo, title, body string, _ ...string) (gh.Issue, error) {
 	time.Sleep(f.delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -106,3 +106,29 @@ func (p *printer) summary(ctx context.Context, month time.Time) error {
 	}
 	return nil
 }
+
+// lastRunID is the id of the newest escapegate check run on sha (0 when there is none).
+func (p *printer) lastRunID(sha string) int64 {
+	runs := p.h.GitHub.CheckRuns(repoName)
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].HeadSHA == sha {
+			return runs[i].ID
+		}
+	}
+	return 0
+}
+
+// newComments prints the last k comments on #n.
+func (p *printer) newComments(n, k int) {
+	cs := p.h.GitHub.Comments(repoName, n)
+	for _, c := range cs[max(0, len(cs)-k):] {
+		fmt.Fprintf(p.w, "   comment %d on #%d by %s:\n%s\n", c.ID, n, c.Author, indent(c.Body, "   │ "))
+	}
+}
+
+// issues prints the issues of repo.
+func (p *printer) issues(repo string) {
+	for _, is := range p.h.GitHub.Issues(repo) {
+		fmt.Fprintf(p.w, "   issue #%d in %s, assigned to %v: %s\n%s\n", is.Number, repo, is.Assignees, is.Title, indent(is.Body, "   │ "))
+	}
+}

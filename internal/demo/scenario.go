@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/internal/fakecreds"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
@@ -116,6 +117,11 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 	}
 	p.comments(2)
 	p.labels(2)
+	p.step("bob clicks \"Request exception\" on the failing check: one comment asks acme/security")
+	if err := p.send(ctx, "check_run", events.CheckRunRequestedAction(inst, payments, pr2, p.lastRunID(pr2.HeadSHA), gate.RequestExceptionAction, "bob")); err != nil {
+		return err
+	}
+	p.newComments(2, 1)
 	p.step("sec-lead (active member of acme/security) accepts the risk: fix later")
 	f.AddLabel(repoName, 2, "escapegate/fix-later")
 	f.AddLabel(repoName, 2, "escapegate/accept-risk")
@@ -138,10 +144,11 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 
 	// 5. PR #2 merges under the exception: an overridden escape.
 	pr2.Merged, pr2.State = true, "closed"
-	p.step("PR #2 merges into main under the exception")
+	p.step("PR #2 merges into main under the exception; the fix-later exception gets an issue, assigned to bob")
 	if err := p.send(ctx, "pull_request", events.PullRequest(inst, payments, "closed", pr2, "sec-lead")); err != nil {
 		return err
 	}
+	p.issues(repoName)
 
 	// 6. A direct push to main adds a Stripe live key: a missed escape.
 	f.SetCompare(repoName, sha('1'), sha('2'), []fakegithub.PullFile{{Filename: "billing/charge.rb", Status: "modified", Additions: 1,

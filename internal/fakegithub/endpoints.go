@@ -612,8 +612,9 @@ func (f *Server) issueJSON(r *repoState, i *Issue) map[string]any {
 	return map[string]any{
 		"id": int64(i.Number) + r.id*100000, "number": i.Number, "title": i.Title, "body": i.Body, "state": i.State,
 		"user": user(i.Author), "labels": labelsJSON(i.Labels), "performed_via_github_app": f.appOf(i.Author),
-		"html_url": fmt.Sprintf("https://github.com/%s/issues/%d", r.fullName(), i.Number),
-		"url":      fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), i.Number),
+		"assignees": assigneesJSON(i.Assignees),
+		"html_url":  fmt.Sprintf("https://github.com/%s/issues/%d", r.fullName(), i.Number),
+		"url":       fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), i.Number),
 	}
 }
 
@@ -686,9 +687,10 @@ func (f *Server) getIssue(c *call, r *repoState) {
 
 func (f *Server) createIssue(c *call, r *repoState) {
 	var in struct {
-		Title  *json.RawMessage `json:"title"`
-		Body   *string          `json:"body"`
-		Labels []string         `json:"labels"`
+		Title     *json.RawMessage `json:"title"`
+		Body      *string          `json:"body"`
+		Labels    []string         `json:"labels"`
+		Assignees []string         `json:"assignees"`
 	}
 	if !c.decode(&in) {
 		return
@@ -705,7 +707,14 @@ func (f *Server) createIssue(c *call, r *repoState) {
 			return
 		}
 	}
-	i := &Issue{Number: r.nextNumber(), Title: title, State: "open", Author: f.bot(), Labels: in.Labels}
+	for _, a := range in.Assignees {
+		if _, ok := r.perms[strings.ToLower(a)]; !ok && !strings.EqualFold(a, r.owner) {
+			// GitHub refuses an assignee who cannot be assigned in the repository.
+			writeValidation(c.w, doc, []fieldError{{Resource: "Issue", Field: "assignees", Code: "invalid", Message: a + " cannot be assigned"}})
+			return
+		}
+	}
+	i := &Issue{Number: r.nextNumber(), Title: title, State: "open", Author: f.bot(), Labels: in.Labels, Assignees: in.Assignees}
 	if in.Body != nil {
 		i.Body = *in.Body
 	}
@@ -784,6 +793,14 @@ func searchTokens(q string) []string {
 		}
 		out = append(out, q[:i])
 		q = q[i:]
+	}
+	return out
+}
+
+func assigneesJSON(logins []string) []map[string]any {
+	out := []map[string]any{}
+	for _, l := range logins {
+		out = append(out, user(l))
 	}
 	return out
 }

@@ -82,6 +82,8 @@ type Issue struct {
 	State  string
 	Author string
 	Labels []string
+	// Assignees are the logins the issue is assigned to.
+	Assignees []string
 }
 
 type repoState struct {

@@ -503,10 +503,10 @@ func (f *Client) EditComment(_ context.Context, r gh.Repo, id int64, body string
 	return f.end(i, notFound(fmt.Sprintf("comment %d of %s", id, r)))
 }
 
-func (f *Client) CreateIssue(_ context.Context, r gh.Repo, title, body string) (gh.Issue, error) {
+func (f *Client) CreateIssue(_ context.Context, r gh.Repo, title, body string, assignees ...string) (gh.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, err := f.begin("CreateIssue", r, title, body); err != nil {
+	if _, err := f.begin("CreateIssue", r, title, body, assignees); err != nil {
 		return gh.Issue{}, err
 	}
 	is := gh.Issue{Number: len(f.Issues[r.String()]) + 1, Title: title, State: "open", Author: f.Login, Mine: true}
