@@ -211,6 +211,9 @@ func (s *Service) evaluateFiles(ctx context.Context, c gh.Client, pr PR, list fu
 	ev.decide.ChangedPolicyInvalid = len(in.ChangedPolicyErrors) > 0
 	sortFindings(res.findings)
 	ev.decide.Findings = res.findings
+	if p.Secrets.RevokeGitHubTokens {
+		in.Revoked = s.revokeAdded(ctx, pr, files, res.findings)
+	}
 	for _, n := range res.notScanned {
 		in.NotScanned = append(in.NotScanned, render.NotScanned{Path: n.Path, Why: n.Why})
 	}

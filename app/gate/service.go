@@ -41,6 +41,7 @@ type Service struct {
 
 	policyTTL time.Duration
 	appID     int64 // this app's id: a check required from another app is not escapegate's
+	revoker   gh.Revoker
 
 	approverAttempts int // see SetApproverAttempts; 0: config.Default's retry.max_attempts
 
@@ -67,6 +68,8 @@ type Options struct {
 	// PolicyTTL is how long a loaded policy is trusted before it is re-validated with a
 	// conditional request; 0 re-validates on every event.
 	PolicyTTL time.Duration
+	// Revoker revokes GitHub tokens a PR adds, for orgs whose policy asks for it; nil: never.
+	Revoker gh.Revoker
 	// AppID is this GitHub App's id (0: unknown, any app's "escapegate" check counts as required).
 	AppID int64
 	// Secrets is the engine of the default secret rules (secrets.New with no extra
@@ -107,6 +110,7 @@ func New(o Options) (*Service, error) {
 		detail:    strings.TrimRight(o.PublicURL, "/"),
 		policyTTL: o.PolicyTTL,
 		appID:     o.AppID,
+		revoker:   o.Revoker,
 		engines:   map[[32]byte]*secrets.Engine{},
 		base:      eng,
 		orgFiles:  map[string]cachedFile{},

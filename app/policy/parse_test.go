@@ -38,6 +38,7 @@ func TestDefaultMatchesDesign(t *testing.T) {
 		{"summary.repository", d.Summary.Repository, ""},
 		{"secrets.rules_file", d.Secrets.RulesFile, ""},
 		{"secrets.allow_inline_suppressions", d.Secrets.AllowInlineSuppressions, false},
+		{"secrets.revoke_github_tokens", d.Secrets.RevokeGitHubTokens, false},
 		{"unscanned", d.Unscanned, "fail"},
 		{"allow_repo_overrides", d.AllowRepoOverrides, false},
 	}
@@ -82,6 +83,7 @@ summary:
 secrets:
   rules_file: ""
   allow_inline_suppressions: false
+  revoke_github_tokens: false    # escapegate's own key (not in DESIGN's example): opt-in revocation
 unscanned: fail                  # a changed file that cannot be read fails the check
 allow_repo_overrides: false      # org file only
 `

@@ -102,6 +102,9 @@ type Summary struct {
 type Secrets struct {
 	RulesFile               string `yaml:"rules_file" json:"rules_file"`
 	AllowInlineSuppressions bool   `yaml:"allow_inline_suppressions" json:"allow_inline_suppressions"`
+	// RevokeGitHubTokens sends a GitHub token that a PR adds to GitHub's credential
+	// revocation API (once); org-owned, since it revokes someone's credential.
+	RevokeGitHubTokens bool `yaml:"revoke_github_tokens" json:"revoke_github_tokens"`
 }
 
 // Default returns the built-in strict defaults of DESIGN §4.

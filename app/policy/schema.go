@@ -131,6 +131,7 @@ var schema = []field{
 			return ""
 		}),
 	scalar("secrets.allow_inline_suppressions", ruleOnlyFalse, func(p *Policy) *bool { return &p.Secrets.AllowInlineSuppressions }, nil),
+	scalar("secrets.revoke_github_tokens", ruleOrgOwned, func(p *Policy) *bool { return &p.Secrets.RevokeGitHubTokens }, nil),
 	scalar("unscanned", ruleFailOnly, func(p *Policy) *string { return &p.Unscanned },
 		func(v *string) string { return oneOf(*v, UnscannedFail, UnscannedNeutral) }),
 	func() field {

@@ -59,6 +59,17 @@ type CheckInput struct {
 	PolicyNotes []string
 	// ChangedPolicyErrors: the pull request changes a policy file that does not validate.
 	ChangedPolicyErrors []string
+	// Revoked are the GitHub tokens the pull request adds that were sent to GitHub's
+	// revocation API (secrets.revoke_github_tokens), or failed to be.
+	Revoked []Revoked
+}
+
+// Revoked is a GitHub token the check revoked (At) or failed to revoke (Failed).
+type Revoked struct {
+	Rule, Redacted, Path string
+	Line                 int
+	At                   time.Time
+	Failed               bool
 }
 
 // Result is what the check run is completed with.
@@ -602,6 +613,9 @@ func (r *renderer) summary(conclusion string) string {
 	if s := r.notScanned(); s != "" {
 		tail = append(tail, s)
 	}
+	if s := r.revoked(); s != "" {
+		head = append(head, s)
+	}
 	if others := len(rs.Existing) + len(rs.Suppressed) + len(rs.Below); others > 0 && conclusion != verdict.Success {
 		tail = append(tail, fmt.Sprintf("%s listed below %s this check (already on the base branch, suppressed, or below `%s`).",
 			capitalize(plural(others, "finding", "findings")), failVerb(others), r.failOn))
@@ -721,4 +735,30 @@ func (r *renderer) annotations() ([]gh.Annotation, int) {
 	add(rs.Suppressed, LevelNotice, "Silenced by an inline suppression.")
 	add(rs.Existing, LevelNotice, "Already on the base branch: does not fail this check.")
 	return out, len(out)
+}
+
+// revoked says which GitHub tokens were revoked: they no longer work, whatever the verdict.
+func (r *renderer) revoked() string {
+	if len(r.in.Revoked) == 0 {
+		return ""
+	}
+	var done, failed []string
+	for _, t := range r.in.Revoked {
+		item := fmt.Sprintf("%s %s at %s", codeSpan(t.Redacted), codeSpan(t.Rule), codeSpan(fmt.Sprintf("%s:%d", t.Path, t.Line)))
+		if t.Failed {
+			failed = append(failed, item)
+			continue
+		}
+		done = append(done, item+" on "+t.At.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	var parts []string
+	if len(done) > 0 {
+		parts = append(parts, fmt.Sprintf("> 🔒 **Revoked.** escapegate sent %s to GitHub's credential revocation API (the org policy's `secrets.revoke_github_tokens`): %s no longer work%s, and GitHub told the owner. Issue a new token and keep it out of the code.\n%s",
+			plural(len(done), "GitHub token", "GitHub tokens"), pronoun(len(done), "it", "they"), pronoun(len(done), "s", ""), quote(bullets(done, "more tokens"))))
+	}
+	if len(failed) > 0 {
+		parts = append(parts, fmt.Sprintf("> ⚠️ **Not revoked yet.** GitHub did not take %s; the next check of this pull request tries again.\n%s",
+			plural(len(failed), "token", "tokens"), quote(bullets(failed, "more tokens"))))
+	}
+	return strings.Join(parts, "\n\n")
 }

@@ -46,7 +46,9 @@ type Options struct {
 	QueueBytes int64
 	PublicURL  string
 	// AppID is the GitHub App's id (github.app.integration_id).
-	AppID       int64
+	AppID int64
+	// Revoker revokes GitHub tokens a PR adds where the org policy asks for it.
+	Revoker     gh.Revoker
 	PolicyTTL   time.Duration
 	InstallPace time.Duration
 	// Retry says how the durable inbox retries failed deliveries; zero fields take
@@ -88,7 +90,7 @@ func New(o Options) (*Server, error) {
 	}
 	g, err := gate.New(gate.Options{
 		Store: o.Store, Clients: o.Clients, FingerprintKey: o.FingerprintKey, Now: o.Now,
-		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, Secrets: o.Secrets, AppID: o.AppID,
+		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, Secrets: o.Secrets, AppID: o.AppID, Revoker: o.Revoker,
 	})
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
 )
 
@@ -59,10 +60,17 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "escapegate serve:", err)
 		return 1
 	}
+	// GitHub's revocation API refuses authenticated requests: a client of its own, no credentials.
+	revoker, err := gh.NewRevoker(cfg.GitHub.V3APIURL, &http.Client{Timeout: 30 * time.Second})
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate serve:", err)
+		return 1
+	}
 	srv, err := server.New(server.Options{
 		Store: st, Clients: clients, WebhookSecret: cfg.GitHub.App.WebhookSecret, FingerprintKey: key,
 		Logger: log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, QueueBytes: cfg.Queue.MaxBytes, PublicURL: cfg.PublicURL,
 		PolicyTTL: cfg.PolicyTTL, InstallPace: cfg.InstallPace, Retry: cfg.Retry, AppID: cfg.GitHub.App.IntegrationID,
+		Revoker: revoker,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate serve:", err)

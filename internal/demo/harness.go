@@ -125,12 +125,17 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		fake.Close()
 		return nil, err
 	}
+	revoker, err := gh.NewRevoker(fake.URL(), nil)
+	if err != nil {
+		fake.Close()
+		return nil, err
+	}
 	srv, err := server.New(server.Options{
 		Secrets: eng,
 		Store:   st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
 		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
-		Retry: FastRetry(o.Retry), AppID: fake.App().ID,
+		Retry: FastRetry(o.Retry), AppID: fake.App().ID, Revoker: revoker,
 	})
 	if err != nil {
 		fake.Close()

@@ -47,6 +47,8 @@ func (f *Server) route(c *call) {
 		f.searchIssues(c)
 	case c.is("GET", "orgs", "*", "teams", "*", "memberships", "*"):
 		f.teamMembership(c)
+	case c.is("POST", "credentials", "revoke"):
+		f.revokeCredentials(c)
 	case len(s) >= 3 && s[0] == "repos":
 		r, ok := f.lookup(s[1], s[2])
 		if !ok {

@@ -92,6 +92,8 @@ type Server struct {
 	tokens        map[string]int64 // installation token -> installation id
 	hooks         hooks
 	onCompleted   func(repo, headSHA, conclusion string)
+	revoked       []string // credentials sent to POST /credentials/revoke (the fake keeps them; the app must not)
+	revokeCalls   int
 }
 
 // New starts a fake GitHub; Close stops it.
