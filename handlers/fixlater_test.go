@@ -24,7 +24,7 @@ func (e *env) issueEvent(action string, i fakegithub.Issue, authorType string, a
 	}
 	b, err := json.Marshal(map[string]any{"action": action, "issue": issue, "installation": map[string]any{"id": e.inst},
 		"repository": map[string]any{"id": e.repo.ID, "full_name": e.repo.FullName, "name": "app", "owner": map[string]any{"login": "acme"}},
-		"sender": map[string]any{"login": "alice", "type": "User"}})
+		"sender":     map[string]any{"login": "alice", "type": "User"}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
