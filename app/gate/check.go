@@ -425,50 +425,31 @@ const expiredNoteFor = 7 * 24 * time.Hour
 // that their check fails (and says why) without waiting for a push. It returns how
 // many it checked.
 func (s *Service) RecheckExpired(ctx context.Context) (int, error) {
-	insts, err := s.store.ListInstallations(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("listing installations: %w", err)
-	}
 	now := s.now()
 	checked := 0
-	for _, in := range insts {
-		if !in.DeletedAt.IsZero() {
-			continue
-		}
-		repos, err := s.store.ListRepositories(ctx, in.ID)
+	err := s.eachLiveRepo(ctx, func(inst int64, repo gh.Repo, r store.Repository) error {
+		list, err := s.store.ListExceptions(ctx, r.FullName, 0, store.Window{From: now.AddDate(-1, 0, 0), To: now.Add(time.Hour)})
 		if err != nil {
-			return checked, fmt.Errorf("listing repositories of installation %d: %w", in.ID, err)
+			return fmt.Errorf("listing exceptions of %s: %w", r.FullName, err)
 		}
-		for _, r := range repos {
-			if !r.RemovedAt.IsZero() {
+		seen := map[int]bool{}
+		for _, e := range list {
+			if e.State != store.ExceptionActive || e.ExpiresAt.IsZero() || now.Before(e.ExpiresAt) || seen[e.PR] {
 				continue
 			}
-			repo, err := gh.ParseRepo(r.FullName)
+			seen[e.PR] = true
+			rechecked, err := s.recheckExpired(ctx, inst, repo, r, e)
 			if err != nil {
+				s.logger(ctx).Warn().Err(err).Str("repo", r.FullName).Int("pr", e.PR).Msg("expired exception: check not re-run")
 				continue
 			}
-			list, err := s.store.ListExceptions(ctx, r.FullName, 0, store.Window{From: now.AddDate(-1, 0, 0), To: now.Add(time.Hour)})
-			if err != nil {
-				return checked, fmt.Errorf("listing exceptions of %s: %w", r.FullName, err)
-			}
-			seen := map[int]bool{}
-			for _, e := range list {
-				if e.State != store.ExceptionActive || e.ExpiresAt.IsZero() || now.Before(e.ExpiresAt) || seen[e.PR] {
-					continue
-				}
-				seen[e.PR] = true
-				rechecked, err := s.recheckExpired(ctx, in.ID, repo, r, e)
-				if err != nil {
-					s.logger(ctx).Warn().Err(err).Str("repo", r.FullName).Int("pr", e.PR).Msg("expired exception: check not re-run")
-					continue
-				}
-				if rechecked {
-					checked++
-				}
+			if rechecked {
+				checked++
 			}
 		}
-	}
-	return checked, nil
+		return nil
+	})
+	return checked, err
 }
 
 // recheckExpired re-runs the check of an expired exception's pull request if it is open

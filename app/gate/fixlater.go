@@ -30,49 +30,30 @@ func owedFixLater(e store.Exception) bool {
 // comments one reminder on an issue whose deadline is near. It returns how many issues it
 // opened and reminded.
 func (s *Service) TrackFixLater(ctx context.Context) (opened, reminded int, err error) {
-	insts, err := s.store.ListInstallations(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("listing installations: %w", err)
-	}
 	now := s.now()
-	for _, in := range insts {
-		if !in.DeletedAt.IsZero() || in.Suspended {
-			continue
-		}
-		repos, err := s.store.ListRepositories(ctx, in.ID)
+	err = s.eachLiveRepo(ctx, func(inst int64, repo gh.Repo, r store.Repository) error {
+		list, err := s.store.ListExceptions(ctx, r.FullName, 0, store.Window{From: now.Add(-fixLaterLookback), To: now.Add(time.Hour)})
 		if err != nil {
-			return opened, reminded, fmt.Errorf("listing repositories of installation %d: %w", in.ID, err)
+			return fmt.Errorf("listing exceptions of %s: %w", r.FullName, err)
 		}
-		for _, r := range repos {
-			if !r.RemovedAt.IsZero() {
+		for _, e := range list {
+			if !owedFixLater(e) {
 				continue
 			}
-			repo, err := gh.ParseRepo(r.FullName)
+			c, err := s.client(inst)
 			if err != nil {
+				return err
+			}
+			o, rm, err := s.trackFixLater(ctx, c, repo, e, "")
+			if err != nil {
+				s.logger(ctx).Warn().Err(err).Str("repo", r.FullName).Int64("exception", e.ID).Msg("fix-later exception not tracked; tried again later")
 				continue
 			}
-			list, err := s.store.ListExceptions(ctx, r.FullName, 0, store.Window{From: now.Add(-fixLaterLookback), To: now.Add(time.Hour)})
-			if err != nil {
-				return opened, reminded, fmt.Errorf("listing exceptions of %s: %w", r.FullName, err)
-			}
-			for _, e := range list {
-				if !owedFixLater(e) {
-					continue
-				}
-				c, err := s.client(in.ID)
-				if err != nil {
-					return opened, reminded, err
-				}
-				o, rm, err := s.trackFixLater(ctx, c, repo, e, "")
-				if err != nil {
-					s.logger(ctx).Warn().Err(err).Str("repo", r.FullName).Int64("exception", e.ID).Msg("fix-later exception not tracked; tried again later")
-					continue
-				}
-				opened, reminded = opened+b2i(o), reminded+b2i(rm)
-			}
+			opened, reminded = opened+b2i(o), reminded+b2i(rm)
 		}
-	}
-	return opened, reminded, nil
+		return nil
+	})
+	return opened, reminded, err
 }
 
 func b2i(b bool) int {

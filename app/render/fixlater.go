@@ -54,18 +54,11 @@ func FixLaterBody(f FixLaterIssue) string {
 	if len(f.Findings) == 0 {
 		fmt.Fprintf(&b, "%d findings, listed on the pull request's check run.\n", len(e.Fingerprints))
 	} else {
-		b.WriteString("| severity | rule | file | value |\n|---|---|---|---|\n")
+		rows := make([]findingRow, len(f.Findings))
 		for i, x := range f.Findings {
-			if i == maxRequestRows {
-				fmt.Fprintf(&b, "\nand %d more, listed on the pull request's check run.\n", len(f.Findings)-i)
-				break
-			}
-			value := x.Redacted
-			if value == "" {
-				value = "—"
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", x.Severity, codeCell(x.Rule), codeCell(fmt.Sprintf("%s:%d", x.Path, x.Line)), codeCell(value))
+			rows[i] = findingRow{Severity: x.Severity, Rule: x.Rule, Path: x.Path, Line: x.Line, Redacted: x.Redacted}
 		}
+		writeFindingRows(&b, rows, "the pull request's check run")
 	}
 	b.WriteString("\nA secret that merged is exposed: rotate it, then remove it from the code. **Close this issue when it is fixed**: " +
 		"escapegate records the date as the remediation (reopening it undoes that), and the monthly summary reports the time to remediate and what is overdue.\n")

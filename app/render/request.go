@@ -23,8 +23,30 @@ func ExceptionRequestMarker(headSHA string) string {
 	return "<!-- escapegate:exception-request head=" + headSHA + " -->"
 }
 
-// maxRequestRows bounds the findings listed; the check run lists them all.
+// maxRequestRows bounds the findings a comment or an issue lists; the check run lists them all.
 const maxRequestRows = 30
+
+// findingRow is one finding as a comment or an issue lists it: redacted, never its value.
+type findingRow struct {
+	Severity, Rule, Path, Redacted string
+	Line                           int
+}
+
+// writeFindingRows writes rows as a table, at most maxRequestRows; the rest are said to be on where.
+func writeFindingRows(b *strings.Builder, rows []findingRow, where string) {
+	b.WriteString("| severity | rule | file | value |\n|---|---|---|---|\n")
+	for i, f := range rows {
+		if i == maxRequestRows {
+			fmt.Fprintf(b, "\nand %d more, listed on %s.\n", len(rows)-i, where)
+			break
+		}
+		value := f.Redacted
+		if value == "" {
+			value = "—"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", f.Severity, codeCell(f.Rule), codeCell(fmt.Sprintf("%s:%d", f.Path, f.Line)), codeCell(value))
+	}
+}
 
 // ExceptionRequestComment renders the comment a click on "Request exception" posts: it
 // mentions the approver teams (GitHub notifies them), lists the findings redacted, and
@@ -46,18 +68,11 @@ func ExceptionRequestComment(r ExceptionRequest) string {
 	}
 	fmt.Fprintf(&b, "the `escapegate` check fails on %s with %s that no exception covers. ", code(short(r.HeadSHA)), riskCountOf(r.Findings))
 	fmt.Fprintf(&b, "Please review; an exception may be granted by %s.\n\n", whoMay(r.Repo, r.Override))
-	b.WriteString("| severity | rule | file | value |\n|---|---|---|---|\n")
+	rows := make([]findingRow, len(r.Findings))
 	for i, f := range r.Findings {
-		if i == maxRequestRows {
-			fmt.Fprintf(&b, "\nand %d more, listed on the check run.\n", len(r.Findings)-i)
-			break
-		}
-		value := f.Redacted
-		if value == "" {
-			value = "—"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.Severity, codeCell(f.Rule), codeCell(fmt.Sprintf("%s:%d", f.Path, f.Line)), codeCell(value))
+		rows[i] = findingRow{Severity: string(f.Severity), Rule: f.Rule, Path: f.Path, Line: f.Line, Redacted: f.Redacted}
 	}
+	writeFindingRows(&b, rows, "the check run")
 	fmt.Fprintf(&b, "\n**To approve**, an approver applies the label %s to this pull request", codeSpan(label))
 	if len(r.Override.ReasonLabels) > 0 {
 		fmt.Fprintf(&b, " together with one reason label (%s)", joinWord(codeSpans(r.Override.ReasonLabels), "or"))
