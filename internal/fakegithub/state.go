@@ -96,6 +96,8 @@ type repoState struct {
 	checkRuns     []*CheckRun
 	comments      []*Comment
 	lastNumber    int
+
+	compareCommits map[string][]string // "base...head" -> commit SHAs (mergequeue.go)
 }
 
 func (r *repoState) fullName() string { return r.owner + "/" + r.name }
