@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
@@ -45,8 +46,31 @@ func (e *env) approvedPR(n int, f fakegithub.PullFile) events.PR {
 	return pr
 }
 
-func TestMergeGroupWithASecretFails(t *testing.T) {
-	e := newEnv(t)
+// eachHost runs test against github.com's fake and against a fake GitHub Enterprise
+// Server (the API under /api/v3/ only, no rate limits, /rate_limit answering 404).
+func eachHost(t *testing.T, test func(t *testing.T, e *env)) {
+	for _, host := range []struct {
+		name       string
+		enterprise bool
+	}{{"github.com", false}, {"GHES", true}} {
+		t.Run(host.name, func(t *testing.T) {
+			e, _ := newEnvOpts(t, demo.Options{Enterprise: host.enterprise})
+			test(t, e)
+			if !host.enterprise {
+				return
+			}
+			for _, r := range e.h.GitHub.Requests() {
+				if !strings.HasPrefix(r.Path, "/api/v3/") || strings.HasPrefix(r.Path, "/api/v3/rate_limit") {
+					t.Errorf("on GHES escapegate asked %s %s", r.Method, r.Path)
+				}
+			}
+		})
+	}
+}
+
+func TestMergeGroupWithASecretFails(t *testing.T) { eachHost(t, testMergeGroupWithASecretFails) }
+
+func testMergeGroupWithASecretFails(t *testing.T, e *env) {
 	secret := envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey())
 	pr := e.openPR(1, "alice", "h1", secret)
 	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
@@ -73,7 +97,10 @@ func TestMergeGroupWithASecretFails(t *testing.T) {
 }
 
 func TestMergeGroupOfAnApprovedPRIsNeutral(t *testing.T) {
-	e := newEnv(t)
+	eachHost(t, testMergeGroupOfAnApprovedPRIsNeutral)
+}
+
+func testMergeGroupOfAnApprovedPRIsNeutral(t *testing.T, e *env) {
 	secret := envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey())
 	e.approvedPR(1, secret)
 	exc := e.exceptions(1)[0]
@@ -101,7 +128,10 @@ func TestMergeGroupOfAnApprovedPRIsNeutral(t *testing.T) {
 // holds the ones ahead of it, so it carries their exceptions, and what none of them
 // accepted still fails.
 func TestMergeGroupCarriesThePRsAheadInTheQueue(t *testing.T) {
-	e := newEnv(t)
+	eachHost(t, testMergeGroupCarriesThePRsAheadInTheQueue)
+}
+
+func testMergeGroupCarriesThePRsAheadInTheQueue(t *testing.T, e *env) {
 	first := envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey())
 	second := envFile("config/slack.env", "SLACK_BOT_TOKEN="+slackToken())
 	third := envFile("ci/token.env", "GITHUB_TOKEN="+githubToken())
