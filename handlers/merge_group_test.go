@@ -104,7 +104,18 @@ func testMergeGroupOfAnApprovedPRIsNeutral(t *testing.T, e *env) {
 	secret := envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey())
 	e.approvedPR(1, secret)
 	exc := e.exceptions(1)[0]
+	e.h.GitHub.ResetRequests()
 	g := e.queue().enqueue(1, secret)
+	// The budget: the compare and the check run's creation, besides the policy files' reads.
+	var calls []string
+	for _, r := range e.h.GitHub.Requests() {
+		if !strings.Contains(r.Path, "/contents/") {
+			calls = append(calls, r.Method+" "+r.Path)
+		}
+	}
+	if len(calls) != 2 || !strings.Contains(calls[0], "/compare/") || !strings.HasSuffix(calls[1], "/check-runs") {
+		t.Fatalf("GitHub calls besides policy reads: %q", calls)
+	}
 	run := e.lastRun(g.HeadSHA)
 	if run.Conclusion != "neutral" || !strings.Contains(run.Title, "@ada") || !strings.Contains(run.Title, "exception #") {
 		t.Fatalf("merge group check: %s %q", run.Conclusion, run.Title)
