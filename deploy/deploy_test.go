@@ -401,3 +401,23 @@ func TestProbesAnswer(t *testing.T) {
 		t.Errorf("the webhook path is %s; README's deploy instructions name /api/github/hook", server.HookPath)
 	}
 }
+
+// TestREADMEInstructions keeps README.md's deploy instructions naming each file and
+// the commands that use it.
+func TestREADMEInstructions(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	for _, want := range []string{
+		"deploy/escapegate.service", "systemctl enable --now escapegate",
+		"deploy/compose.yml", "docker compose -f deploy/compose.yml",
+		"deploy/kubernetes/", "kubectl apply -k deploy/kubernetes", "kubectl create secret generic escapegate-store", "kubectl create secret generic escapegate-github",
+		"v3_api_url: https://HOST/api/v3/", livePath, readyPath, server.HookPath,
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md does not say %q", want)
+		}
+	}
+}
