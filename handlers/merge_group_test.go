@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
@@ -223,5 +224,28 @@ func TestMergeGroupFailsClosed(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d check runs on the group's commit, want the one brought up to date", n)
+	}
+}
+
+// TestMergeGroupOrderKey: the groups of one queue (repository and base branch) share an
+// order key, so the inbox hands them over one at a time, in the order received.
+func TestMergeGroupOrderKey(t *testing.T) {
+	repo := events.Repo{ID: 42, FullName: "Acme/App", DefaultBranch: "main"}
+	g := events.Group{HeadSHA: sha("g"), BaseSHA: sha("b"), Base: "main", PR: 3}
+	release := events.Group{HeadSHA: sha("g"), BaseSHA: sha("b"), Base: "release/1.x", PR: 4}
+	cases := []struct {
+		payload []byte
+		want    string
+	}{
+		{events.MergeGroup(9, repo, "checks_requested", "", g, "x"), "acme/app@queue:refs/heads/main"},
+		{events.MergeGroup(9, repo, "destroyed", "merged", g, "x"), "acme/app@queue:refs/heads/main"},
+		{events.MergeGroup(9, repo, "checks_requested", "", release, "x"), "acme/app@queue:refs/heads/release/1.x"},
+		{[]byte(`{"repository":{"full_name":"acme/app"}}`), ""},
+		{[]byte(`not json`), ""},
+	}
+	for _, tc := range cases {
+		if got := handlers.OrderKey("merge_group", tc.payload); got != tc.want {
+			t.Errorf("OrderKey(merge_group, %.80s) = %q, want %q", tc.payload, got, tc.want)
+		}
 	}
 }
