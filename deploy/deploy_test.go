@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -420,4 +421,50 @@ func TestREADMEInstructions(t *testing.T) {
 			t.Errorf("README.md does not say %q", want)
 		}
 	}
+}
+
+// TestToolsAccept runs the tools an operator would, when this machine has them:
+// systemd-analyze verify on the unit (its ExecStart pointed at a binary that exists
+// here), and kubectl kustomize on the Kubernetes directory.
+func TestToolsAccept(t *testing.T) {
+	t.Run("systemd-analyze", func(t *testing.T) {
+		tool, err := exec.LookPath("systemd-analyze")
+		if err != nil {
+			t.Skip("systemd-analyze is not installed")
+		}
+		self, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile("escapegate.service")
+		if err != nil {
+			t.Fatal(err)
+		}
+		unitPath := filepath.Join(t.TempDir(), "escapegate.service")
+		if err := os.WriteFile(unitPath, bytes.ReplaceAll(data, []byte("/usr/local/bin/escapegate"), []byte(self)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(tool, "verify", unitPath).CombinedOutput()
+		if err != nil {
+			t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+		}
+		if len(bytes.TrimSpace(out)) > 0 {
+			t.Logf("systemd-analyze verify says:\n%s", out)
+		}
+	})
+	t.Run("kubectl kustomize", func(t *testing.T) {
+		tool, err := exec.LookPath("kubectl")
+		if err != nil {
+			t.Skip("kubectl is not installed")
+		}
+		out, err := exec.Command(tool, "kustomize", "kubernetes").CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl kustomize: %v\n%s", err, out)
+		}
+		for _, kind := range []string{"kind: Deployment", "kind: Service", "kind: PodDisruptionBudget", "kind: ConfigMap"} {
+			if !bytes.Contains(out, []byte(kind)) {
+				t.Errorf("kubectl kustomize has no %s", kind)
+			}
+		}
+	})
 }
