@@ -131,6 +131,11 @@ func register(f *fakegithub.Server, doc map[string]any) {
 			}
 		}
 	}
+	if mg, ok := doc["merge_group"].(map[string]any); ok {
+		base, _ := mg["base_sha"].(string)
+		head, _ := mg["head_sha"].(string)
+		f.SetCompare(full, base, head, []fakegithub.PullFile{{Filename: "README.md", Status: "modified", Additions: 1, Patch: "@@ -1 +1,2 @@\n # Hello\n+world"}})
+	}
 	before, _ := doc["before"].(string)
 	after, _ := doc["after"].(string)
 	if before != "" && after != "" {

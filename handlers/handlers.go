@@ -36,6 +36,7 @@ func All(d Deps) []githubapp.EventHandler {
 	}
 	hs := []githubapp.EventHandler{
 		&PullRequest{d}, &CheckRun{d}, &Push{d}, &Installation{d}, &Release{d}, &Enforcement{d}, &Issues{d},
+		&PullRequest{d}, &CheckRun{d}, &Push{d}, &Installation{d}, &Release{d}, &MergeGroup{d},
 	}
 	for i, h := range hs {
 		hs[i] = perDelivery{inner: h, d: d}
@@ -71,6 +72,9 @@ func (p perDelivery) Handle(ctx context.Context, eventType, deliveryID string, p
 // OrderKey is what orders deliveries: the events of one pull request are handled one at
 // a time, in the order received ("owner/name#number"); other events need no order ("").
 func OrderKey(eventType string, payload []byte) string {
+	if eventType == "merge_group" {
+		return mergeGroupOrderKey(payload)
+	}
 	if eventType != "pull_request" {
 		return ""
 	}

@@ -99,11 +99,11 @@ func Default() Config {
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
 		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute},
-		Recovery: Recovery{Interval: 5 * time.Minute, Window: 72 * time.Hour, MaxPerRun: 100,
+		Recovery: Recovery{Interval: 5 * time.Minute, Window: DeliveryWindow(hostedAPI), MaxPerRun: 100,
 			Pace: 200 * time.Millisecond, InstallationsInterval: 24 * time.Hour, ExpiryInterval: 10 * time.Minute},
 	}
 	c.GitHub.WebURL = "https://github.com"
-	c.GitHub.V3APIURL = "https://api.github.com/"
+	c.GitHub.V3APIURL = hostedAPI
 	return c
 }
 
@@ -153,6 +153,7 @@ func EnvName(key string) string {
 // Load reads path (may be "" for environment only) and applies the environment.
 func Load(path string, environ func(string) (string, bool)) (Config, error) {
 	c := Default()
+	c.Recovery.Window = windowUnset // unless set: the configured host's (ghes.go)
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -179,6 +180,9 @@ func Load(path string, environ func(string) (string, bool)) (Config, error) {
 		if err := set(keys[k], v); err != nil {
 			return Config{}, fmt.Errorf("environment %s: %w", EnvName(k), err)
 		}
+	}
+	if c.Recovery.Window == windowUnset {
+		c.Recovery.Window = DeliveryWindow(c.GitHub.V3APIURL)
 	}
 	if c.GitHub.App.PrivateKey == "" && c.PrivateKeyPath != "" {
 		pem, err := os.ReadFile(c.PrivateKeyPath)

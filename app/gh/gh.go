@@ -160,6 +160,8 @@ type Client interface {
 	// CompareCommits lists the files changed between base and head (base...head); past
 	// MaxPullFiles it returns the first MaxPullFiles with ErrTooManyFiles.
 	CompareCommits(ctx context.Context, r Repo, base, head string) ([]File, error)
+	// Compare is CompareCommits with the commits of base...head too (a merge group's).
+	Compare(ctx context.Context, r Repo, base, head string) (Comparison, error)
 
 	CreateCheckRun(ctx context.Context, r Repo, c CheckRun) (id int64, err error)
 	UpdateCheckRun(ctx context.Context, r Repo, id int64, c CheckRun) error

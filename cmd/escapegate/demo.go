@@ -15,6 +15,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	transcript := fs.String("transcript", "", "also write every request escapegate sent to GitHub as JSON lines {method,path,body}")
 	verbose := fs.Bool("v", false, "show escapegate's own log lines on standard error")
+	ghes := fs.Bool("ghes", false, "serve the fake GitHub as GitHub Enterprise Server does: the API under /api/v3/ only, rate limits off")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -28,7 +29,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if *verbose {
 		logw = stderr
 	}
-	h, err := demo.NewHarness(ctx, demo.Options{Dir: dir, Log: logw})
+	h, err := demo.NewHarness(ctx, demo.Options{Dir: dir, Log: logw, Enterprise: *ghes})
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate demo:", err)
 		return 1

@@ -61,6 +61,9 @@ type Options struct {
 	GitHub []gh.Option
 	// FingerprintKey is serve's fingerprint_key; nil: a file in Dir, else a temporary key.
 	FingerprintKey []byte
+	// Enterprise serves the fake as GitHub Enterprise Server does (fakegithub.NewEnterprise:
+	// the API under /api/v3/ only, no rate limits), and escapegate's clients use that URL.
+	Enterprise bool
 }
 
 // sharedEngine compiles the default secret rules once per process: the tests start a
@@ -95,7 +98,11 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	fake := fakegithub.New()
+	newFake := fakegithub.New
+	if o.Enterprise {
+		newFake = fakegithub.NewEnterprise
+	}
+	fake := newFake()
 	clients, err := server.PlainClients(fake.URL(), o.GitHub...)
 	if err != nil {
 		fake.Close()

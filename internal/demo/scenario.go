@@ -131,6 +131,13 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 	}
 	p.checkRuns(pr2.HeadSHA)
 
+	// 3b. Both enter the merge queue: the group commits are checked, exceptions carried.
+	queued1, _ := f.Pull(repoName, 1)
+	queued2, _ := f.Pull(repoName, 2)
+	if err := mergeQueue(ctx, p, queued1.Files, queued2.Files, map[string][]byte{".claude/settings.json": []byte(safe)}); err != nil {
+		return err
+	}
+
 	// 4. A release PR gets the escape-rate comment.
 	pr3 := events.PR{Number: 3, Title: "chore(main): release 2.4.0", Author: "release-please[bot]", HeadSHA: sha('r'),
 		HeadRef: "release-please--branches--main", BaseSHA: sha('0'), BaseRef: "main", Labels: []string{"autorelease: pending"}}

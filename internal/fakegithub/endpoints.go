@@ -309,7 +309,7 @@ func (f *Server) compare(c *call, r *repoState) {
 	}
 	from, to := c.page(len(files))
 	writeJSON(c.w, http.StatusOK, map[string]any{
-		"status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1, "commits": []any{},
+		"status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1, "commits": f.commitsJSON(c, r, c.segs[4]),
 		"files": filesJSON(files[from:to]),
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -94,6 +95,8 @@ type Server struct {
 	onCompleted   func(repo, headSHA, conclusion string)
 	revoked       []string // credentials sent to POST /credentials/revoke (the fake keeps them; the app must not)
 	revokeCalls   int
+
+	enterprise atomic.Bool // see NewEnterprise (enterprise.go)
 }
 
 // New starts a fake GitHub; Close stops it.
@@ -115,7 +118,12 @@ func (f *Server) Close() { f.ts.Close() }
 
 // URL is the REST API's base URL, with a trailing slash (serve it as github.v3_api_url).
 // Paths under /api/v3/ are served too, as GitHub Enterprise Server does.
-func (f *Server) URL() string { return f.ts.URL + "/" }
+func (f *Server) URL() string {
+	if f.enterprise.Load() {
+		return f.ts.URL + "/api/v3/"
+	}
+	return f.ts.URL + "/"
+}
 
 // HTTPClient returns an HTTP client for the server.
 func (f *Server) HTTPClient() *http.Client { return f.ts.Client() }
@@ -248,13 +256,18 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.RequestURI(), Body: bodyJSON(body)})
 
+	if f.enterprisePath(w, r) {
+		return
+	}
 	escaped := strings.TrimPrefix(r.URL.EscapedPath(), "/api/v3")
 	segs, ok := splitPath(escaped)
 	if !ok {
 		writeNotFound(w, "")
 		return
 	}
-	f.rateHeaders(w)
+	if !f.enterprise.Load() {
+		f.rateHeaders(w)
+	}
 	ft := f.takeFault(r.Method, "/"+strings.Join(segs, "/"))
 	if ft != nil && !ft.Apply {
 		f.writeFault(w, *ft)

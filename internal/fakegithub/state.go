@@ -100,6 +100,8 @@ type repoState struct {
 	comments      []*Comment
 	lastNumber    int
 	required      map[string][]Requirement // branch -> status checks rules and protection require
+
+	compareCommits map[string][]string // "base...head" -> commit SHAs (mergequeue.go)
 }
 
 func (r *repoState) fullName() string { return r.owner + "/" + r.name }

@@ -141,6 +141,8 @@ type Client struct {
 	RemovedLabels []RemovedLabel
 
 	lastID int64
+
+	compareCommits map[Compare][]string // see SetCommits
 }
 
 var _ gh.Client = (*Client)(nil)
