@@ -15,6 +15,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	transcript := fs.String("transcript", "", "also write every request escapegate sent to GitHub as JSON lines {method,path,body}")
 	verbose := fs.Bool("v", false, "show escapegate's own log lines on standard error")
+	ui := fs.Bool("ui", false, "keep the dashboard (/ui) up on the demo's data until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -28,7 +29,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if *verbose {
 		logw = stderr
 	}
-	h, err := demo.NewHarness(ctx, demo.Options{Dir: dir, Log: logw})
+	h, err := demo.NewHarness(ctx, demo.Options{Dir: dir, Log: logw, UI: true})
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate demo:", err)
 		return 1
@@ -56,5 +57,12 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "escapegate demo:", runErr)
 		return 1
 	}
+	fmt.Fprintf(stdout, "\n== the dashboard\n%s/ui/  sign in on the fake GitHub as sec-lead (an active member of acme/security); bob is refused\n", h.URL)
+	if !*ui {
+		fmt.Fprintln(stdout, "(run `escapegate demo --ui` to keep it up and open it in a browser)")
+		return 0
+	}
+	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
+	<-ctx.Done()
 	return 0
 }

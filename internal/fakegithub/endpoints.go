@@ -24,6 +24,9 @@ const (
 // route dispatches to the endpoint; the caller holds f.mu.
 func (f *Server) route(c *call) {
 	s := c.segs
+	if f.routeOAuth(c) {
+		return
+	}
 	switch {
 	case c.is("GET", "app"):
 		f.getApp(c)

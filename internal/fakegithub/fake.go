@@ -92,6 +92,7 @@ type Server struct {
 	tokens        map[string]int64 // installation token -> installation id
 	hooks         hooks
 	onCompleted   func(repo, headSHA, conclusion string)
+	oauthS        *oauthState // web sign-in (oauth.go)
 }
 
 // New starts a fake GitHub; Close stops it.
