@@ -154,5 +154,5 @@ func yesNo(b bool) string {
 }
 
 func cutRepo(full string) (owner, name string, ok bool) { return strings.Cut(full, "/") }
-func equalFold(a, b string) bool                      { return strings.EqualFold(a, b) }
-func trimSlash(s string) string                       { return strings.TrimRight(s, "/") }
+func equalFold(a, b string) bool                        { return strings.EqualFold(a, b) }
+func trimSlash(s string) string                         { return strings.TrimRight(s, "/") }

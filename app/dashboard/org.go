@@ -190,7 +190,9 @@ func approversTable(m escaperate.OrgMonthData, base string) table {
 
 // repoSorts are the repositories table's sort keys; each sorts ascending, ties by name.
 var repoSorts = map[string]func(a, b escaperate.Report) int{
-	"repo":    func(a, b escaperate.Report) int { return strings.Compare(strings.ToLower(a.Repo), strings.ToLower(b.Repo)) },
+	"repo": func(a, b escaperate.Report) int {
+		return strings.Compare(strings.ToLower(a.Repo), strings.ToLower(b.Repo))
+	},
 	"rate":    func(a, b escaperate.Report) int { return a.Current.Rate().Compare(b.Current.Rate()) },
 	"escaped": func(a, b escaperate.Report) int { return cmp.Compare(a.Current.Escaped(), b.Current.Escaped()) },
 	"of":      func(a, b escaperate.Report) int { return cmp.Compare(a.Current.Denominator(), b.Current.Denominator()) },

@@ -39,7 +39,9 @@ func (s *Server) mountUI(mux *http.ServeMux, o dashboard.Options, g *gate.Servic
 // inboxView is the dashboard's read-only view of the intake's inbox (bolt's or River's).
 type inboxView struct{ in deliveryInbox }
 
-func (v inboxView) CountDeliveries(ctx context.Context) (map[string]int, error) { return v.in.Count(ctx) }
+func (v inboxView) CountDeliveries(ctx context.Context) (map[string]int, error) {
+	return v.in.Count(ctx)
+}
 func (v inboxView) ListDeliveries(ctx context.Context, state string, n int) ([]store.Delivery, error) {
 	return v.in.List(ctx, state, n)
 }
