@@ -13,9 +13,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
+	"github.com/escapegate/escapegate/store"
 )
 
 // login is the one page served without a session.
@@ -88,24 +90,24 @@ func (d *Dashboard) callback(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, nil, http.StatusBadGateway, "GitHub did not say who you are. Start again from the login page.")
 		return
 	}
-	orgs, err := d.visibleOrgs(ctx, login)
+	acc, err := d.visibleOrgs(ctx, login)
 	if err != nil {
 		d.o.Log.Warn().Err(err).Str("user", login).Msg("dashboard sign-in: membership check failed")
 		d.fail(w, r, nil, http.StatusBadGateway, "escapegate could not check your team membership on GitHub. Try again later.")
 		return
 	}
-	if len(orgs) == 0 {
+	if len(acc.orgs) == 0 && len(acc.repoPerms) == 0 {
 		d.o.Log.Info().Str("user", login).Msg("dashboard sign-in refused: not an active member of an approver team")
 		d.fail(w, r, nil, http.StatusForbidden, fmt.Sprintf("@%s is not an active member of a team that may see an organization's escape rate (the org policy's override.approvers.teams, or ui.teams).", login))
 		return
 	}
-	s := Session{Login: login, Orgs: orgs, Expires: d.now().Add(d.o.SessionTTL).Unix()}
+	s := Session{Login: login, Orgs: acc.orgs, RepoPerms: acc.repoPerms, Expires: d.now().Add(d.o.SessionTTL).Unix()}
 	v, err := d.signer.sign("session", s)
 	if err != nil {
 		d.fail(w, r, nil, http.StatusInternalServerError, "the session could not be made")
 		return
 	}
-	d.o.Log.Info().Str("user", login).Strs("orgs", orgs).Msg("dashboard sign-in")
+	d.o.Log.Info().Str("user", login).Strs("orgs", acc.orgs).Msg("dashboard sign-in")
 	http.SetCookie(w, d.cookie(sessionCookie, v, d.o.SessionTTL))
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
 }
@@ -178,43 +180,136 @@ func (d *Dashboard) doJSON(req *http.Request, v any) error {
 	return json.Unmarshal(body, v)
 }
 
-// visibleOrgs lists the orgs whose dashboard login may see: an org (a live
-// installation on an organization) is visible to active members of its viewer teams
-// (ui.teams, else the org policy's override.approvers.teams), asked of GitHub with the
-// app's installation token. An org with no such team is visible to nobody.
-func (d *Dashboard) visibleOrgs(ctx context.Context, login string) ([]string, error) {
+// access is what a sign-in may see: whole orgs (an active member of a viewer team:
+// ui.teams, else the org policy's override.approvers.teams), and, in orgs whose policy
+// lets a repository permission approve (override.approvers.permission), the pages of
+// the repositories where the user has that permission, checked when one is opened.
+// These are the people who may accept a risk there (gate.Approver's rule).
+type access struct {
+	orgs      []string
+	repoPerms map[string]string // lower-case org -> the permission that opens a repository
+}
+
+// visibleOrgs decides access for login over every live organization installation,
+// asking GitHub with the app's installation token.
+func (d *Dashboard) visibleOrgs(ctx context.Context, login string) (access, error) {
 	insts, err := d.o.Store.ListInstallations(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing installations: %w", err)
+		return access{}, fmt.Errorf("listing installations: %w", err)
 	}
-	var orgs []string
+	a := access{repoPerms: map[string]string{}}
 	for _, in := range insts {
 		if !in.DeletedAt.IsZero() || in.AccountType != "Organization" {
 			continue
 		}
 		c, err := d.o.Clients(in.ID)
 		if err != nil {
-			return nil, fmt.Errorf("installation %d client: %w", in.ID, err)
+			return access{}, fmt.Errorf("installation %d client: %w", in.ID, err)
 		}
-		teams := d.o.Teams
-		if len(teams) == 0 && d.o.Policy != nil {
+		teams, perm := d.o.Teams, ""
+		if d.o.Policy != nil {
 			res, err := d.o.Policy(ctx, c, gh.Repo{Owner: in.Account, Name: policy.OrgRepo}, "")
 			if err != nil {
-				return nil, fmt.Errorf("policy of %s: %w", in.Account, err)
+				return access{}, fmt.Errorf("policy of %s: %w", in.Account, err)
 			}
-			teams = res.Policy.Override.Approvers.Teams
+			if len(teams) == 0 {
+				teams = res.Policy.Override.Approvers.Teams
+			}
+			perm = res.Policy.Override.Approvers.Permission
 		}
+		member := false
 		for _, t := range teams {
-			st, err := c.TeamMembershipState(ctx, in.Account, t, login)
+			org, slug, _ := strings.Cut(teamRef(in.Account, t), "/")
+			st, err := c.TeamMembershipState(ctx, org, slug, login)
 			if err != nil && !errors.Is(err, gh.ErrNotFound) {
-				return nil, fmt.Errorf("membership of %s in %s/%s: %w", login, in.Account, t, err)
+				return access{}, fmt.Errorf("membership of %s in %s/%s: %w", login, org, slug, err)
 			}
 			if st == "active" {
-				orgs = append(orgs, in.Account)
+				member = true
 				break
 			}
 		}
+		switch {
+		case member:
+			a.orgs = append(a.orgs, in.Account)
+		case perm != "":
+			a.repoPerms[strings.ToLower(in.Account)] = perm
+		}
 	}
-	slices.SortFunc(orgs, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	return slices.Compact(orgs), nil
+	slices.SortFunc(a.orgs, func(x, y string) int { return strings.Compare(strings.ToLower(x), strings.ToLower(y)) })
+	a.orgs = slices.Compact(a.orgs)
+	return a, nil
+}
+
+// teamRef names a team as org/slug whether policy wrote "slug", "org/slug" or
+// "@org/slug", as the override check reads it.
+func teamRef(owner, t string) string {
+	t = strings.TrimPrefix(strings.TrimSpace(t), "@")
+	if strings.Contains(t, "/") {
+		return t
+	}
+	return owner + "/" + t
+}
+
+// permissionRank orders repository permissions as the override check does.
+func permissionRank(p string) int {
+	switch strings.ToLower(p) {
+	case "admin":
+		return 5
+	case "maintain":
+		return 4
+	case "write", "push":
+		return 3
+	case "triage":
+		return 2
+	case "read", "pull":
+		return 1
+	}
+	return 0
+}
+
+// permCacheTTL is how long a repository permission read at a page view is trusted.
+const permCacheTTL = 5 * time.Minute
+
+// repoAllowed reports whether s may open repo's page without seeing its whole org: the
+// org's policy lets permission approve, and GitHub says login has it on repo.
+func (d *Dashboard) repoAllowed(ctx context.Context, s Session, inst store.Installation, repo string) (bool, error) {
+	want, ok := s.RepoPerms[strings.ToLower(inst.Account)]
+	if !ok || want == "" {
+		return false, nil
+	}
+	key := strings.ToLower(s.Login + "\x00" + repo)
+	d.permMu.Lock()
+	if p, ok := d.perms[key]; ok && d.now().Sub(p.at) < permCacheTTL {
+		d.permMu.Unlock()
+		return permissionRank(p.got) >= permissionRank(want), nil
+	}
+	d.permMu.Unlock()
+	c, err := d.o.Clients(inst.ID)
+	if err != nil {
+		return false, fmt.Errorf("installation %d client: %w", inst.ID, err)
+	}
+	r, err := gh.ParseRepo(repo)
+	if err != nil {
+		return false, err
+	}
+	got, err := c.Permission(ctx, r, s.Login)
+	if errors.Is(err, gh.ErrNotFound) {
+		got, err = "none", nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("permission of %s on %s: %w", s.Login, repo, err)
+	}
+	d.permMu.Lock()
+	if len(d.perms) > 10_000 { // bounded: forget everything rather than grow
+		d.perms = map[string]permEntry{}
+	}
+	d.perms[key] = permEntry{got: got, at: d.now()}
+	d.permMu.Unlock()
+	return permissionRank(got) >= permissionRank(want), nil
+}
+
+type permEntry struct {
+	got string
+	at  time.Time
 }

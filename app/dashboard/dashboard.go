@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -89,6 +90,9 @@ type Dashboard struct {
 	pages  map[string]*template.Template
 	cache  *cache
 	mux    *http.ServeMux
+
+	permMu sync.Mutex
+	perms  map[string]permEntry // login and repository -> permission read, for repoAllowed
 }
 
 // New builds the dashboard.
@@ -119,7 +123,7 @@ func New(o Options) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dashboard{o: o, signer: signer{key: o.SessionKey}, secure: strings.HasPrefix(o.BaseURL, "https://"), pages: pages}
+	d := &Dashboard{o: o, signer: signer{key: o.SessionKey}, secure: strings.HasPrefix(o.BaseURL, "https://"), pages: pages, perms: map[string]permEntry{}}
 	d.cache = newCache(o.Store, o.Refresh, o.Now, o.Log)
 	d.routes()
 	return d, nil
@@ -142,6 +146,7 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("GET /ui/org/{org}/ops", d.authed(d.opsPage))
 	m.HandleFunc("GET /ui/org/{org}/ops/{table}", d.authed(d.opsExport))
 	m.HandleFunc("GET /ui/org/{org}/export/{table}", d.authed(d.orgExport))
+	m.HandleFunc("GET /ui/go", d.authed(d.goRepo))
 	m.HandleFunc("GET /ui/repo/{owner}/{name}", d.authed(d.repoPage))
 	m.HandleFunc("GET /ui/repo/{owner}/{name}/export/{table}", d.authed(d.repoExport))
 	d.mux = m
@@ -191,11 +196,21 @@ func (d *Dashboard) style(w http.ResponseWriter, _ *http.Request) {
 
 // home sends a user who sees one org to it, and lists the orgs otherwise.
 func (d *Dashboard) home(w http.ResponseWriter, r *http.Request, s Session) {
-	if len(s.Orgs) == 1 {
+	if len(s.Orgs) == 1 && len(s.RepoPerms) == 0 {
 		http.Redirect(w, r, "/ui/org/"+url.PathEscape(s.Orgs[0]), http.StatusSeeOther)
 		return
 	}
-	d.render(w, r, http.StatusOK, "home", page{Title: "escapegate", Session: &s, Data: s.Orgs})
+	d.render(w, r, http.StatusOK, "home", page{Title: "escapegate", Session: &s, Data: s})
+}
+
+// goRepo opens the page of the repository named in the form (owner/name).
+func (d *Dashboard) goRepo(w http.ResponseWriter, r *http.Request, _ Session) {
+	rp, err := gh.ParseRepo(strings.TrimSpace(r.URL.Query().Get("repo")))
+	if err != nil {
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/ui/repo/"+url.PathEscape(rp.Owner)+"/"+url.PathEscape(rp.Name), http.StatusSeeOther)
 }
 
 // page is what every template gets.

@@ -15,6 +15,8 @@ import (
 	"github.com/escapegate/escapegate/app/dashboard"
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/escaperate/escaperatetest"
+	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/internal/fakegithub"
@@ -37,7 +39,7 @@ type env struct {
 
 var testEnd = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
-func newEnv(t testing.TB, shape escaperatetest.OrgShape, st store.Store) *env {
+func newEnv(t testing.TB, shape escaperatetest.OrgShape, st store.Store, opts ...func(*dashboard.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	if st == nil {
@@ -57,9 +59,13 @@ func newEnv(t testing.TB, shape escaperatetest.OrgShape, st store.Store) *env {
 	}
 	hs := httptest.NewUnstartedServer(nil)
 	base := "http://" + hs.Listener.Addr().String()
-	d, err := dashboard.New(dashboard.Options{Store: st, Clients: clients, Teams: []string{"security"},
+	o := dashboard.Options{Store: st, Clients: clients, Teams: []string{"security"},
 		ClientID: clientID, ClientSecret: clientSecret, WebURL: strings.TrimRight(f.URL(), "/"), APIURL: f.URL(),
-		BaseURL: base, SessionKey: []byte("a test session key of 32 bytes!"), Now: func() time.Time { return testEnd }})
+		BaseURL: base, SessionKey: []byte("a test session key of 32 bytes!"), Now: func() time.Time { return testEnd }}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	d, err := dashboard.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +303,42 @@ func TestReposSortFilterPage(t *testing.T) {
 	}
 	if all := export(t, c, e.url+"/ui/org/acme/export/repos?format=json&q=repo-01"); len(all.Rows) != 30 {
 		t.Errorf("export of a filter: %d rows, want 30 (every page)", len(all.Rows))
+	}
+}
+
+// TestRepositoryPermissionApprovers: with the default policy (no approver teams,
+// permission admin) a repository admin, who may approve overrides there, opens that
+// repository's page, and neither another repository's nor the org's.
+func TestRepositoryPermissionApprovers(t *testing.T) {
+	e := newEnv(t, small, nil, func(o *dashboard.Options) {
+		o.Teams = nil
+		o.Policy = func(context.Context, gh.Client, gh.Repo, string) (policy.Result, error) {
+			return policy.Result{Policy: policy.Default()}, nil
+		}
+	})
+	e.gh.SetPermission("acme/repo-0003", "admin-al", "admin")
+	e.gh.SetPermission("acme/repo-0004", "admin-al", "write")
+	c, resp, body := e.signIn(t, "admin-al", "/ui/")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Repositories you may approve overrides in") {
+		t.Fatalf("%s:\n%s", resp.Status, body)
+	}
+	for path, want := range map[string]int{
+		"/ui/repo/acme/repo-0003":                http.StatusOK,
+		"/ui/repo/acme/repo-0003/export/escapes": http.StatusOK,
+		"/ui/repo/acme/repo-0004":                http.StatusForbidden,
+		"/ui/org/acme":                           http.StatusForbidden,
+		"/ui/org/acme/ops":                       http.StatusForbidden,
+		"/ui/org/acme/export/repos":              http.StatusForbidden,
+		"/ui/go?repo=acme/repo-0003":             http.StatusOK,
+	} {
+		if st, _ := get(t, c, e.url+path); st != want {
+			t.Errorf("%s: %d, want %d", path, st, want)
+		}
+	}
+	// Where permission approves, whether a user has it is known only per repository:
+	// anyone signs in, and each repository page asks GitHub.
+	c, _, _ = e.signIn(t, "stranger", "/ui/")
+	if st, _ := get(t, c, e.url+"/ui/repo/acme/repo-0003"); st != http.StatusForbidden {
+		t.Errorf("a user without permission opened a repository: %d", st)
 	}
 }

@@ -27,11 +27,19 @@ func (v repoView) Rate() escaperate.Ratio { return v.Report.Current.Rate() }
 func (d *Dashboard) repoFigures(w http.ResponseWriter, r *http.Request, s Session) (escaperate.Report, []table, bool) {
 	owner, name := r.PathValue("owner"), r.PathValue("name")
 	full := owner + "/" + name
-	if !s.canSee(owner) {
-		d.fail(w, r, &s, http.StatusForbidden, fmt.Sprintf("@%s may not see %s's escape rate.", s.Login, owner))
-		return escaperate.Report{}, nil, false
-	}
 	ctx := r.Context()
+	if !s.canSee(owner) {
+		ok := false
+		if inst, err := d.installation(ctx, owner); err == nil {
+			if ok, err = d.repoAllowed(ctx, s, inst, full); err != nil {
+				d.o.Log.Warn().Err(err).Str("repo", full).Msg("dashboard: permission check failed")
+			}
+		}
+		if !ok {
+			d.fail(w, r, &s, http.StatusForbidden, fmt.Sprintf("@%s may not see %s's escape rate.", s.Login, full))
+			return escaperate.Report{}, nil, false
+		}
+	}
 	rp, err := d.o.Store.GetRepository(ctx, full)
 	if err != nil || !sameOwner(rp.FullName, owner) {
 		status := http.StatusInternalServerError

@@ -24,9 +24,12 @@ const (
 
 // Session is a signed-in user: who, which orgs they may see (decided at sign-in), until when.
 type Session struct {
-	Login   string   `json:"l"`
-	Orgs    []string `json:"o"`
-	Expires int64    `json:"e"` // Unix seconds
+	Login string   `json:"l"`
+	Orgs  []string `json:"o"`
+	// RepoPerms: in these orgs (lower case), the repositories where the user has the
+	// permission named, which lets them approve overrides there, may be opened.
+	RepoPerms map[string]string `json:"r,omitempty"`
+	Expires   int64             `json:"e"` // Unix seconds
 }
 
 // flow is one sign-in in progress: the state GitHub must hand back, and where to go after.
