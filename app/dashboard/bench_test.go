@@ -55,3 +55,21 @@ func BenchmarkReposCSV2000Bolt(b *testing.B) {
 	benchPage(b, boltStore(b), "/ui/org/acme/export/repos?format=csv")
 }
 func BenchmarkOrgPage2000Mem(b *testing.B) { benchPage(b, nil, "/ui/org/acme") }
+
+// BenchmarkRepoPage100kBolt is the page of one repository with 100k caught findings
+// and 2,200 escapes over a year (the report's DESIGN §7 shape).
+func BenchmarkRepoPage100kBolt(b *testing.B) {
+	shape := escaperatetest.OrgShape{InstallationID: 1, Account: "acme", Repos: 1, CaughtPerRepo: 100_000, EscapeEvery: 50, MissedPerRepo: 200,
+		Span: 365 * 24 * time.Hour, End: testEnd}
+	e := newEnv(b, shape, boltStore(b))
+	c, resp, _ := e.signIn(b, "sec-lead", "/ui/org/acme")
+	if resp.StatusCode != http.StatusOK {
+		b.Fatal(resp.Status)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if st, _ := get(b, c, e.url+"/ui/repo/acme/repo-0000"); st != http.StatusOK {
+			b.Fatal(st)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/escapegate/escapegate/app/escaperate"
@@ -70,6 +71,18 @@ func (d *Dashboard) repoFigures(w http.ResponseWriter, r *http.Request, s Sessio
 	return escaperate.Report{}, nil, false
 }
 
+// maxPageRows bounds a table on a page (the newest rows); its export has every row.
+const maxPageRows = 300
+
+func clipRows(t table, n int) table {
+	if len(t.Rows) <= n {
+		return t
+	}
+	t.Note = strings.TrimSpace(fmt.Sprintf("The newest %d of %d rows; the CSV and JSON exports hold them all. %s", n, len(t.Rows), t.Note))
+	t.Rows = t.Rows[:n]
+	return t
+}
+
 func sameOwner(full, owner string) bool {
 	o, _, _ := cutRepo(full)
 	return equalFold(o, owner)
@@ -85,6 +98,9 @@ func (d *Dashboard) repoPage(w http.ResponseWriter, r *http.Request, s Session) 
 		pts = append(pts, point{Label: render.Date(p.Window.To.AddDate(0, 0, -1)), Rate: p.Counts.Rate()})
 	}
 	owner, _, _ := cutRepo(rep.Repo)
+	for i := range tables {
+		tables[i] = clipRows(tables[i], maxPageRows)
+	}
 	v := repoView{Report: rep, Chart: rateChart(rep.Repo+": escape rate per 30 days", pts), Tables: tables, GitHub: webLink(d.o.WebURL, rep.Repo, 0)}
 	d.render(w, r, http.StatusOK, "repo", page{Title: rep.Repo + " · escape rate", Session: &s, Org: owner, AsOf: rep.Now, Data: v})
 }
@@ -122,7 +138,8 @@ func escapesTable(rep escaperate.Report, base, webURL string) table {
 		Cols: []col{{Key: "detected", Title: "detected"}, {Key: "reached_production", Title: "reached production"}, {Key: "kind", Title: "kind"},
 			{Key: "rule", Title: "rule"}, {Key: "severity", Title: "severity"}, {Key: "path", Title: "path"}, {Key: "value", Title: "value (redacted)"},
 			{Key: "pr", Title: "PR"}, {Key: "approver", Title: "approver"}, {Key: "reason", Title: "reason"}}}
-	for _, e := range rep.Escapes {
+	for i := len(rep.Escapes) - 1; i >= 0; i-- { // newest first
+		e := rep.Escapes[i]
 		prc := cell{Text: render.PR(e.PR), Value: e.PR}
 		if e.PR > 0 {
 			prc.Href = webLink(webURL, rep.Repo, e.PR)
