@@ -21,7 +21,7 @@ func TestRateChart(t *testing.T) {
 	svg := string(rateChart(`a "title" & more`, pts))
 	for _, want := range []string{
 		`<polygon class="band"`, `<polyline class="line"`, // the first run: a band and a line
-		`<rect class="band"`,                                // the lone last window: a bar of its interval
+		`<rect class="band"`, // the lone last window: a bar of its interval
 		"1 of 4", "2 of 2", ">n/a<", "&lt;Mar&gt;", "a &#34;title&#34; &amp; more",
 		"Jan: 1 of 4 = 25.0% (95% interval 4.6–69.9%)", ">100%<",
 	} {
