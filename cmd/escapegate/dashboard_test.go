@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -105,4 +108,80 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 // demoSecrets are the raw values the demo's PRs and push add.
 func demoSecrets() []string {
 	return []string{fakecreds.FakeAWSKey(), fakecreds.FakeGitHubPAT(), fakecreds.FakeSlackBotToken(), fakecreds.FakeStripeLiveKey()}
+}
+
+// TestDashboardEqualsReportCommand: on the demo's data, the dashboard's repository row
+// and escapes are what `escapegate report --format json` prints (here through serve's
+// loopback API, since the running server holds the bbolt file).
+func TestDashboardEqualsReportCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h, err := demo.NewHarness(ctx, demo.Options{Dir: dir, UI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := demo.Run(ctx, h, &strings.Builder{}); err != nil {
+		t.Fatal(err)
+	}
+	h.GitHub.SetWebUser("sec-lead")
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	getJSON := func(path string, v any) {
+		t.Helper()
+		resp, err := c.Get(h.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	var signedIn struct{ Rows []map[string]any }
+	getJSON("/ui/auth/start?next="+url.QueryEscape("/ui/org/acme/export/repos?format=json"), &signedIn)
+
+	u, _ := url.Parse(h.URL)
+	cfg := writeTemp(t, "config.yml", "listen: "+u.Host+"\nstore: bolt:"+filepath.Join(dir, "escapegate.db")+"\n")
+	var out strings.Builder
+	var errOut strings.Builder
+	if code := run(ctx, []string{"report", "--config", cfg, "--repo", "acme/payments", "--format", "json"}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Log(errOut.String())
+		t.Fatalf("report exited %d", code)
+	}
+	var rep struct {
+		Current struct {
+			Rate struct{ X, N int } `json:"rate"`
+		} `json:"current"`
+		Trend   string           `json:"trend"`
+		Escapes []map[string]any `json:"escapes"`
+		Open    int              `json:"open_exceptions"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var row map[string]any
+	for _, r := range signedIn.Rows {
+		if r["repo"] == "acme/payments" {
+			row = r
+		}
+	}
+	if row == nil || int(row["escaped"].(float64)) != rep.Current.Rate.X || int(row["of"].(float64)) != rep.Current.Rate.N ||
+		row["trend"] != rep.Trend || int(row["open"].(float64)) != rep.Open || rep.Current.Rate.N == 0 {
+		t.Errorf("dashboard row %v, report %s", row, out.String())
+	}
+	var esc struct{ Rows []map[string]any }
+	getJSON("/ui/repo/acme/payments/export/escapes?format=json", &esc)
+	if len(esc.Rows) != len(rep.Escapes) || len(esc.Rows) != 2 {
+		t.Fatalf("dashboard lists %d escapes, report %d", len(esc.Rows), len(rep.Escapes))
+	}
+	for i, e := range rep.Escapes { // the report is oldest first, the dashboard newest first
+		d := esc.Rows[len(esc.Rows)-1-i]
+		if d["rule"] != e["rule"] || d["kind"] != e["kind"] || d["path"] != e["path"] || d["value"] != e["redacted"] {
+			t.Errorf("escape %d: dashboard %v, report %v", i, d, e)
+		}
+	}
 }
