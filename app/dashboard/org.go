@@ -189,18 +189,18 @@ func approversTable(m escaperate.OrgMonthData, base string) table {
 }
 
 // repoSorts are the repositories table's sort keys; each sorts ascending, ties by name.
-var repoSorts = map[string]func(a, b escaperate.Report) int{
-	"repo": func(a, b escaperate.Report) int {
+var repoSorts = map[string]func(a, b *escaperate.Report) int{
+	"repo": func(a, b *escaperate.Report) int {
 		return strings.Compare(strings.ToLower(a.Repo), strings.ToLower(b.Repo))
 	},
-	"rate":    func(a, b escaperate.Report) int { return a.Current.Rate().Compare(b.Current.Rate()) },
-	"escaped": func(a, b escaperate.Report) int { return cmp.Compare(a.Current.Escaped(), b.Current.Escaped()) },
-	"of":      func(a, b escaperate.Report) int { return cmp.Compare(a.Current.Denominator(), b.Current.Denominator()) },
-	"open":    func(a, b escaperate.Report) int { return cmp.Compare(len(a.Exceptions), len(b.Exceptions)) },
-	"overdue": func(a, b escaperate.Report) int { return cmp.Compare(overdue(a), overdue(b)) },
+	"rate":    func(a, b *escaperate.Report) int { return a.Current.Rate().Compare(b.Current.Rate()) },
+	"escaped": func(a, b *escaperate.Report) int { return cmp.Compare(a.Current.Escaped(), b.Current.Escaped()) },
+	"of":      func(a, b *escaperate.Report) int { return cmp.Compare(a.Current.Denominator(), b.Current.Denominator()) },
+	"open":    func(a, b *escaperate.Report) int { return cmp.Compare(len(a.Exceptions), len(b.Exceptions)) },
+	"overdue": func(a, b *escaperate.Report) int { return cmp.Compare(overdue(a), overdue(b)) },
 }
 
-func overdue(r escaperate.Report) int {
+func overdue(r *escaperate.Report) int {
 	n := 0
 	for _, e := range r.Exceptions {
 		if e.Overdue {
@@ -224,13 +224,13 @@ func reposTable(data *orgData, base string, q url.Values) table {
 	}
 	desc := q.Get("desc") == "1"
 	filter := strings.ToLower(strings.TrimSpace(q.Get("q")))
-	var rows []escaperate.Report
-	for _, r := range data.Reports {
-		if filter == "" || strings.Contains(strings.ToLower(r.Repo), filter) {
+	rows := make([]*escaperate.Report, 0, len(data.Reports)) // pointers: a report is large to swap
+	for i := range data.Reports {
+		if r := &data.Reports[i]; filter == "" || strings.Contains(strings.ToLower(r.Repo), filter) {
 			rows = append(rows, r)
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b escaperate.Report) int {
+	slices.SortStableFunc(rows, func(a, b *escaperate.Report) int {
 		c := less(a, b)
 		if desc {
 			c = -c
