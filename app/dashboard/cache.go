@@ -35,12 +35,17 @@ type orgData struct {
 	// Current and Previous sum the repositories' rolling windows.
 	Current, Previous escaperate.Counts
 	Built             time.Duration
+	// Facets are the repositories' topics and custom properties (lower-case name), when
+	// GitHub could be asked; FacetErr says why not.
+	Facets   map[string]Facets
+	FacetErr string
 }
 
 // cache keeps each org's figures for refresh; a stale entry is served while one
 // refresh runs in the background, so that only the very first view of an org waits.
 type cache struct {
 	st      store.Store
+	facets  func(ctx context.Context, inst store.Installation) (map[string]Facets, error)
 	refresh time.Duration
 	now     func() time.Time
 	log     zerolog.Logger
@@ -55,8 +60,8 @@ type entry struct {
 	err      error
 }
 
-func newCache(st store.Store, refresh time.Duration, now func() time.Time, log zerolog.Logger) *cache {
-	return &cache{st: st, refresh: refresh, now: now, log: log, entries: map[int64]*entry{}}
+func newCache(st store.Store, facets func(context.Context, store.Installation) (map[string]Facets, error), refresh time.Duration, now func() time.Time, log zerolog.Logger) *cache {
+	return &cache{st: st, facets: facets, refresh: refresh, now: now, log: log, entries: map[int64]*entry{}}
 }
 
 // get returns inst's figures, building them when there are none yet.
@@ -104,6 +109,12 @@ func (c *cache) startLocked(inst store.Installation, e *entry) {
 		d, err := build(ctx, c.st, inst, c.now().UTC())
 		if err != nil {
 			c.log.Warn().Err(err).Int64("installation", inst.ID).Msg("dashboard: computing the org's figures failed")
+		} else if c.facets != nil {
+			// Filters only: without them the figures are whole, so a GitHub error is shown, not fatal.
+			if d.Facets, err = c.facets(ctx, inst); err != nil {
+				c.log.Warn().Err(err).Int64("installation", inst.ID).Msg("dashboard: reading repository topics and properties failed")
+				d.FacetErr, err = "GitHub did not list the repositories' topics and properties", nil
+			}
 		}
 		c.mu.Lock()
 		if err == nil {

@@ -20,7 +20,7 @@ type point struct {
 // Chart geometry, in SVG user units (the SVG scales to its box).
 const (
 	chartW, chartH            = 760, 240
-	padL, padR, padT, padB    = 48, 12, 14, 40
+	padL, padR, padT, padB    = 48, 40, 14, 40
 	plotW, plotH              = chartW - padL - padR, chartH - padT - padB
 	barGap                    = 0.25
 	stackW, stackH, stackPadB = 760, 180, 36

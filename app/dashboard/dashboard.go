@@ -50,6 +50,13 @@ type RateLimit struct {
 	Reset     time.Time `json:"reset"`
 }
 
+// Facets are what GitHub says of a repository that the org groups repositories by: its
+// topics and its custom property values (product line, tier, ...).
+type Facets struct {
+	Topics     []string          `json:"topics,omitempty"`
+	Properties map[string]string `json:"properties,omitempty"`
+}
+
 // Options configures New.
 type Options struct {
 	Store store.Store
@@ -73,6 +80,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// Refresh is how old an org's figures may get before they are computed again.
 	Refresh time.Duration
+
+	// RepoFacets lists the topics and custom property values of an installation's
+	// repositories (the repositories table filters by them); nil: no such filter.
+	RepoFacets func(ctx context.Context, inst store.Installation) (map[string]Facets, error)
 
 	// Inbox and RateLimits feed the operations page; nil leaves their part out.
 	Inbox      Inbox
@@ -124,7 +135,7 @@ func New(o Options) (*Dashboard, error) {
 		return nil, err
 	}
 	d := &Dashboard{o: o, signer: signer{key: o.SessionKey}, secure: strings.HasPrefix(o.BaseURL, "https://"), pages: pages, perms: map[string]permEntry{}}
-	d.cache = newCache(o.Store, o.Refresh, o.Now, o.Log)
+	d.cache = newCache(o.Store, o.RepoFacets, o.Refresh, o.Now, o.Log)
 	d.routes()
 	return d, nil
 }

@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -53,7 +54,16 @@ func newEnv(t testing.TB, shape escaperatetest.OrgShape, st store.Store, opts ..
 	f.SetOAuthClient(clientID, clientSecret)
 	f.AddTeamMember(shape.Account, "security", "sec-lead", "active")
 	f.AddTeamMember(shape.Account, "security", "newbie", "pending")
+	var names []string
+	for r := range shape.Repos {
+		names = append(names, fmt.Sprintf("%s/repo-%04d", shape.Account, r))
+	}
+	f.AddInstallation(shape.InstallationID, names...)
 	clients, err := server.PlainClients(f.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	facets, err := server.PlainRepoFacets(f.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +71,7 @@ func newEnv(t testing.TB, shape escaperatetest.OrgShape, st store.Store, opts ..
 	base := "http://" + hs.Listener.Addr().String()
 	o := dashboard.Options{Store: st, Clients: clients, Teams: []string{"security"},
 		ClientID: clientID, ClientSecret: clientSecret, WebURL: strings.TrimRight(f.URL(), "/"), APIURL: f.URL(),
-		BaseURL: base, SessionKey: []byte("a test session key of 32 bytes!"), Now: func() time.Time { return testEnd }}
+		BaseURL: base, SessionKey: []byte("a test session key of 32 bytes!"), Now: func() time.Time { return testEnd }, RepoFacets: facets}
 	for _, fn := range opts {
 		fn(&o)
 	}
@@ -340,5 +350,33 @@ func TestRepositoryPermissionApprovers(t *testing.T) {
 	c, _, _ = e.signIn(t, "stranger", "/ui/")
 	if st, _ := get(t, c, e.url+"/ui/repo/acme/repo-0003"); st != http.StatusForbidden {
 		t.Errorf("a user without permission opened a repository: %d", st)
+	}
+}
+
+// TestFilterByTopicAndProperty: the repositories table filters by a topic or a custom
+// property value that GitHub lists; without the custom-properties permission, by topic.
+func TestFilterByTopicAndProperty(t *testing.T) {
+	for _, deny := range []bool{false, true} {
+		t.Run(fmt.Sprintf("properties denied=%v", deny), func(t *testing.T) {
+			shape := small
+			e := newEnv(t, shape, nil, func(o *dashboard.Options) { o.Refresh = time.Hour })
+			e.gh.SetTopics("acme/repo-0001", "payments")
+			e.gh.SetTopics("acme/repo-0002", "payments", "pci")
+			e.gh.SetCustomProperty("acme/repo-0003", "tier", "1")
+			e.gh.DenyCustomProperties(deny)
+			c, _, page := e.signIn(t, "sec-lead", "/ui/org/acme")
+			if !strings.Contains(page, `<option value="topic:payments"`) {
+				t.Errorf("no topic in the filter")
+			}
+			if got := strings.Contains(page, `<option value="tier=1"`); got == deny {
+				t.Errorf("property in the filter: %v, want %v", got, !deny)
+			}
+			for facet, want := range map[string]int{"topic:payments": 2, "topic:pci": 1, "tier=1": map[bool]int{false: 1, true: 0}[deny]} {
+				rows := export(t, c, e.url+"/ui/org/acme/export/repos?format=json&facet="+url.QueryEscape(facet))
+				if len(rows.Rows) != want {
+					t.Errorf("%s: %d rows, want %d", facet, len(rows.Rows), want)
+				}
+			}
+		})
 	}
 }

@@ -31,6 +31,9 @@ type orgView struct {
 	KindChart           template.HTML
 	Tables              []table
 	Query               string
+	Facet               string
+	FacetOptions        []string // "topic:NAME" and "NAME=VALUE"
+	FacetNote           string
 	Repos               int
 	Built               string
 }
@@ -72,7 +75,7 @@ func (d *Dashboard) orgPage(w http.ResponseWriter, r *http.Request, s Session) {
 
 func (d *Dashboard) orgView(data *orgData, org string, q url.Values) orgView {
 	v := orgView{Org: org, Current: data.Current, Previous: data.Previous, Month: data.Month, WindowDays: escaperate.DefaultWindowDays,
-		Query: q.Get("q"), Repos: len(data.Reports), Built: data.Built.Round(1e6).String()}
+		Query: q.Get("q"), Facet: q.Get("facet"), FacetOptions: facetOptions(data.Facets), FacetNote: data.FacetErr, Repos: len(data.Reports), Built: fmt.Sprintf("%.0f ms", float64(data.Built.Microseconds())/1000)}
 	v.Trend = escaperate.TrendOf(v.Current.Rate(), v.Previous.Rate())
 	if len(data.Reports) > 0 {
 		v.Window = store.Window{From: data.At.AddDate(0, 0, -escaperate.DefaultWindowDays), To: data.At}
@@ -195,7 +198,9 @@ var repoSorts = map[string]func(a, b *escaperate.Report) int{
 	},
 	"rate":    func(a, b *escaperate.Report) int { return a.Current.Rate().Compare(b.Current.Rate()) },
 	"escaped": func(a, b *escaperate.Report) int { return cmp.Compare(a.Current.Escaped(), b.Current.Escaped()) },
-	"of":      func(a, b *escaperate.Report) int { return cmp.Compare(a.Current.Denominator(), b.Current.Denominator()) },
+	"of": func(a, b *escaperate.Report) int {
+		return cmp.Compare(a.Current.Denominator(), b.Current.Denominator())
+	},
 	"open":    func(a, b *escaperate.Report) int { return cmp.Compare(len(a.Exceptions), len(b.Exceptions)) },
 	"overdue": func(a, b *escaperate.Report) int { return cmp.Compare(overdue(a), overdue(b)) },
 }
@@ -224,9 +229,11 @@ func reposTable(data *orgData, base string, q url.Values) table {
 	}
 	desc := q.Get("desc") == "1"
 	filter := strings.ToLower(strings.TrimSpace(q.Get("q")))
+	facet := q.Get("facet")
 	rows := make([]*escaperate.Report, 0, len(data.Reports)) // pointers: a report is large to swap
 	for i := range data.Reports {
-		if r := &data.Reports[i]; filter == "" || strings.Contains(strings.ToLower(r.Repo), filter) {
+		r := &data.Reports[i]
+		if (filter == "" || strings.Contains(strings.ToLower(r.Repo), filter)) && (facet == "" || hasFacet(data.Facets[strings.ToLower(r.Repo)], facet)) {
 			rows = append(rows, r)
 		}
 	}
@@ -237,12 +244,12 @@ func reposTable(data *orgData, base string, q url.Values) table {
 		}
 		return cmp.Or(c, strings.Compare(strings.ToLower(a.Repo), strings.ToLower(b.Repo)))
 	})
-	t := table{Name: "repos", Title: "Repositories", Export: base + "/export/repos?" + url.Values{"q": {q.Get("q")}, "sort": {sortKey}, "desc": {q.Get("desc")}}.Encode(),
-		Note: fmt.Sprintf("Rolling %d days to now, as `escapegate report` counts. Enforcement (whether the escapegate check is required) is not recorded yet, so it shows as unknown: an advisory escape means it was not required when that PR merged.", escaperate.DefaultWindowDays)}
+	t := table{Name: "repos", Title: "Repositories", Export: base + "/export/repos?" + url.Values{"q": {q.Get("q")}, "facet": {facet}, "sort": {sortKey}, "desc": {q.Get("desc")}}.Encode(),
+		Note: fmt.Sprintf("Rolling %d days to now, as escapegate report counts. Enforcement (whether the escapegate check is required) is not recorded yet, so it shows as unknown: an advisory escape means it was not required when that PR merged.", escaperate.DefaultWindowDays)}
 	head := func(key, title string, n bool) col {
 		c := col{Key: key, Title: title, Num: n}
 		if _, ok := repoSorts[key]; ok {
-			v := url.Values{"sort": {key}, "q": {q.Get("q")}}
+			v := url.Values{"sort": {key}, "q": {q.Get("q")}, "facet": {facet}}
 			if key == sortKey && !desc {
 				v.Set("desc", "1")
 			}
@@ -255,7 +262,8 @@ func reposTable(data *orgData, base string, q url.Values) table {
 	}
 	t.Cols = []col{head("repo", "repository", false), head("escaped", "escaped", true), head("of", "of", true), head("rate", "rate", false),
 		{Key: "interval", Title: "95% interval"}, {Key: "trend", Title: "trend"}, {Key: "previous", Title: "previous window"},
-		{Key: "enforcement", Title: "check required"}, head("open", "open exceptions", true), head("overdue", "overdue fix-later", true)}
+		{Key: "enforcement", Title: "check required"}, head("open", "open exceptions", true), head("overdue", "overdue fix-later", true),
+		{Key: "groups", Title: "topics and properties"}}
 	from, to := 0, len(rows)
 	if q.Get("all") != "1" {
 		pg, _ := strconv.Atoi(q.Get("page"))
@@ -287,6 +295,7 @@ func reposTable(data *orgData, base string, q url.Values) table {
 			txt(render.XOfN(r.Previous.Rate())),
 			{Text: "unknown", Class: "unknown"},
 			num(len(r.Exceptions)), num(overdue(r)),
+			txt(strings.Join(facetLabels(data.Facets[strings.ToLower(r.Repo)]), " ")),
 		})
 	}
 	if len(rows) == 0 {
@@ -305,5 +314,42 @@ func cloneValues(q url.Values) url.Values {
 	for k, v := range q {
 		out[k] = slices.Clone(v)
 	}
+	return out
+}
+
+// facetLabels names a repository's topics ("topic:NAME") and properties ("NAME=VALUE").
+func facetLabels(f Facets) []string {
+	var out []string
+	for _, t := range f.Topics {
+		out = append(out, "topic:"+t)
+	}
+	keys := make([]string, 0, len(f.Properties))
+	for k := range f.Properties {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+f.Properties[k])
+	}
+	return out
+}
+
+func hasFacet(f Facets, want string) bool {
+	return slices.ContainsFunc(facetLabels(f), func(l string) bool { return strings.EqualFold(l, want) })
+}
+
+// facetOptions lists every topic and property value present, for the filter.
+func facetOptions(all map[string]Facets) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range all {
+		for _, l := range facetLabels(f) {
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
 	return out
 }

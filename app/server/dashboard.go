@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -46,40 +48,143 @@ func (v inboxView) ListDeliveries(ctx context.Context, state string, n int) ([]s
 	return v.in.List(ctx, state, n)
 }
 
-// RateLimits reads each installation's REST rate limit (GET /rate_limit, which costs
-// none of it) with the app's installation tokens, for the dashboard's operations page.
-func RateLimits(cfg githubapp.Config, userAgent string) (func(ctx context.Context, inst int64) (dashboard.RateLimit, error), error) {
-	cc, err := githubapp.NewDefaultCachingClientCreator(cfg, githubapp.WithClientUserAgent(userAgent), githubapp.WithClientTimeout(10*time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("creating GitHub client creator: %w", err)
-	}
-	return func(ctx context.Context, inst int64) (dashboard.RateLimit, error) {
-		c, err := cc.NewInstallationClient(inst)
+// installationClients makes go-github clients for installations: with the app's
+// credentials (cfg) or, for apiURL without them (the demo's fake GitHub), asking tokens
+// as go-githubapp does.
+func installationClients(cfg *githubapp.Config, apiURL, userAgent string) (func(ctx context.Context, inst int64) (*github.Client, error), error) {
+	if cfg != nil {
+		cc, err := githubapp.NewDefaultCachingClientCreator(*cfg, githubapp.WithClientUserAgent(userAgent), githubapp.WithClientTimeout(10*time.Second))
 		if err != nil {
-			return dashboard.RateLimit{}, fmt.Errorf("installation %d client: %w", inst, err)
+			return nil, fmt.Errorf("creating GitHub client creator: %w", err)
 		}
-		return rateLimit(ctx, c)
-	}, nil
-}
-
-// PlainRateLimits is RateLimits for apiURL without credentials (the demo's fake GitHub),
-// asking installation tokens as go-githubapp does.
-func PlainRateLimits(apiURL string) (func(ctx context.Context, inst int64) (dashboard.RateLimit, error), error) {
+		return func(_ context.Context, inst int64) (*github.Client, error) {
+			c, err := cc.NewInstallationClient(inst)
+			if err != nil {
+				return nil, fmt.Errorf("installation %d client: %w", inst, err)
+			}
+			return c, nil
+		}, nil
+	}
 	app, err := github.NewClient(&http.Client{Transport: bearer{token: "plain-app-jwt"}}).WithEnterpriseURLs(apiURL, apiURL)
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client for %s: %w", apiURL, err)
 	}
-	return func(ctx context.Context, inst int64) (dashboard.RateLimit, error) {
+	return func(ctx context.Context, inst int64) (*github.Client, error) {
 		tok, _, err := app.Apps.CreateInstallationToken(ctx, inst, nil)
 		if err != nil {
-			return dashboard.RateLimit{}, fmt.Errorf("installation %d token: %w", inst, err)
+			return nil, fmt.Errorf("installation %d token: %w", inst, err)
 		}
-		c, err := github.NewClient(nil).WithAuthToken(tok.GetToken()).WithEnterpriseURLs(apiURL, apiURL)
+		return github.NewClient(nil).WithAuthToken(tok.GetToken()).WithEnterpriseURLs(apiURL, apiURL)
+	}, nil
+}
+
+// RepoFacets lists the topics and custom property values of an installation's
+// repositories (GET /installation/repositories, GET /orgs/{org}/properties/values), for
+// the dashboard's filters. Without the organization_custom_properties permission (403)
+// or on an account that is not an org (404) it returns the topics alone.
+func RepoFacets(cfg githubapp.Config, userAgent string) (func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error), error) {
+	clients, err := installationClients(&cfg, "", userAgent)
+	if err != nil {
+		return nil, err
+	}
+	return facetsWith(clients), nil
+}
+
+// PlainRepoFacets is RepoFacets for apiURL without credentials (the demo's fake GitHub).
+func PlainRepoFacets(apiURL string) (func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error), error) {
+	clients, err := installationClients(nil, apiURL, "")
+	if err != nil {
+		return nil, err
+	}
+	return facetsWith(clients), nil
+}
+
+func facetsWith(clients func(ctx context.Context, inst int64) (*github.Client, error)) func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error) {
+	return func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error) {
+		c, err := clients(ctx, inst.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]dashboard.Facets{}
+		opt := &github.ListOptions{PerPage: 100}
+		for {
+			rs, resp, err := c.Apps.ListRepos(ctx, opt)
+			if err != nil {
+				return nil, fmt.Errorf("list repositories of installation %d: %w", inst.ID, err)
+			}
+			for _, r := range rs.Repositories {
+				f := dashboard.Facets{Topics: r.Topics, Properties: map[string]string{}}
+				for k, v := range r.CustomProperties {
+					f.Properties[k] = v
+				}
+				out[strings.ToLower(r.GetFullName())] = f
+			}
+			if resp.NextPage == 0 {
+				break
+			}
+			opt.Page = resp.NextPage
+		}
+		if inst.AccountType != "Organization" {
+			return out, nil
+		}
+		opt = &github.ListOptions{PerPage: 100}
+		for {
+			vs, resp, err := c.Organizations.ListCustomPropertyValues(ctx, inst.Account, opt)
+			var er *github.ErrorResponse
+			if errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == http.StatusForbidden || er.Response.StatusCode == http.StatusNotFound) {
+				return out, nil // no permission for custom properties: topics only
+			}
+			if err != nil {
+				return nil, fmt.Errorf("custom property values of %s: %w", inst.Account, err)
+			}
+			for _, v := range vs {
+				k := strings.ToLower(v.RepositoryFullName)
+				f := out[k]
+				if f.Properties == nil {
+					f.Properties = map[string]string{}
+				}
+				for _, p := range v.Properties {
+					if p.Value != nil && *p.Value != "" {
+						f.Properties[p.PropertyName] = *p.Value
+					}
+				}
+				out[k] = f
+			}
+			if resp.NextPage == 0 {
+				return out, nil
+			}
+			opt.Page = resp.NextPage
+		}
+	}
+}
+
+// RateLimits reads each installation's REST rate limit (GET /rate_limit, which costs
+// none of it) with the app's installation tokens, for the dashboard's operations page.
+func RateLimits(cfg githubapp.Config, userAgent string) (func(ctx context.Context, inst int64) (dashboard.RateLimit, error), error) {
+	clients, err := installationClients(&cfg, "", userAgent)
+	if err != nil {
+		return nil, err
+	}
+	return limitsWith(clients), nil
+}
+
+// PlainRateLimits is RateLimits for apiURL without credentials (the demo's fake GitHub).
+func PlainRateLimits(apiURL string) (func(ctx context.Context, inst int64) (dashboard.RateLimit, error), error) {
+	clients, err := installationClients(nil, apiURL, "")
+	if err != nil {
+		return nil, err
+	}
+	return limitsWith(clients), nil
+}
+
+func limitsWith(clients func(ctx context.Context, inst int64) (*github.Client, error)) func(ctx context.Context, inst int64) (dashboard.RateLimit, error) {
+	return func(ctx context.Context, inst int64) (dashboard.RateLimit, error) {
+		c, err := clients(ctx, inst)
 		if err != nil {
 			return dashboard.RateLimit{}, err
 		}
 		return rateLimit(ctx, c)
-	}, nil
+	}
 }
 
 func rateLimit(ctx context.Context, c *github.Client) (dashboard.RateLimit, error) {

@@ -39,6 +39,10 @@ func uiOptions(cfg config.Config, fingerprintKey []byte, log zerolog.Logger) (*d
 	if err != nil {
 		return nil, err
 	}
+	facets, err := server.RepoFacets(cfg.GitHub, "escapegate/"+version)
+	if err != nil {
+		return nil, err
+	}
 	base := cfg.PublicURL
 	if base == "" {
 		base = "http://" + cfg.Listen
@@ -49,7 +53,7 @@ func uiOptions(cfg config.Config, fingerprintKey []byte, log zerolog.Logger) (*d
 	return &dashboard.Options{
 		Teams: cfg.UI.TeamList(), ClientID: cfg.GitHub.OAuth.ClientID, ClientSecret: cfg.GitHub.OAuth.ClientSecret,
 		WebURL: cfg.GitHub.WebURL, APIURL: cfg.GitHub.V3APIURL, BaseURL: base,
-		SessionKey: key, SessionTTL: cfg.UI.SessionTTL, Refresh: cfg.UI.Refresh, RateLimits: limits,
+		SessionKey: key, SessionTTL: cfg.UI.SessionTTL, Refresh: cfg.UI.Refresh, RateLimits: limits, RepoFacets: facets,
 	}, nil
 }
 

@@ -178,9 +178,13 @@ func demoUI(fake *fakegithub.Server, fingerprintKey []byte, base string, teams [
 	if err != nil {
 		return nil, err
 	}
+	facets, err := server.PlainRepoFacets(fake.URL())
+	if err != nil {
+		return nil, err
+	}
 	web := strings.TrimRight(fake.URL(), "/")
 	return &dashboard.Options{ClientID: DemoClientID, ClientSecret: demoClientSecret, WebURL: web, APIURL: fake.URL(),
-		BaseURL: base, SessionKey: key, Refresh: time.Second, Teams: teams, RateLimits: limits}, nil
+		BaseURL: base, SessionKey: key, Refresh: time.Second, Teams: teams, RateLimits: limits, RepoFacets: facets}, nil
 }
 
 // Close stops both servers and closes the store.

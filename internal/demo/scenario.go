@@ -61,6 +61,9 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 	f.AddTeamMember(org, "security", "sec-lead", "active")
 	f.SetPermission(repoName, "bob", "write")
 	f.SetPermission(repoName, "sec-lead", "write")
+	f.SetTopics(repoName, "payments", "pci")                  // the dashboard filters by topics
+	f.SetCustomProperty(repoName, "product-line", "checkout") // and custom properties
+	f.SetCustomProperty(reports.FullName, "tier", "internal")
 
 	p.step("acme installs escapegate on three repositories; the org policy lives in acme/.github")
 	if err := p.send(ctx, "installation", events.InstallationCreated(inst, org, []events.Repo{payments, dotgh, reports}, "sec-lead")); err != nil {

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -19,6 +20,9 @@ type oauthState struct {
 	tokens   map[string]string // user token -> login
 	limits   map[int64]int     // installation -> remaining
 	codeLife time.Duration
+	topics   map[string][]string          // lower-case repository -> topics
+	props    map[string]map[string]string // lower-case repository -> custom property values
+	noProps  bool                         // GET /orgs/{org}/properties/values answers 403
 }
 
 type oauthCode struct {
@@ -29,7 +33,8 @@ type oauthCode struct {
 
 func (f *Server) oauth() *oauthState {
 	if f.oauthS == nil {
-		f.oauthS = &oauthState{clients: map[string]string{}, codes: map[string]*oauthCode{}, tokens: map[string]string{}, limits: map[int64]int{}, codeLife: 10 * time.Minute}
+		f.oauthS = &oauthState{clients: map[string]string{}, codes: map[string]*oauthCode{}, tokens: map[string]string{}, limits: map[int64]int{}, codeLife: 10 * time.Minute,
+			topics: map[string][]string{}, props: map[string]map[string]string{}}
 	}
 	return f.oauthS
 }
@@ -57,6 +62,77 @@ func (f *Server) SetRateRemaining(installation int64, remaining int) {
 	f.oauth().limits[installation] = remaining
 }
 
+// SetTopics sets a repository's topics (listed with the repository, as GitHub does).
+func (f *Server) SetTopics(repo string, topics ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.oauth().topics[strings.ToLower(repo)] = topics
+}
+
+// SetCustomProperty sets a repository's custom property value (GET /orgs/{org}/properties/values).
+func (f *Server) SetCustomProperty(repo, name, value string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o := f.oauth()
+	k := strings.ToLower(repo)
+	if o.props[k] == nil {
+		o.props[k] = map[string]string{}
+	}
+	o.props[k][name] = value
+}
+
+// DenyCustomProperties makes GET /orgs/{org}/properties/values answer 403, as for an app
+// without the organization_custom_properties permission.
+func (f *Server) DenyCustomProperties(deny bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.oauth().noProps = deny
+}
+
+// addFacets adds a repository's topics to its JSON; the caller holds f.mu.
+func (f *Server) addFacets(m map[string]any, repo string) {
+	if f.oauthS == nil {
+		return
+	}
+	if t := f.oauthS.topics[strings.ToLower(repo)]; len(t) > 0 {
+		m["topics"] = t
+	}
+}
+
+// propertyValues is GET /orgs/{org}/properties/values: the org's repositories that have
+// custom property values, paged.
+func (f *Server) propertyValues(c *call) {
+	o := f.oauth()
+	const doc = "https://docs.github.com/rest/orgs/custom-properties#list-custom-property-values-for-organization-repositories"
+	if o.noProps {
+		writeError(c.w, http.StatusForbidden, "Resource not accessible by integration", doc)
+		return
+	}
+	var names []string
+	for k := range o.props {
+		if strings.HasPrefix(k, strings.ToLower(c.segs[1])+"/") {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	from, to := c.page(len(names))
+	out := make([]map[string]any, 0, to-from)
+	for _, k := range names[from:to] {
+		r := f.repo(k)
+		var ps []map[string]any
+		keys := make([]string, 0, len(o.props[k]))
+		for p := range o.props[k] {
+			keys = append(keys, p)
+		}
+		sort.Strings(keys)
+		for _, p := range keys {
+			ps = append(ps, map[string]any{"property_name": p, "value": o.props[k][p]})
+		}
+		out = append(out, map[string]any{"repository_id": r.id, "repository_name": r.name, "repository_full_name": r.fullName(), "properties": ps})
+	}
+	writeJSON(c.w, http.StatusOK, out)
+}
+
 // routeOAuth serves the web sign-in and the user endpoints; false when c is none of them.
 // The caller holds f.mu.
 func (f *Server) routeOAuth(c *call) bool {
@@ -72,6 +148,8 @@ func (f *Server) routeOAuth(c *call) bool {
 		f.getUser(c)
 	case c.is("GET", "rate_limit"):
 		f.rateLimit(c)
+	case c.is("GET", "orgs", "*", "properties", "values"):
+		f.propertyValues(c)
 	default:
 		return false
 	}
