@@ -63,7 +63,7 @@ func newEnv(t testing.TB, shape escaperatetest.OrgShape, st store.Store, opts ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	facets, err := server.PlainRepoFacets(f.URL())
+	limits, facets, err := server.PlainDashboardGitHub(f.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func newEnv(t testing.TB, shape escaperatetest.OrgShape, st store.Store, opts ..
 	base := "http://" + hs.Listener.Addr().String()
 	o := dashboard.Options{Store: st, Clients: clients, Teams: []string{"security"},
 		ClientID: clientID, ClientSecret: clientSecret, WebURL: strings.TrimRight(f.URL(), "/"), APIURL: f.URL(),
-		BaseURL: base, SessionKey: []byte("a test session key of 32 bytes!"), Now: func() time.Time { return testEnd }, RepoFacets: facets}
+		BaseURL: base, SessionKey: []byte("a test session key of 32 bytes!"), Now: func() time.Time { return testEnd }, RepoFacets: facets, RateLimits: limits}
 	for _, fn := range opts {
 		fn(&o)
 	}
@@ -378,5 +378,66 @@ func TestFilterByTopicAndProperty(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOperationsPage: dead-lettered and retried deliveries (never their payloads), the
+// recovery sweep's redeliveries, and the installation's rate-limit headroom.
+func TestOperationsPage(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	for i, d := range []store.Delivery{
+		{ID: "dead-1", Event: "pull_request", Payload: []byte(`{"sealed":"payload"}`), Key: "a"},
+		{ID: "retry-1", Event: "push", Payload: []byte(`{}`), Key: "b"},
+		{ID: "fresh-1", Event: "push", Payload: []byte(`{}`), Key: "c"},
+	} {
+		d.ReceivedAt = testEnd.Add(time.Duration(i) * time.Minute)
+		if _, err := st.AddDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.FailDelivery(ctx, "dead-1", 10, time.Time{}, "GitHub answered 502 ten times", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FailDelivery(ctx, "retry-1", 2, testEnd.Add(time.Hour), "rate limited", false); err != nil {
+		t.Fatal(err)
+	}
+	// The recovery sweep asked for two redeliveries; one has been handled since.
+	if err := st.PutSetting(ctx, "recovery/sweep", []byte(`{"mark":"2026-11-20T11:00:00Z","tries":{"guid-a":{"attempts":1,"last":"2026-11-20T10:00:00Z"},"guid-b":{"attempts":3,"last":"2026-11-20T10:30:00Z"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.MarkDelivery(ctx, "guid-a", testEnd); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, small, st, func(o *dashboard.Options) { o.Inbox = st })
+	e.gh.SetRateRemaining(small.InstallationID, 1234)
+	c, resp, page := e.signIn(t, "sec-lead", "/ui/org/acme/ops")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<b>1 dead-lettered</b>") || strings.Contains(page, "sealed") {
+		t.Fatalf("%s:\n%s", resp.Status, page)
+	}
+	for table, want := range map[string][]string{
+		"dead":      {"dead-1"},
+		"retried":   {"retry-1"}, // fresh-1 has not failed: it is simply waiting
+		"recovered": {"guid-b", "guid-a"},
+		"ratelimit": {"3"}, // small's installation
+	} {
+		rows := export(t, c, e.url+"/ui/org/acme/ops/"+table+"?format=json")
+		var got []string
+		for _, r := range rows.Rows {
+			for _, k := range []string{"id", "guid", "installation"} {
+				if v, ok := r[k]; ok {
+					got = append(got, fmt.Sprint(v))
+				}
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: %v, want %v (%v)", table, got, want, rows.Rows)
+		}
+		if table == "recovered" && (rows.Rows[0]["recovered"] != false || rows.Rows[1]["recovered"] != true) {
+			t.Errorf("recovered: %v", rows.Rows)
+		}
+		if table == "ratelimit" && (rows.Rows[0]["remaining"] != float64(1234) || rows.Rows[0]["headroom"] != "25%") {
+			t.Errorf("rate limit: %v", rows.Rows)
+		}
 	}
 }

@@ -78,27 +78,38 @@ func installationClients(cfg *githubapp.Config, apiURL, userAgent string) (func(
 	}, nil
 }
 
-// RepoFacets lists the topics and custom property values of an installation's
-// repositories (GET /installation/repositories, GET /orgs/{org}/properties/values), for
-// the dashboard's filters. Without the organization_custom_properties permission (403)
-// or on an account that is not an org (404) it returns the topics alone.
-func RepoFacets(cfg githubapp.Config, userAgent string) (func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error), error) {
+// DashboardGitHub returns what the dashboard reads of GitHub as the app, beside the
+// installation clients of the domain: each installation's rate limit (GET /rate_limit,
+// which costs none of it) and its repositories' topics and custom property values
+// (GET /installation/repositories, GET /orgs/{org}/properties/values). Both share one
+// token cache.
+func DashboardGitHub(cfg githubapp.Config, userAgent string) (
+	limits func(ctx context.Context, inst int64) (dashboard.RateLimit, error),
+	facets func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error), err error,
+) {
 	clients, err := installationClients(&cfg, "", userAgent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return facetsWith(clients), nil
+	return limitsWith(clients), facetsWith(clients), nil
 }
 
-// PlainRepoFacets is RepoFacets for apiURL without credentials (the demo's fake GitHub).
-func PlainRepoFacets(apiURL string) (func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error), error) {
+// PlainDashboardGitHub is DashboardGitHub for apiURL without credentials (the demo's
+// fake GitHub).
+func PlainDashboardGitHub(apiURL string) (
+	limits func(ctx context.Context, inst int64) (dashboard.RateLimit, error),
+	facets func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error), err error,
+) {
 	clients, err := installationClients(nil, apiURL, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return facetsWith(clients), nil
+	return limitsWith(clients), facetsWith(clients), nil
 }
 
+// facetsWith lists an installation's repositories' topics and custom property values.
+// Without the organization_custom_properties permission (403) or on an account that is
+// not an org (404) it returns the topics alone.
 func facetsWith(clients func(ctx context.Context, inst int64) (*github.Client, error)) func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error) {
 	return func(ctx context.Context, inst store.Installation) (map[string]dashboard.Facets, error) {
 		c, err := clients(ctx, inst.ID)
@@ -156,25 +167,6 @@ func facetsWith(clients func(ctx context.Context, inst int64) (*github.Client, e
 			opt.Page = resp.NextPage
 		}
 	}
-}
-
-// RateLimits reads each installation's REST rate limit (GET /rate_limit, which costs
-// none of it) with the app's installation tokens, for the dashboard's operations page.
-func RateLimits(cfg githubapp.Config, userAgent string) (func(ctx context.Context, inst int64) (dashboard.RateLimit, error), error) {
-	clients, err := installationClients(&cfg, "", userAgent)
-	if err != nil {
-		return nil, err
-	}
-	return limitsWith(clients), nil
-}
-
-// PlainRateLimits is RateLimits for apiURL without credentials (the demo's fake GitHub).
-func PlainRateLimits(apiURL string) (func(ctx context.Context, inst int64) (dashboard.RateLimit, error), error) {
-	clients, err := installationClients(nil, apiURL, "")
-	if err != nil {
-		return nil, err
-	}
-	return limitsWith(clients), nil
 }
 
 func limitsWith(clients func(ctx context.Context, inst int64) (*github.Client, error)) func(ctx context.Context, inst int64) (dashboard.RateLimit, error) {

@@ -35,11 +35,7 @@ func uiOptions(cfg config.Config, fingerprintKey []byte, log zerolog.Logger) (*d
 	if err != nil {
 		return nil, err
 	}
-	limits, err := server.RateLimits(cfg.GitHub, "escapegate/"+version)
-	if err != nil {
-		return nil, err
-	}
-	facets, err := server.RepoFacets(cfg.GitHub, "escapegate/"+version)
+	limits, facets, err := server.DashboardGitHub(cfg.GitHub, "escapegate/"+version)
 	if err != nil {
 		return nil, err
 	}

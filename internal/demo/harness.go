@@ -174,11 +174,7 @@ func demoUI(fake *fakegithub.Server, fingerprintKey []byte, base string, teams [
 	if err != nil {
 		return nil, err
 	}
-	limits, err := server.PlainRateLimits(fake.URL())
-	if err != nil {
-		return nil, err
-	}
-	facets, err := server.PlainRepoFacets(fake.URL())
+	limits, facets, err := server.PlainDashboardGitHub(fake.URL())
 	if err != nil {
 		return nil, err
 	}
