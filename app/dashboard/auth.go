@@ -29,7 +29,8 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps a return path inside the dashboard (no open redirect).
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, Prefix) || strings.HasPrefix(n, "//") || strings.ContainsAny(n, "\\\r\n") {
+	path, _, _ := strings.Cut(n, "?")
+	if !strings.HasPrefix(n, Prefix) || strings.HasPrefix(n, "//") || strings.ContainsAny(n, "\\\r\n") || strings.Contains(path, "/..") || strings.Contains(path, "%") {
 		return Prefix
 	}
 	return n

@@ -49,6 +49,12 @@ func num(n int) cell    { return cell{Text: fmt.Sprint(n), Value: n, Class: "num
 
 // serveTable writes t as format (csv or json; json by default).
 func serveTable(w http.ResponseWriter, t table, format, filename string) {
+	filename = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, filename)
 	switch format {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
