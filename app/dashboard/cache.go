@@ -98,6 +98,21 @@ func (c *cache) get(ctx context.Context, inst store.Installation) (*orgData, err
 	return e.data, nil
 }
 
+// peek returns inst's figures when some were computed (starting a refresh when they
+// are stale), without waiting for a first computation: nil then.
+func (c *cache) peek(inst store.Installation) *orgData {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[inst.ID]
+	if e == nil || e.data == nil {
+		return nil
+	}
+	if c.now().Sub(e.data.At) >= c.refresh && e.building == nil {
+		c.startLocked(inst, e)
+	}
+	return e.data
+}
+
 // startLocked builds in the background (the caller holds c.mu): a page that asked for
 // it may go away without cancelling the build the next one needs.
 func (c *cache) startLocked(inst store.Installation, e *entry) {

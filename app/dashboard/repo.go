@@ -51,10 +51,23 @@ func (d *Dashboard) repoFigures(w http.ResponseWriter, r *http.Request, s Sessio
 		return escaperate.Report{}, nil, false
 	}
 	now := d.now()
-	rep, err := escaperate.ForRepo(ctx, d.o.Store, rp.FullName, r.URL.Query().Get("window"), now)
-	if err != nil {
-		d.fail(w, r, &s, http.StatusBadRequest, err.Error())
-		return escaperate.Report{}, nil, false
+	// The org's figures hold this report when they were computed (at most ui.refresh
+	// ago): the repository page then shows the org page's numbers. Otherwise, or for
+	// another window, it is computed now, as `escapegate report` does.
+	var rep escaperate.Report
+	cached := false
+	if win := r.URL.Query().Get("window"); win == "" || win == "90d" {
+		if inst, err := d.installation(ctx, owner); err == nil {
+			if data := d.cache.peek(inst); data != nil {
+				rep, cached = data.report(rp.FullName)
+			}
+		}
+	}
+	if !cached {
+		if rep, err = escaperate.ForRepo(ctx, d.o.Store, rp.FullName, r.URL.Query().Get("window"), now); err != nil {
+			d.fail(w, r, &s, http.StatusBadRequest, err.Error())
+			return escaperate.Report{}, nil, false
+		}
 	}
 	all := store.Window{From: rp.AddedAt, To: now.Add(time.Second)}
 	exc, err := d.o.Store.ListExceptions(ctx, rp.FullName, 0, all)
@@ -72,7 +85,7 @@ func (d *Dashboard) repoFigures(w http.ResponseWriter, r *http.Request, s Sessio
 }
 
 // maxPageRows bounds a table on a page (the newest rows); its export has every row.
-const maxPageRows = 300
+const maxPageRows = 200
 
 func clipRows(t table, n int) table {
 	if len(t.Rows) <= n {
