@@ -179,8 +179,6 @@ func headers(next http.Handler) http.Handler {
 	})
 }
 
-type ctxKey struct{}
-
 // authed lets a request with a valid session through; anyone else goes to the login
 // page, which is all there is without a session.
 func (d *Dashboard) authed(next func(http.ResponseWriter, *http.Request, Session)) http.HandlerFunc {

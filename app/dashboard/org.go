@@ -22,7 +22,6 @@ const pageSize = 100
 // orgView is the org page.
 type orgView struct {
 	Org                 string
-	Window              store.Window
 	WindowDays          int
 	Current, Previous   escaperate.Counts
 	Trend               escaperate.Trend
@@ -77,9 +76,6 @@ func (d *Dashboard) orgView(data *orgData, org string, q url.Values) orgView {
 	v := orgView{Org: org, Current: data.Current, Previous: data.Previous, Month: data.Month, WindowDays: escaperate.DefaultWindowDays,
 		Query: q.Get("q"), Facet: q.Get("facet"), FacetOptions: facetOptions(data.Facets), FacetNote: data.FacetErr, Repos: len(data.Reports), Built: fmt.Sprintf("%.0f ms", float64(data.Built.Microseconds())/1000)}
 	v.Trend = escaperate.TrendOf(v.Current.Rate(), v.Previous.Rate())
-	if len(data.Reports) > 0 {
-		v.Window = store.Window{From: data.At.AddDate(0, 0, -escaperate.DefaultWindowDays), To: data.At}
-	}
 	base := "/ui/org/" + url.PathEscape(org)
 	months := monthsTable(data.Month, base)
 	var mp []point
