@@ -46,7 +46,7 @@ func (d *Dashboard) opsFigures(w http.ResponseWriter, r *http.Request, s Session
 	base := "/ui/org/" + url.PathEscape(org) + "/ops"
 	var v opsView
 	dead := table{Name: "dead", Title: "Dead-lettered deliveries", Export: base + "/dead",
-		Note: "Retry or drop them with `escapegate deliveries retry|drop ID` on the server's host."}
+		Note: "Retry or drop them with escapegate deliveries retry (or drop) ID on the server's host."}
 	retried := table{Name: "retried", Title: "Deliveries waiting for another attempt", Export: base + "/retried"}
 	for _, t := range []*table{&dead, &retried} {
 		t.Cols = []col{{Key: "id", Title: "delivery"}, {Key: "event", Title: "event"}, {Key: "attempts", Title: "failed attempts", Num: true},
@@ -112,6 +112,11 @@ func (d *Dashboard) opsFigures(w http.ResponseWriter, r *http.Request, s Session
 				head = fmt.Sprintf("%.0f%%", 100*float64(lim.Remaining)/float64(lim.Limit))
 			}
 			rl.Rows = [][]cell{{num(int(inst.ID)), num(lim.Limit), num(lim.Remaining), txt(head), txt(stamp(lim.Reset))}}
+		}
+	}
+	for _, t := range []*table{&dead, &retried, &rec} {
+		if len(t.Rows) == 0 && d.o.Inbox != nil {
+			t.Note = strings.TrimSpace("None. " + map[bool]string{true: "", false: t.Note}[t == &retried])
 		}
 	}
 	v.Tables = []table{dead, retried, rec, rl}
