@@ -44,6 +44,38 @@ type Config struct {
 	// Recovery sweeps the app's delivery log for failed deliveries and reconciles the
 	// installations with GitHub's list.
 	Recovery Recovery `yaml:"recovery"`
+	// UI is the read-only dashboard at /ui (GitHub sign-in with github.oauth's client).
+	UI UI `yaml:"ui"`
+}
+
+// UI configures the dashboard. Sign-in uses the app's own OAuth client
+// (github.oauth.client_id and client_secret, which register saves).
+type UI struct {
+	// Enabled serves /ui; false answers 404 there.
+	Enabled bool `yaml:"enabled"`
+	// Teams, comma-separated team slugs, replace the org policy's override.approvers.teams
+	// as who may see an org's dashboard; empty: the policy's approver teams.
+	Teams string `yaml:"teams"`
+	// SessionKey (or the file SessionKeyPath, mode 0600) signs session cookies; neither:
+	// a key derived from the fingerprint key (also kept outside the store).
+	SessionKey     string `yaml:"session_key"`
+	SessionKeyPath string `yaml:"session_key_path"`
+	// SessionTTL is how long a sign-in lasts; team membership is checked again after it.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// Refresh is how old the org pages' data may be before it is computed again (in the
+	// background: pages never wait for it once it exists).
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// TeamList is Teams split at commas, blanks dropped.
+func (u UI) TeamList() []string {
+	var out []string
+	for _, t := range strings.Split(u.Teams, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Retry bounds the attempts at one delivery: exponential backoff from BaseBackoff,
@@ -101,6 +133,7 @@ func Default() Config {
 		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute},
 		Recovery: Recovery{Interval: 5 * time.Minute, Window: DeliveryWindow(hostedAPI), MaxPerRun: 100,
 			Pace: 200 * time.Millisecond, InstallationsInterval: 24 * time.Hour, ExpiryInterval: 10 * time.Minute},
+		UI: UI{Enabled: true, SessionTTL: 8 * time.Hour, Refresh: time.Minute},
 	}
 	c.GitHub.WebURL = "https://github.com"
 	c.GitHub.V3APIURL = hostedAPI
@@ -142,6 +175,12 @@ func (c *Config) keys() map[string]any {
 		"recovery.pace":                   &c.Recovery.Pace,
 		"recovery.installations_interval": &c.Recovery.InstallationsInterval,
 		"recovery.expiry_interval":        &c.Recovery.ExpiryInterval,
+		"ui.enabled":                      &c.UI.Enabled,
+		"ui.teams":                        &c.UI.Teams,
+		"ui.session_key":                  &c.UI.SessionKey,
+		"ui.session_key_path":             &c.UI.SessionKeyPath,
+		"ui.session_ttl":                  &c.UI.SessionTTL,
+		"ui.refresh":                      &c.UI.Refresh,
 	}
 }
 
@@ -270,6 +309,12 @@ func set(ptr any, v string) error {
 			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want a whole number, got %q", v)))
 		}
 		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New(checks.ScrubQuoted(fmt.Sprintf("want true or false, got %q", v)))
+		}
+		*p = b
 	case *time.Duration:
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil {
@@ -309,6 +354,9 @@ func (c Config) ValidateServe() error {
 	}
 	if r := c.Recovery; r.Interval < 0 || r.InstallationsInterval < 0 || r.Pace < 0 {
 		return fmt.Errorf("recovery.interval, recovery.installations_interval and recovery.pace may not be negative")
+	}
+	if c.UI.Enabled && (c.UI.SessionTTL <= 0 || c.UI.Refresh <= 0) {
+		return fmt.Errorf("ui.session_ttl and ui.refresh must be positive")
 	}
 	if r := c.Recovery; r.Interval > 0 && (r.Window <= 0 || r.MaxPerRun < 1) {
 		return fmt.Errorf("recovery.window must be positive and recovery.max_per_run at least 1 (or recovery.interval 0 to turn the sweep off)")

@@ -186,3 +186,29 @@ func TestRetryKeys(t *testing.T) {
 		t.Errorf("retry = %+v, want %+v", c.Retry, want)
 	}
 }
+
+func TestUIKeys(t *testing.T) {
+	d := Default().UI
+	if !d.Enabled || d.SessionTTL != 8*time.Hour || d.Refresh != time.Minute || d.TeamList() != nil {
+		t.Errorf("defaults = %+v", d)
+	}
+	p := writeFile(t, "ui:\n  enabled: false\n  teams: \"security, platform ,\"\n  session_key_path: /etc/escapegate/session-key\n  session_ttl: 1h\n")
+	c, err := Load(p, func(k string) (string, bool) {
+		if k == "ESCAPEGATE_UI_ENABLED" {
+			return "true", true
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.UI.Enabled || c.UI.SessionKeyPath != "/etc/escapegate/session-key" || c.UI.SessionTTL != time.Hour {
+		t.Errorf("ui = %+v", c.UI)
+	}
+	if got := strings.Join(c.UI.TeamList(), "|"); got != "security|platform" {
+		t.Errorf("teams = %q", got)
+	}
+	if _, err := Load(writeFile(t, "ui:\n  enabled: maybe\n"), func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "want true or false") {
+		t.Errorf("bad bool: %v", err)
+	}
+}

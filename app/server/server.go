@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/dashboard"
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/gh"
@@ -57,6 +58,9 @@ type Options struct {
 	// Secrets is a compiled engine of the default secret rules to share (nil: compile
 	// one); tests and the demo start many servers in one process.
 	Secrets *secrets.Engine
+	// UI, when set, serves the dashboard at /ui/ (app/dashboard); the server fills its
+	// store, clients, policy loader, inbox, clock and logger.
+	UI *dashboard.Options
 }
 
 // Server is a wired escapegate.
@@ -129,6 +133,11 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /api/report", loopbackOnly(s.reportAPI))
 	mux.HandleFunc("GET /api/deliveries", loopbackOnly(s.listDeliveries))
 	mux.HandleFunc("POST /api/deliveries/{id}/{action}", loopbackOnly(s.changeDelivery))
+	if o.UI != nil {
+		if err := s.mountUI(mux, *o.UI, g, o.Now); err != nil {
+			return nil, err
+		}
+	}
 	s.handler = s.withLogger(mux)
 	return s, nil
 }

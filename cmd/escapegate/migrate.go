@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,10 +19,27 @@ import (
 func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	st, err := open.Open(ctx, cfg.Store)
 	if err != nil {
-		// The driver's error may quote the DSN: its passwords are taken out.
-		return nil, fmt.Errorf("opening store %s: %s", redactDSN(cfg.Store), scrubDSN(err.Error(), cfg.Store))
+		// The driver's error may quote the DSN: its passwords are taken out. Only the
+		// lock is kept as a cause (report asks a running serve when it sees it); the
+		// driver's own error, which may hold the DSN, is not wrapped.
+		return nil, scrubbedError{msg: fmt.Sprintf("opening store %s: %s", redactDSN(cfg.Store), scrubDSN(err.Error(), cfg.Store)), locked: errors.Is(err, store.ErrLocked)}
 	}
 	return st, nil
+}
+
+// scrubbedError is a store error whose text had its DSN passwords taken out.
+type scrubbedError struct {
+	msg    string
+	locked bool
+}
+
+func (e scrubbedError) Error() string { return e.msg }
+
+func (e scrubbedError) Unwrap() error {
+	if e.locked {
+		return store.ErrLocked
+	}
+	return nil
 }
 
 // fingerprintKeyOptions: fingerprint_key, fingerprint_key_path, else a file next to the

@@ -46,6 +46,8 @@ func loadManifest(path, publicURL, redirect string) (map[string]any, error) {
 	}
 	if publicURL != "" {
 		m["hook_attributes"] = map[string]any{"url": strings.TrimRight(publicURL, "/") + "/api/github/hook", "active": true}
+		// The dashboard's GitHub sign-in returns here (GitHub accepts only listed callbacks).
+		m["callback_urls"] = []any{strings.TrimRight(publicURL, "/") + "/ui/auth/callback"}
 	}
 	m["redirect_url"] = redirect
 	return m, nil

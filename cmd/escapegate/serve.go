@@ -12,6 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/dashboard"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
 )
@@ -22,6 +24,34 @@ func newLogger(w io.Writer, level string) zerolog.Logger {
 		lvl = zerolog.InfoLevel
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// uiOptions configures the dashboard from the ui block (nil when ui.enabled is false):
+// sign-in with the app's OAuth client, cookies signed with the session key.
+func uiOptions(cfg config.Config, fingerprintKey []byte, log zerolog.Logger) (*dashboard.Options, error) {
+	if !cfg.UI.Enabled {
+		return nil, nil
+	}
+	key, err := dashboard.SessionKey(cfg.UI.SessionKey, cfg.UI.SessionKeyPath, fingerprintKey)
+	if err != nil {
+		return nil, err
+	}
+	limits, facets, err := server.DashboardGitHub(cfg.GitHub, "escapegate/"+version)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.PublicURL
+	if base == "" {
+		base = "http://" + cfg.Listen
+	}
+	if cfg.GitHub.OAuth.ClientID == "" || cfg.GitHub.OAuth.ClientSecret == "" {
+		log.Warn().Msg("the dashboard at /ui cannot sign anyone in: github.oauth.client_id and client_secret are not set (escapegate register saves them)")
+	}
+	return &dashboard.Options{
+		Teams: cfg.UI.TeamList(), ClientID: cfg.GitHub.OAuth.ClientID, ClientSecret: cfg.GitHub.OAuth.ClientSecret,
+		WebURL: cfg.GitHub.WebURL, APIURL: cfg.GitHub.V3APIURL, BaseURL: base,
+		SessionKey: key, SessionTTL: cfg.UI.SessionTTL, Refresh: cfg.UI.Refresh, RateLimits: limits, RepoFacets: facets,
+	}, nil
 }
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -66,11 +96,16 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "escapegate serve:", err)
 		return 1
 	}
+	ui, err := uiOptions(cfg, key, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "escapegate serve:", err)
+		return 1
+	}
 	srv, err := server.New(server.Options{
 		Store: st, Clients: clients, WebhookSecret: cfg.GitHub.App.WebhookSecret, FingerprintKey: key,
 		Logger: log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, QueueBytes: cfg.Queue.MaxBytes, PublicURL: cfg.PublicURL,
 		PolicyTTL: cfg.PolicyTTL, InstallPace: cfg.InstallPace, Retry: cfg.Retry, AppID: cfg.GitHub.App.IntegrationID,
-		Revoker: revoker,
+		Revoker: revoker, UI: ui,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "escapegate serve:", err)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/escapegate/escapegate/app/config"
+	"github.com/escapegate/escapegate/app/dashboard"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/checks/secrets"
@@ -64,7 +66,17 @@ type Options struct {
 	// Enterprise serves the fake as GitHub Enterprise Server does (fakegithub.NewEnterprise:
 	// the API under /api/v3/ only, no rate limits), and escapegate's clients use that URL.
 	Enterprise bool
+	// UI serves the dashboard at URL + /ui/, signing in through the fake GitHub's OAuth
+	// (client DemoClientID); UITeams replaces the policy's approver teams.
+	UI      bool
+	UITeams []string
 }
+
+// The demo app's OAuth client, registered with the fake GitHub when Options.UI is set.
+const (
+	DemoClientID     = "Iv1.demo0dashboard"
+	demoClientSecret = "demo-oauth-client-secret"
+)
 
 // sharedEngine compiles the default secret rules once per process: the tests start a
 // hundred harnesses, and compiling costs half a second under the race detector.
@@ -137,20 +149,50 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		fake.Close()
 		return nil, err
 	}
+	// Unstarted, so that its address is known for the dashboard's OAuth callback.
+	hs := httptest.NewUnstartedServer(nil)
+	base := "http://" + hs.Listener.Addr().String()
+	var ui *dashboard.Options
+	if o.UI {
+		if ui, err = demoUI(fake, key, base, o.UITeams); err != nil {
+			hs.Close()
+			fake.Close()
+			return nil, err
+		}
+	}
 	srv, err := server.New(server.Options{
 		Secrets: eng,
 		Store:   st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
 		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
-		Retry: FastRetry(o.Retry), AppID: fake.App().ID, Revoker: revoker,
+		Retry: FastRetry(o.Retry), AppID: fake.App().ID, Revoker: revoker, UI: ui,
 	})
 	if err != nil {
+		hs.Close()
 		fake.Close()
 		return nil, err
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs.Config.Handler = srv.Handler()
+	hs.Start()
 	fake.SetHook(hs.URL, secret) // the app's webhook URL: redeliveries come here
 	return &Harness{GitHub: fake, Server: srv, Store: st, Secret: secret, FingerprintKey: key, URL: hs.URL, http: hs}, nil
+}
+
+// demoUI is the dashboard's configuration against the fake GitHub: its web sign-in and
+// API, a session key derived from the fingerprint key, figures refreshed every second.
+func demoUI(fake *fakegithub.Server, fingerprintKey []byte, base string, teams []string) (*dashboard.Options, error) {
+	fake.SetOAuthClient(DemoClientID, demoClientSecret)
+	key, err := dashboard.SessionKey("", "", fingerprintKey)
+	if err != nil {
+		return nil, err
+	}
+	limits, facets, err := server.PlainDashboardGitHub(fake.URL())
+	if err != nil {
+		return nil, err
+	}
+	web := strings.TrimRight(fake.URL(), "/")
+	return &dashboard.Options{ClientID: DemoClientID, ClientSecret: demoClientSecret, WebURL: web, APIURL: fake.URL(),
+		BaseURL: base, SessionKey: key, Refresh: time.Second, Teams: teams, RateLimits: limits, RepoFacets: facets}, nil
 }
 
 // Close stops both servers and closes the store.

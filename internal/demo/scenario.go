@@ -64,6 +64,9 @@ func Run(ctx context.Context, h *Harness, out io.Writer) error {
 	f.SetPermission(repoName, "sec-lead", "write")
 	// acme/payments requires the check in a ruleset; the other two do not (advisory only).
 	f.RequireCheck(repoName, "main", fakegithub.Requirement{Context: "escapegate", Ruleset: "protect main"})
+	f.SetTopics(repoName, "payments", "pci")                  // the dashboard filters by topics
+	f.SetCustomProperty(repoName, "product-line", "checkout") // and custom properties
+	f.SetCustomProperty(reports.FullName, "tier", "internal")
 
 	p.step("acme installs escapegate on three repositories; the org policy lives in acme/.github; a ruleset requires the escapegate check on acme/payments' main")
 	if err := p.send(ctx, "installation", events.InstallationCreated(inst, org, []events.Repo{payments, dotgh, reports}, "sec-lead")); err != nil {

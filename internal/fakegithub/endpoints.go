@@ -24,6 +24,9 @@ const (
 // route dispatches to the endpoint; the caller holds f.mu.
 func (f *Server) route(c *call) {
 	s := c.segs
+	if f.routeOAuth(c) {
+		return
+	}
 	switch {
 	case c.is("GET", "app"):
 		f.getApp(c)
@@ -187,11 +190,13 @@ func user(login string) map[string]any {
 func (f *Server) base() string { return f.ts.URL }
 
 func (f *Server) repoJSON(r *repoState) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"id": r.id, "node_id": fmt.Sprintf("R_%d", r.id), "name": r.name, "full_name": r.fullName(),
 		"private": r.private, "owner": user(r.owner), "default_branch": r.defaultBranch,
 		"html_url": "https://github.com/" + r.fullName(), "url": f.base() + "/repos/" + r.fullName(),
 	}
+	f.addFacets(m, r.fullName())
+	return m
 }
 
 func pullNumber(r *repoState, s string) (*Pull, bool) {

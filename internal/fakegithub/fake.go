@@ -97,6 +97,7 @@ type Server struct {
 	revokeCalls   int
 
 	enterprise atomic.Bool // see NewEnterprise (enterprise.go)
+	oauthS     *oauthState // web sign-in (oauth.go)
 }
 
 // New starts a fake GitHub; Close stops it.
