@@ -40,6 +40,8 @@ type Service struct {
 	detail   string // public URL for check-run details links
 
 	policyTTL time.Duration
+	// inProgressAfter: a check whose scan takes longer gets its run in progress first.
+	inProgressAfter time.Duration
 
 	approverAttempts int // see SetApproverAttempts; 0: config.Default's retry.max_attempts
 
@@ -66,6 +68,10 @@ type Options struct {
 	// PolicyTTL is how long a loaded policy is trusted before it is re-validated with a
 	// conditional request; 0 re-validates on every event.
 	PolicyTTL time.Duration
+	// InProgressAfter is how long a scan may take before its check run is created in
+	// progress (and completed when the scan ends); a faster scan's run is created
+	// completed, in one call. 0 means DefaultInProgressAfter; negative, at once.
+	InProgressAfter time.Duration
 	// Secrets is the engine of the default secret rules (secrets.New with no extra
 	// rules), for a caller that compiled it already; nil compiles it.
 	Secrets *secrets.Engine
@@ -103,16 +109,33 @@ func New(o Options) (*Service, error) {
 		log:       o.Logger,
 		detail:    strings.TrimRight(o.PublicURL, "/"),
 		policyTTL: o.PolicyTTL,
-		engines:   map[[32]byte]*secrets.Engine{},
-		base:      eng,
-		orgFiles:  map[string]cachedFile{},
-		repoLocks: map[string]*sync.Mutex{},
-		installs:  map[int64]bool{},
+
+		inProgressAfter: inProgressAfter(o.InProgressAfter),
+		engines:         map[[32]byte]*secrets.Engine{},
+		base:            eng,
+		orgFiles:        map[string]cachedFile{},
+		repoLocks:       map[string]*sync.Mutex{},
+		installs:        map[int64]bool{},
 		unscannedPushed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "escapegate_push_unscanned_files_total",
 			Help: "Files pushed to a production branch that could not be scanned (gone, over the size limit, GitHub errors, compressed files): unknown, not clean.",
 		}),
 	}, nil
+}
+
+// DefaultInProgressAfter is how long a scan may run before its check run shows as in
+// progress: below it nobody watches the pull request's checks change, and the run costs
+// one API call instead of two.
+const DefaultInProgressAfter = time.Second
+
+func inProgressAfter(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultInProgressAfter
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // Collectors returns the service's Prometheus series, for the server's registry.

@@ -47,6 +47,9 @@ type Options struct {
 	PublicURL   string
 	PolicyTTL   time.Duration
 	InstallPace time.Duration
+	// InProgressAfter is gate.Options.InProgressAfter: how long a scan may take before
+	// its check run is created in progress (0: gate.DefaultInProgressAfter).
+	InProgressAfter time.Duration
 	// Retry says how the durable inbox retries failed deliveries; zero fields take
 	// config.Default's.
 	Retry config.Retry
@@ -87,6 +90,7 @@ func New(o Options) (*Server, error) {
 	g, err := gate.New(gate.Options{
 		Store: o.Store, Clients: o.Clients, FingerprintKey: o.FingerprintKey, Now: o.Now,
 		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, Secrets: o.Secrets,
+		InProgressAfter: o.InProgressAfter,
 	})
 	if err != nil {
 		return nil, err

@@ -55,6 +55,7 @@ type options struct {
 	timeout     time.Duration
 	format      string
 	seed        uint64
+	cpuProfile  string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -71,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up waiting for check runs after this")
 	fs.StringVar(&o.format, "format", "text", "text or json")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the pull requests' shapes")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "have serve write a CPU profile of its run to this `file`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -194,7 +196,11 @@ func measure(o options, log io.Writer) (Result, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return Result{}, err
 	}
-	cmd := exec.Command(o.bin, "serve", "--config", cfgPath)
+	args := []string{"serve", "--config", cfgPath}
+	if o.cpuProfile != "" {
+		args = append(args, "--cpu-profile", o.cpuProfile)
+	}
+	cmd := exec.Command(o.bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return Result{}, fmt.Errorf("starting serve: %w", err)

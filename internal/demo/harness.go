@@ -61,6 +61,9 @@ type Options struct {
 	GitHub []gh.Option
 	// FingerprintKey is serve's fingerprint_key; nil: a file in Dir, else a temporary key.
 	FingerprintKey []byte
+	// InProgressAfter is server.Options.InProgressAfter (negative: every check run is
+	// created in progress first, as for a slow scan).
+	InProgressAfter time.Duration
 }
 
 // sharedEngine compiles the default secret rules once per process: the tests start a
@@ -130,7 +133,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		Store:   st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
 		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
-		Retry: FastRetry(o.Retry),
+		Retry: FastRetry(o.Retry), InProgressAfter: o.InProgressAfter,
 	})
 	if err != nil {
 		fake.Close()
