@@ -56,6 +56,9 @@ type options struct {
 	format      string
 	seed        uint64
 	cpuProfile  string
+	files       int
+	workers     int
+	queueSize   int
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -72,6 +75,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up waiting for check runs after this")
 	fs.StringVar(&o.format, "format", "text", "text or json")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the pull requests' shapes")
+	fs.IntVar(&o.files, "files", 0, "files in every pull request (0: 1 to -max-files around -mean-files); 3000 is GitHub's most")
+	fs.IntVar(&o.workers, "workers", 0, "serve's queue.workers (0: serve's default)")
+	fs.IntVar(&o.queueSize, "queue-size", 0, "serve's queue.size (0: serve's default)")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "have serve write a CPU profile of its run to this `file`")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -108,6 +114,7 @@ type Result struct {
 	OtherErrors    int            `json:"other_errors"`
 	Completed      int            `json:"completed"`
 	Seconds        float64        `json:"seconds"`
+	SendSeconds    float64        `json:"send_seconds"`
 	EventsPerSec   float64        `json:"events_per_s"`
 	P50ms          float64        `json:"p50_ms"`
 	P95ms          float64        `json:"p95_ms"`
@@ -121,7 +128,7 @@ type Result struct {
 func (r Result) print(w io.Writer) {
 	fmt.Fprintf(w, "events %d (concurrency %d): acknowledged %d, 503 %d, other errors %d, check runs completed %d\n",
 		r.Events, r.Concurrency, r.Acknowledged, r.Refused503, r.OtherErrors, r.Completed)
-	fmt.Fprintf(w, "throughput %.0f PR events/s over %.2f s; mean %.1f files per PR\n", r.EventsPerSec, r.Seconds, r.MeanFiles)
+	fmt.Fprintf(w, "throughput %.0f PR events/s over %.2f s (all sent and answered in %.2f s); mean %.1f files per PR\n", r.EventsPerSec, r.Seconds, r.SendSeconds, r.MeanFiles)
 	fmt.Fprintf(w, "delivery -> check completed: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", r.P50ms, r.P95ms, r.P99ms)
 	fmt.Fprintf(w, "GitHub API calls per event: %.2f\n", r.APICallsPerEvt)
 	routes := make([]string, 0, len(r.CallsByRoute))
@@ -190,8 +197,18 @@ func measure(o options, log io.Writer) (Result, error) {
 		return Result{}, err
 	}
 	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: %s\nstore: %q\nlog_level: warn\n"+
-		"queue: {size: %d}\nrecovery: {interval: 0s, installations_interval: 0s, expiry_interval: 0s}\n",
-		addr, f.URL(), keyPath, secret, st, max(1000, o.concurrency*4))
+		"recovery: {interval: 0s, installations_interval: 0s, expiry_interval: 0s}\n",
+		addr, f.URL(), keyPath, secret, st)
+	var queue []string
+	if o.workers > 0 {
+		queue = append(queue, fmt.Sprintf("workers: %d", o.workers))
+	}
+	if o.queueSize > 0 {
+		queue = append(queue, fmt.Sprintf("size: %d", o.queueSize))
+	}
+	if len(queue) > 0 {
+		cfg += "queue: {" + strings.Join(queue, ", ") + "}\n"
+	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return Result{}, err
@@ -264,6 +281,7 @@ func measure(o options, log io.Writer) (Result, error) {
 	}
 	close(jobs)
 	wg.Wait()
+	sendSeconds := time.Since(start).Seconds()
 
 	deadline := time.Now().Add(o.timeout)
 	want := int(acked.Load())
@@ -282,7 +300,7 @@ func measure(o options, log io.Writer) (Result, error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
-	res := Result{Events: o.events, Concurrency: o.concurrency, Acknowledged: want, Refused503: int(refused.Load()), OtherErrors: int(other.Load()), CallsByRoute: map[string]int{}}
+	res := Result{SendSeconds: sendSeconds, Events: o.events, Concurrency: o.concurrency, Acknowledged: want, Refused503: int(refused.Load()), OtherErrors: int(other.Load()), CallsByRoute: map[string]int{}}
 	var lat []time.Duration
 	var last time.Time
 	files := 0
@@ -334,6 +352,9 @@ func shapes(f *fakegithub.Server, o options) []prShape {
 	for i := range prs {
 		n := 1 + int(rng.ExpFloat64()*float64(o.meanFiles-1))
 		n = min(max(n, 1), o.maxFiles)
+		if o.files > 0 {
+			n = o.files
+		}
 		p := prShape{number: i + 1, head: fmt.Sprintf("%040x", i+1), files: n}
 		var files []fakegithub.PullFile
 		for k := range n {
