@@ -59,6 +59,7 @@ type options struct {
 	files       int
 	workers     int
 	queueSize   int
+	wait        bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -78,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.files, "files", 0, "files in every pull request (0: 1 to -max-files around -mean-files); 3000 is GitHub's most")
 	fs.IntVar(&o.workers, "workers", 0, "serve's queue.workers (0: serve's default)")
 	fs.IntVar(&o.queueSize, "queue-size", 0, "serve's queue.size (0: serve's default)")
+	fs.BoolVar(&o.wait, "wait", false, "each sender waits for its event's check run before sending the next (with -concurrency 1: one event at a time end to end)")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "have serve write a CPU profile of its run to this `file`")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -175,11 +177,15 @@ func measure(o options, log io.Writer) (Result, error) {
 	prs := shapes(f, o)
 
 	completed := map[string]time.Time{}
+	waiting := map[string]chan struct{}{} // -wait: closed when the head's run completes
 	var cmu sync.Mutex
 	f.OnCheckRunCompleted(func(_, head, _ string) {
 		cmu.Lock()
 		if _, ok := completed[head]; !ok {
 			completed[head] = time.Now()
+			if ch, ok := waiting[head]; ok {
+				close(ch)
+			}
 		}
 		cmu.Unlock()
 	})
@@ -247,6 +253,13 @@ func measure(o options, log io.Writer) (Result, error) {
 					other.Add(1)
 					continue
 				}
+				var done chan struct{}
+				if o.wait {
+					done = make(chan struct{})
+					cmu.Lock()
+					waiting[p.head] = done
+					cmu.Unlock()
+				}
 				sent[i] = time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
@@ -259,6 +272,12 @@ func measure(o options, log io.Writer) (Result, error) {
 				case resp.StatusCode == http.StatusOK:
 					acked.Add(1)
 					ackedHeads[i] = true
+					if done != nil {
+						select {
+						case <-done:
+						case <-time.After(o.timeout):
+						}
+					}
 				case resp.StatusCode == http.StatusServiceUnavailable:
 					refused.Add(1)
 				default:
