@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,19 +72,49 @@ func (p perDelivery) Handle(ctx context.Context, eventType, deliveryID string, p
 // OrderKey is what orders deliveries: the events of one pull request are handled one at
 // a time, in the order received ("owner/name#number"); other events need no order ("").
 func OrderKey(eventType string, payload []byte) string {
-	if eventType != "pull_request" {
+	env, err := decodeEnvelope(payload)
+	if err != nil {
 		return ""
 	}
-	var env struct {
-		Repository struct {
-			FullName string `json:"full_name"`
-		} `json:"repository"`
-		Number int `json:"number"`
-	}
-	if json.Unmarshal(payload, &env) != nil || env.Repository.FullName == "" || env.Number == 0 {
+	return env.orderKey(eventType)
+}
+
+// envelope is the part of every app webhook that intake needs.
+type envelope struct {
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+	Repository struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+	Number int `json:"number"`
+}
+
+func decodeEnvelope(payload []byte) (envelope, error) {
+	var env envelope
+	err := json.Unmarshal(payload, &env)
+	return env, err
+}
+
+func (e envelope) orderKey(eventType string) string {
+	if eventType != "pull_request" || e.Repository.FullName == "" || e.Number == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s#%d", strings.ToLower(env.Repository.FullName), env.Number)
+	return strings.ToLower(e.Repository.FullName) + "#" + strconv.Itoa(e.Number)
+}
+
+// Intake checks what a delivery must be before it is stored (JSON naming its
+// installation: a GitHub App webhook) and returns its OrderKey, decoding the payload
+// once for both.
+func Intake(eventType string, payload []byte) (key string, err error) {
+	env, err := decodeEnvelope(payload)
+	if err != nil {
+		return "", fmt.Errorf("payload is not valid JSON: %w", err)
+	}
+	if env.Installation == nil || env.Installation.ID <= 0 {
+		return "", fmt.Errorf("payload names no installation (is it a GitHub App webhook?)")
+	}
+	return env.orderKey(eventType), nil
 }
 
 // deliveryLogger names what a delivery is about, read from the few payload fields every
