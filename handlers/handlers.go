@@ -185,6 +185,6 @@ func prOf(inst int64, r *github.Repository, p *github.PullRequest) (gate.PR, err
 		Number: p.GetNumber(), Author: p.GetUser().GetLogin(), Title: p.GetTitle(),
 		HeadSHA: p.GetHead().GetSHA(), HeadRef: p.GetHead().GetRef(),
 		BaseSHA: p.GetBase().GetSHA(), BaseRef: p.GetBase().GetRef(),
-		Labels: labelNames(p.Labels),
+		Labels: labelNames(p.Labels), ChangedFiles: p.GetChangedFiles(),
 	}, nil
 }

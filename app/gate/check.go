@@ -31,6 +31,9 @@ type PR struct {
 	BaseRef       string
 	Title         string
 	Labels        []string
+	// ChangedFiles is the payload's changed_files (0: not known): past GitHub's listing
+	// cap the files are not listed at all.
+	ChangedFiles int
 
 	// atHead: HeadSHA is not the PR's current head, so its files come from a compare of
 	// base and HeadSHA (the PR files listing answers for the current head only).
@@ -179,7 +182,13 @@ func verdictPolicy(p policy.Policy) verdict.Policy {
 // evaluate scans the PR and renders the check without posting anything. It lists the
 // PR's files, which GitHub answers for the PR's current head.
 func (s *Service) evaluate(ctx context.Context, c gh.Client, pr PR) (evaluation, error) {
-	return s.evaluateFiles(ctx, c, pr, func() ([]gh.File, error) { return c.ListPullRequestFiles(ctx, pr.Repo, pr.Number) })
+	return s.evaluateFiles(ctx, c, pr, func() ([]gh.File, error) {
+		if pr.ChangedFiles > gh.MaxPullFiles {
+			// GitHub would list 3,000 of them (30 pages) and the check could not pass anyway.
+			return nil, fmt.Errorf("%s#%d has %d changed files: %w", pr.Repo, pr.Number, pr.ChangedFiles, gh.ErrTooManyFiles)
+		}
+		return c.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+	})
 }
 
 // evaluateAtHead is evaluate for exactly pr.HeadSHA, even when the PR has moved on

@@ -644,3 +644,29 @@ func TestSlowScanShowsInProgress(t *testing.T) {
 		t.Fatalf("run %s/%s (%d), outcome %+v", run.Status, run.Conclusion, run.ID, out)
 	}
 }
+
+// TestTooManyFilesFromThePayload: a pull request whose payload says it changes more files
+// than GitHub lists gets the same check as one whose listing hit the cap, without the
+// 30 pages of listing.
+func TestTooManyFilesFromThePayload(t *testing.T) {
+	files := make([]gh.File, gh.MaxPullFiles+1)
+	for i := range files {
+		files[i] = envFile(fmt.Sprintf("src/f%d.txt", i), "x")
+	}
+	listed := newFixture(t)
+	p := pr(1, "alice", "m1")
+	listed.register(p, files...)
+	want := listed.check(p)
+
+	known := newFixture(t)
+	p.ChangedFiles = len(files)
+	known.register(p)
+	got := known.check(p)
+	if n := len(known.gh.CallsTo("ListPullRequestFiles")); n != 0 {
+		t.Errorf("listed the files %d times though the payload says %d", n, p.ChangedFiles)
+	}
+	a, b := listed.gh.CheckRuns[0], known.gh.CheckRuns[0]
+	if got.Conclusion != want.Conclusion || a.Title != b.Title || a.Summary != b.Summary {
+		t.Errorf("check from the payload %s %q, from the listing %s %q", got.Conclusion, b.Title, want.Conclusion, a.Title)
+	}
+}
