@@ -96,7 +96,7 @@ func Default() Config {
 		Listen:      "127.0.0.1:8080",
 		Store:       "bolt:escapegate.db",
 		LogLevel:    "info",
-		Queue:       Queue{Size: 50000, Workers: 8, MaxBytes: 2 << 30}, // on disk (app/inbox): ~0.5 KB of memory per delivery waiting
+		Queue:       Queue{Size: 50000, Workers: 32, MaxBytes: 2 << 30}, // on disk (app/inbox): ~0.5 KB of memory per delivery waiting; 32 workers: BENCHMARKS.md
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
 		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute},
