@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -351,9 +350,9 @@ func measure(o options, log io.Writer) (Result, error) {
 	}
 	res.P50ms, res.P95ms, res.P99ms = pct(0.50), pct(0.95), pct(0.99)
 	calls := 0
-	for _, r := range f.Requests() {
-		res.CallsByRoute[route(r.Method, r.Path)]++
-		calls++
+	for ep, n := range f.CallsByEndpoint() {
+		res.CallsByRoute[ep] = n
+		calls += n
 	}
 	if res.Acknowledged > 0 {
 		res.APICallsPerEvt = float64(calls) / float64(res.Acknowledged)
@@ -410,21 +409,6 @@ func file(rng *mrand.Rand, pr, k int) fakegithub.PullFile {
 		}
 	}
 	return fakegithub.PullFile{Filename: fmt.Sprintf("src/pkg%d/file%d.%s", k%7, k, ext), Status: "modified", Additions: lines / 2, Patch: b.String()}
-}
-
-var numeric = regexp.MustCompile(`^[0-9]+$|^[0-9a-f]{40}$`)
-
-// route names a request by its endpoint: numbers and commit ids become placeholders.
-func route(method, path string) string {
-	p, _, _ := strings.Cut(path, "?")
-	p = strings.TrimPrefix(p, "/api/v3")
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		if numeric.MatchString(s) {
-			segs[i] = "{n}"
-		}
-	}
-	return method + " " + strings.Join(segs, "/")
 }
 
 func freeAddr() (string, error) {
