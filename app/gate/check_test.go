@@ -622,10 +622,8 @@ func (s *slowList) ListPullRequestFiles(ctx context.Context, r gh.Repo, n int) (
 // run created in progress meanwhile, and that run is completed at the end: one run, two
 // writes.
 func TestSlowScanShowsInProgress(t *testing.T) {
-	var slow *slowList
-	f := newFixtureWith(t, nil)
-	slow = &slowList{Client: f.gh, created: make(chan struct{})}
-	f = newFixtureWith(t, func(o *gate.Options) {
+	slow := &slowList{created: make(chan struct{})}
+	f := newFixtureWith(t, func(o *gate.Options) {
 		o.InProgressAfter = time.Millisecond
 		o.Clients = func(int64) (gh.Client, error) { return slow, nil }
 	})
