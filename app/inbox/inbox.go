@@ -147,10 +147,11 @@ func (b *Inbox) Start(ctx context.Context) error {
 		b.pending = append(b.pending, e)
 		b.bytes += e.size
 	}
-	left = nil
+	resumed := len(left)
+	left = nil // the payloads read at start go as soon as their entries are made
 	b.mu.Unlock()
-	if len(left) > 0 {
-		b.o.Log.Info().Int("deliveries", len(left)).Msg("resuming deliveries accepted before the last stop")
+	if resumed > 0 {
+		b.o.Log.Info().Int("deliveries", resumed).Msg("resuming deliveries accepted before the last stop")
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.stop = cancel
