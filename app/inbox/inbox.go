@@ -148,7 +148,6 @@ func (b *Inbox) Start(ctx context.Context) error {
 		b.bytes += e.size
 	}
 	resumed := len(left)
-	left = nil // the payloads read at start go as soon as their entries are made
 	b.mu.Unlock()
 	if resumed > 0 {
 		b.o.Log.Info().Int("deliveries", resumed).Msg("resuming deliveries accepted before the last stop")
