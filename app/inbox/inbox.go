@@ -88,8 +88,9 @@ type Inbox struct {
 	o Options
 
 	mu       sync.Mutex
-	changed  *sync.Cond // broadcast on every change of pending or inflight
-	pending  []*entry   // in the order received
+	changed  *sync.Cond        // broadcast on every change of pending or inflight
+	pending  []*entry          // in the order received
+	byID     map[string]*entry // pending by delivery id
 	bytes    int64
 	inflight int
 	closed   bool
@@ -124,7 +125,7 @@ type entry struct {
 // New returns an inbox that is not yet running.
 func New(o Options) *Inbox {
 	o.defaults()
-	b := &Inbox{o: o, wake: make(chan struct{}, 1), finish: make(chan struct{}, 1), quit: make(chan struct{}), work: make(chan *entry)}
+	b := &Inbox{o: o, byID: map[string]*entry{}, wake: make(chan struct{}, 1), finish: make(chan struct{}, 1), quit: make(chan struct{}), work: make(chan *entry)}
 	b.changed = sync.NewCond(&b.mu)
 	return b
 }
@@ -144,8 +145,7 @@ func (b *Inbox) Start(ctx context.Context) error {
 	for _, d := range left {
 		e := newEntry(d)
 		e.resumed = true
-		b.pending = append(b.pending, e)
-		b.bytes += e.size
+		b.add(e)
 	}
 	resumed := len(left)
 	b.mu.Unlock()
@@ -202,8 +202,7 @@ func (b *Inbox) Accept(ctx context.Context, d store.Delivery) (bool, error) {
 		// redelivered one is the same bytes (the signature covered them).
 		d.State, d.Attempts, d.NextAt, d.LastError = store.DeliveryPending, 0, time.Time{}, ""
 		e := newEntry(d)
-		b.pending = append(b.pending, e)
-		b.bytes += e.size
+		b.add(e)
 		b.changed.Broadcast()
 	}
 	b.mu.Unlock()
@@ -224,8 +223,7 @@ func (b *Inbox) Requeue(ctx context.Context, id string) error {
 	b.mu.Lock()
 	if !b.has(id) {
 		e := newEntry(d)
-		b.pending = append(b.pending, e)
-		b.bytes += e.size
+		b.add(e)
 		b.changed.Broadcast()
 	}
 	b.mu.Unlock()
@@ -249,6 +247,7 @@ func (b *Inbox) Drop(ctx context.Context, id string) error {
 			break // handled: the finisher removes it
 		}
 		b.pending = append(b.pending[:i], b.pending[i+1:]...)
+		delete(b.byID, id)
 		b.bytes -= e.size
 		b.changed.Broadcast()
 		break
@@ -259,12 +258,15 @@ func (b *Inbox) Drop(ctx context.Context, id string) error {
 
 // has reports whether id is pending in memory; b.mu is held.
 func (b *Inbox) has(id string) bool {
-	for _, e := range b.pending {
-		if e.d.ID == id {
-			return true
-		}
-	}
-	return false
+	_, ok := b.byID[id]
+	return ok
+}
+
+// add appends e to pending; b.mu is held.
+func (b *Inbox) add(e *entry) {
+	b.pending = append(b.pending, e)
+	b.byID[e.d.ID] = e
+	b.bytes += e.size
 }
 
 func (b *Inbox) poke() {
@@ -450,6 +452,7 @@ func (b *Inbox) drop(e *entry) {
 			break
 		}
 	}
+	delete(b.byID, e.d.ID)
 	b.bytes -= e.size
 }
 
