@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,24 +71,62 @@ func (p perDelivery) Handle(ctx context.Context, eventType, deliveryID string, p
 }
 
 // OrderKey is what orders deliveries: the events of one pull request are handled one at
-// a time, in the order received ("owner/name#number"); other events need no order ("").
+// a time, in the order received ("owner/name#number"), and so are the groups of one merge
+// queue ("owner/name@queue:refs/heads/main"); other events need no order ("").
 func OrderKey(eventType string, payload []byte) string {
-	if eventType == "merge_group" {
-		return mergeGroupOrderKey(payload)
-	}
-	if eventType != "pull_request" {
+	env, err := decodeEnvelope(payload)
+	if err != nil {
 		return ""
 	}
-	var env struct {
-		Repository struct {
-			FullName string `json:"full_name"`
-		} `json:"repository"`
-		Number int `json:"number"`
+	return env.orderKey(eventType)
+}
+
+// envelope is the part of every app webhook that intake needs.
+type envelope struct {
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+	Repository struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+	Number int `json:"number"`
+	// MergeGroup orders the groups of one merge queue (repository and base branch).
+	MergeGroup struct {
+		BaseRef string `json:"base_ref"`
+	} `json:"merge_group"`
+}
+
+func decodeEnvelope(payload []byte) (envelope, error) {
+	var env envelope
+	err := json.Unmarshal(payload, &env)
+	return env, err
+}
+
+func (e envelope) orderKey(eventType string) string {
+	repo := strings.ToLower(e.Repository.FullName)
+	switch {
+	case repo == "":
+	case eventType == "pull_request" && e.Number != 0:
+		return repo + "#" + strconv.Itoa(e.Number)
+	case eventType == "merge_group" && e.MergeGroup.BaseRef != "":
+		// A group is checked on the ledger of the groups ahead of it: one queue in order.
+		return repo + "@queue:" + e.MergeGroup.BaseRef
 	}
-	if json.Unmarshal(payload, &env) != nil || env.Repository.FullName == "" || env.Number == 0 {
-		return ""
+	return ""
+}
+
+// Intake checks what a delivery must be before it is stored (JSON naming its
+// installation: a GitHub App webhook) and returns its OrderKey, decoding the payload
+// once for both.
+func Intake(eventType string, payload []byte) (key string, err error) {
+	env, err := decodeEnvelope(payload)
+	if err != nil {
+		return "", fmt.Errorf("payload is not valid JSON: %w", err)
 	}
-	return fmt.Sprintf("%s#%d", strings.ToLower(env.Repository.FullName), env.Number)
+	if env.Installation == nil || env.Installation.ID <= 0 {
+		return "", fmt.Errorf("payload names no installation (is it a GitHub App webhook?)")
+	}
+	return env.orderKey(eventType), nil
 }
 
 // deliveryLogger names what a delivery is about, read from the few payload fields every
@@ -158,6 +197,6 @@ func prOf(inst int64, r *github.Repository, p *github.PullRequest) (gate.PR, err
 		Number: p.GetNumber(), Author: p.GetUser().GetLogin(), Title: p.GetTitle(),
 		HeadSHA: p.GetHead().GetSHA(), HeadRef: p.GetHead().GetRef(),
 		BaseSHA: p.GetBase().GetSHA(), BaseRef: p.GetBase().GetRef(),
-		Labels: labelNames(p.Labels),
+		Labels: labelNames(p.Labels), ChangedFiles: p.GetChangedFiles(),
 	}, nil
 }

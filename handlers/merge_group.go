@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/rs/zerolog"
@@ -63,18 +61,3 @@ func (h *MergeGroup) Handle(ctx context.Context, _, _ string, payload []byte) er
 
 // mergeGroupOrderKey orders the groups of one merge queue ("owner/name@queue:<base
 // ref>"): each group is built on the one ahead of it, and its check reads the ledger
-// entry that one's check wrote.
-func mergeGroupOrderKey(payload []byte) string {
-	var env struct {
-		Repository struct {
-			FullName string `json:"full_name"`
-		} `json:"repository"`
-		MergeGroup struct {
-			BaseRef string `json:"base_ref"`
-		} `json:"merge_group"`
-	}
-	if json.Unmarshal(payload, &env) != nil || env.Repository.FullName == "" || env.MergeGroup.BaseRef == "" {
-		return ""
-	}
-	return strings.ToLower(env.Repository.FullName) + "@queue:" + env.MergeGroup.BaseRef
-}

@@ -87,6 +87,26 @@ func TestOrderKey(t *testing.T) {
 	}
 }
 
+// TestIntake: one decode checks a delivery before it is stored and gives its order key.
+func TestIntake(t *testing.T) {
+	cases := []struct {
+		event, payload, key string
+		ok                  bool
+	}{
+		{"pull_request", `{"number":7,"repository":{"full_name":"Acme/App"},"installation":{"id":3}}`, "acme/app#7", true},
+		{"push", `{"repository":{"full_name":"acme/app"},"installation":{"id":3}}`, "", true},
+		{"pull_request", `{"number":7,"repository":{"full_name":"acme/app"}}`, "", false},
+		{"pull_request", `{"number":7,"installation":{"id":0}}`, "", false},
+		{"pull_request", `not json`, "", false},
+	}
+	for _, tc := range cases {
+		key, err := Intake(tc.event, []byte(tc.payload))
+		if key != tc.key || (err == nil) != tc.ok {
+			t.Errorf("Intake(%s, %s) = %q, %v; want %q, ok %v", tc.event, tc.payload, key, err, tc.key, tc.ok)
+		}
+	}
+}
+
 // TestAllWrapsEveryHandler: every handler All returns is de-duplicated, so no event
 // family can be added without it.
 func TestAllWrapsEveryHandler(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/handlers"
+	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
 )
@@ -26,6 +27,15 @@ func (e *env) faultyPR() []fakegithub.PullFile {
 		envFile("deploy/prod.env", "AWS_ACCESS_KEY_ID="+awsKey()),
 		{Filename: ".claude/settings.json", Status: "added", Additions: 1, Patch: addedPatch(settings)},
 	}
+}
+
+// newSlowScanEnv is newEnv with every check run created in progress before the scan
+// ends, as for a scan slower than gate.DefaultInProgressAfter: both check-run writes
+// (create, complete) then meet the faults injected.
+func newSlowScanEnv(t *testing.T) *env {
+	t.Helper()
+	e, _ := newEnvOpts(t, demo.Options{InProgressAfter: -1})
+	return e
 }
 
 // headRuns returns escapegate's check runs on head.
@@ -71,7 +81,7 @@ func TestCheckSurvivesGitHubFaults(t *testing.T) {
 	want := expectedRun(t)
 	for _, created := range []bool{false, true} {
 		t.Run(fmt.Sprintf("the failed create created the run=%v", created), func(t *testing.T) {
-			e := newEnv(t)
+			e := newSlowScanEnv(t)
 			files := e.faultyPR()
 			gets := []string{"/repos/acme/.github/contents/", "/repos/acme/app/contents/", "/repos/acme/app/pulls/1/files", "/repos/acme/app/commits/"}
 			for _, path := range gets {
@@ -129,7 +139,7 @@ func TestCheckSurvivesGitHubFaults(t *testing.T) {
 // creates no other; a third attempt changes nothing.
 func TestRetriedDeliveryCompletesTheRunLeftInProgress(t *testing.T) {
 	want := expectedRun(t)
-	e := newEnv(t)
+	e := newSlowScanEnv(t)
 	files := e.faultyPR()
 	pr := events.PR{Number: 1, Title: "change 1", Author: "alice", HeadSHA: sha("f1"), HeadRef: "feature/1", BaseSHA: sha("base"), BaseRef: "main"}
 	e.h.GitHub.AddPull(e.repo.FullName, fakegithub.Pull{Number: 1, Title: pr.Title, Author: "alice", HeadSHA: pr.HeadSHA, HeadRef: pr.HeadRef, BaseSHA: pr.BaseSHA, BaseRef: "main", Files: files})

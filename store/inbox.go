@@ -36,8 +36,14 @@ type Inbox interface {
 	// PendingDeliveries returns up to n pending deliveries in the order received,
 	// due or not (the caller keeps per-key order across backoffs).
 	PendingDeliveries(ctx context.Context, n int) ([]Delivery, error)
-	// FinishDelivery removes a handled delivery; its mark stays.
-	FinishDelivery(ctx context.Context, id string) error
+	// GetDelivery returns a pending delivery with its payload (the inbox keeps payloads
+	// on disk only, so that a burst is bounded by the disk, not memory); a delivery
+	// that is not pending wraps ErrNotFound.
+	GetDelivery(ctx context.Context, id string) (Delivery, error)
+	// FinishDelivery removes handled deliveries, all in one transaction (one commit
+	// for many, so finishing costs no fsync of its own per delivery); their marks
+	// stay. An id that is not pending is passed over.
+	FinishDelivery(ctx context.Context, ids ...string) error
 	// FailDelivery records a failed attempt: the attempt count, the error, and either
 	// the time of the next attempt or, when dead, the dead-letter state.
 	FailDelivery(ctx context.Context, id string, attempts int, next time.Time, lastError string, dead bool) error

@@ -111,7 +111,8 @@ type Recovery struct {
 	ExpiryInterval time.Duration `yaml:"expiry_interval"`
 }
 
-// Queue bounds the webhook work: a full queue answers 503 rather than growing memory.
+// Queue bounds the webhook work: what the inbox holds (on disk, payloads as stored) by
+// count and by bytes; past either it answers 503 rather than growing without end.
 type Queue struct {
 	Size    int `yaml:"size"`
 	Workers int `yaml:"workers"`
@@ -127,7 +128,7 @@ func Default() Config {
 		Listen:      "127.0.0.1:8080",
 		Store:       "bolt:escapegate.db",
 		LogLevel:    "info",
-		Queue:       Queue{Size: 1000, Workers: 8, MaxBytes: 256 << 20},
+		Queue:       Queue{Size: 50000, Workers: 32, MaxBytes: 2 << 30}, // on disk (app/inbox): ~0.5 KB of memory per delivery waiting; 32 workers: BENCHMARKS.md
 		PolicyTTL:   5 * time.Minute,
 		InstallPace: 500 * time.Millisecond,
 		Retry:       Retry{MaxAttempts: 10, MaxAge: 24 * time.Hour, BaseBackoff: 2 * time.Second, MaxBackoff: time.Hour, StuckAfter: 15 * time.Minute},

@@ -31,6 +31,9 @@ type PR struct {
 	BaseRef       string
 	Title         string
 	Labels        []string
+	// ChangedFiles is the payload's changed_files (0: not known): past GitHub's listing
+	// cap the files are not listed at all.
+	ChangedFiles int
 
 	// atHead: HeadSHA is not the PR's current head, so its files come from a compare of
 	// base and HeadSHA (the PR files listing answers for the current head only).
@@ -75,22 +78,32 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 			prior = &run
 		}
 	}
-	if id == 0 && prior == nil {
-		if id, err = s.startRun(ctx, c, pr); err != nil {
-			return CheckOutcome{}, fmt.Errorf("creating check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
-		}
-	}
-	finish := func(r render.Result) (int64, error) {
-		if prior != nil {
-			return s.publish(ctx, c, pr, *prior, r)
-		}
-		return id, s.complete(ctx, c, pr, id, r)
-	}
 	evaluate := s.evaluate
 	if pr.atHead {
 		evaluate = s.evaluateAtHead
 	}
-	out, err := evaluate(ctx, c, pr)
+	var out evaluation
+	if id == 0 && prior == nil {
+		// No run yet: scan first, and create the run completed when the scan is done
+		// within inProgressAfter (one write); a slower scan gets its run in progress
+		// meanwhile, completed at the end.
+		var serr error
+		out, id, err, serr = s.evaluateOrStart(ctx, c, pr, evaluate)
+		if serr != nil {
+			return CheckOutcome{}, fmt.Errorf("creating check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), serr)
+		}
+	} else {
+		out, err = evaluate(ctx, c, pr)
+	}
+	finish := func(r render.Result) (int64, error) {
+		switch {
+		case prior != nil:
+			return s.publish(ctx, c, pr, *prior, r)
+		case id != 0:
+			return id, s.complete(ctx, c, pr, id, r)
+		}
+		return s.createCompleted(ctx, c, pr, r)
+	}
 	if err != nil {
 		// Fail closed: the check must not stay in progress or pass when the scan could not run.
 		if posted, cerr := finish(render.Result{
@@ -112,6 +125,33 @@ func (s *Service) CheckPullRequest(ctx context.Context, pr PR) (CheckOutcome, er
 		s.logger(ctx).Warn().Err(err).Msg("release comment not updated")
 	}
 	return CheckOutcome{CheckRunID: id, Conclusion: out.result.Conclusion, Failing: out.failing}, nil
+}
+
+// evaluateOrStart runs evaluate and, when it has not returned within s.inProgressAfter,
+// creates the check run in progress while it goes on, so that a slow scan shows on the
+// pull request as running. It returns the evaluation and its error, the id of the run
+// created in progress (0: none, the caller creates it completed) and the error of
+// creating it. evaluate runs on the caller's goroutine (a panic stays the caller's).
+func (s *Service) evaluateOrStart(ctx context.Context, c gh.Client, pr PR, evaluate func(context.Context, gh.Client, PR) (evaluation, error)) (ev evaluation, id int64, err, startErr error) {
+	if s.inProgressAfter <= 0 {
+		// Every run in progress first: nothing is scanned before it exists.
+		if id, startErr = s.startRun(ctx, c, pr); startErr != nil {
+			return ev, 0, nil, startErr
+		}
+		ev, err = evaluate(ctx, c, pr)
+		return ev, id, err, nil
+	}
+	started := make(chan struct{})
+	timer := time.AfterFunc(s.inProgressAfter, func() {
+		defer close(started)
+		id, startErr = s.startRun(ctx, c, pr)
+	})
+	ev, err = evaluate(ctx, c, pr)
+	if timer.Stop() {
+		return ev, 0, err, nil // the scan was done in time: no run in progress
+	}
+	<-started
+	return ev, id, err, startErr
 }
 
 type evaluation struct {
@@ -142,7 +182,13 @@ func verdictPolicy(p policy.Policy) verdict.Policy {
 // evaluate scans the PR and renders the check without posting anything. It lists the
 // PR's files, which GitHub answers for the PR's current head.
 func (s *Service) evaluate(ctx context.Context, c gh.Client, pr PR) (evaluation, error) {
-	return s.evaluateFiles(ctx, c, pr, func() ([]gh.File, error) { return c.ListPullRequestFiles(ctx, pr.Repo, pr.Number) })
+	return s.evaluateFiles(ctx, c, pr, func() ([]gh.File, error) {
+		if pr.ChangedFiles > gh.MaxPullFiles {
+			// GitHub would list 3,000 of them (30 pages) and the check could not pass anyway.
+			return nil, fmt.Errorf("%s#%d has %d changed files: %w", pr.Repo, pr.Number, pr.ChangedFiles, gh.ErrTooManyFiles)
+		}
+		return c.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+	})
 }
 
 // evaluateAtHead is evaluate for exactly pr.HeadSHA, even when the PR has moved on

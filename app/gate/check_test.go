@@ -1,23 +1,28 @@
 package gate_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/gh/ghfake"
 )
 
+// annotation is where a failure annotation must be.
+type annotation struct {
+	path string
+	line int
+}
+
 func TestCheckPullRequest(t *testing.T) {
 	key := awsKey()
-	type annotation struct {
-		path string
-		line int
-	}
 	tests := []struct {
 		name  string
 		files []gh.File
@@ -52,62 +57,91 @@ func TestCheckPullRequest(t *testing.T) {
 			want:  "success",
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
-			p := pr(1, "alice", "a1")
-			f.register(p, tc.files...)
-			out := f.check(p)
+	// A scan done within InProgressAfter creates its run completed (one write); a slower
+	// one creates it in progress, then completes it.
+	modes := []struct {
+		name  string
+		after time.Duration
+		sent  []string // the statuses sent, create first
+	}{
+		{"fast scan", time.Hour, []string{"completed"}},
+		{"slow scan", -1, []string{"in_progress", "completed"}},
+	}
+	for _, mode := range modes {
+		for _, tc := range tests {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) {
+				checkOne(t, mode.after, mode.sent, tc.files, tc.want, tc.rules, tc.at)
+			})
+		}
+	}
+}
 
-			if len(f.gh.CheckRuns) != 1 {
-				t.Fatalf("want one check run, got %d", len(f.gh.CheckRuns))
-			}
-			run := f.gh.CheckRuns[0]
-			if len(run.Sent) != 2 || run.Sent[0].Status != "in_progress" || !run.Sent[0].StartedAt.Equal(start) || run.Sent[1].Status != "completed" {
-				t.Fatalf("want a create in progress then one completing update, got %+v", run.Sent)
-			}
-			if run.Name != gate.CheckName || run.HeadSHA != p.HeadSHA || run.ExternalID != "acme/app#1" ||
-				run.Status != "completed" || run.Conclusion != tc.want || !run.CompletedAt.Equal(start) {
-				t.Fatalf("check run = %s %s/%s on %s (%s), want completed/%s", run.Name, run.Status, run.Conclusion, run.HeadSHA, run.ExternalID, tc.want)
-			}
-			if out.CheckRunID != run.ID || out.Conclusion != tc.want {
-				t.Fatalf("outcome = %+v, want run %d %s", out, run.ID, tc.want)
-			}
-			var rules []string
-			for _, fd := range out.Failing {
-				rules = append(rules, fd.Rule)
-			}
-			if fmt.Sprint(rules) != fmt.Sprint(tc.rules) {
-				t.Fatalf("failing rules %v, want %v", rules, tc.rules)
-			}
-			if tc.at != nil {
-				found := false
-				for _, a := range run.Annotations {
-					if a.Path == tc.at.path && a.StartLine == tc.at.line && a.Level == "failure" {
-						found = true
-					}
-				}
-				if !found {
-					t.Fatalf("no failure annotation at %s:%d in %+v", tc.at.path, tc.at.line, run.Annotations)
-				}
-			} else if len(run.Annotations) != 0 {
-				t.Fatalf("a passing check has annotations: %+v", run.Annotations)
-			}
+// checkOne checks one PR of files with the given InProgressAfter and asserts the check
+// run's writes (sent: the statuses, create first), its result and the stored scan.
+func checkOne(t *testing.T, after time.Duration, sent []string, files []gh.File, want string, wantRules []string, at *annotation) {
+	t.Helper()
+	tc := struct {
+		files []gh.File
+		want  string
+		rules []string
+		at    *annotation
+	}{files, want, wantRules, at}
+	f := newFixtureWith(t, func(o *gate.Options) { o.InProgressAfter = after })
+	p := pr(1, "alice", "a1")
+	f.register(p, tc.files...)
+	out := f.check(p)
 
-			// The store keeps this head's conclusion and the critical risks it caught.
-			sc, err := f.st.GetScan(f.ctx, repoName, p.HeadSHA)
-			if err != nil {
-				t.Fatal(err)
+	if len(f.gh.CheckRuns) != 1 {
+		t.Fatalf("want one check run, got %d", len(f.gh.CheckRuns))
+	}
+	run := f.gh.CheckRuns[0]
+	var statuses []string
+	for _, c := range run.Sent {
+		statuses = append(statuses, c.Status)
+	}
+	if fmt.Sprint(statuses) != fmt.Sprint(sent) || !run.Sent[0].StartedAt.Equal(start) {
+		t.Fatalf("want %v sent, got %+v", sent, run.Sent)
+	}
+	if run.Name != gate.CheckName || run.HeadSHA != p.HeadSHA || run.ExternalID != "acme/app#1" ||
+		run.Status != "completed" || run.Conclusion != tc.want || !run.CompletedAt.Equal(start) {
+		t.Fatalf("check run = %s %s/%s on %s (%s), want completed/%s", run.Name, run.Status, run.Conclusion, run.HeadSHA, run.ExternalID, tc.want)
+	}
+	if out.CheckRunID != run.ID || out.Conclusion != tc.want {
+		t.Fatalf("outcome = %+v, want run %d %s", out, run.ID, tc.want)
+	}
+	var rules []string
+	for _, fd := range out.Failing {
+		rules = append(rules, fd.Rule)
+	}
+	if fmt.Sprint(rules) != fmt.Sprint(tc.rules) {
+		t.Fatalf("failing rules %v, want %v", rules, tc.rules)
+	}
+	if tc.at != nil {
+		found := false
+		for _, a := range run.Annotations {
+			if a.Path == tc.at.path && a.StartLine == tc.at.line && a.Level == "failure" {
+				found = true
 			}
-			if sc.Conclusion != tc.want || sc.CheckRunID != run.ID || sc.PR != 1 || len(sc.Findings) != len(tc.rules) {
-				t.Fatalf("stored scan = %+v", sc)
-			}
-			for _, fd := range out.Failing {
-				if caught, err := f.st.WasCaught(f.ctx, repoName, fd.Fingerprint); err != nil || !caught {
-					t.Errorf("%s not recorded as caught (%v)", fd.Rule, err)
-				}
-			}
-		})
+		}
+		if !found {
+			t.Fatalf("no failure annotation at %s:%d in %+v", tc.at.path, tc.at.line, run.Annotations)
+		}
+	} else if len(run.Annotations) != 0 {
+		t.Fatalf("a passing check has annotations: %+v", run.Annotations)
+	}
+
+	// The store keeps this head's conclusion and the critical risks it caught.
+	sc, err := f.st.GetScan(f.ctx, repoName, p.HeadSHA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Conclusion != tc.want || sc.CheckRunID != run.ID || sc.PR != 1 || len(sc.Findings) != len(tc.rules) {
+		t.Fatalf("stored scan = %+v", sc)
+	}
+	for _, fd := range out.Failing {
+		if caught, err := f.st.WasCaught(f.ctx, repoName, fd.Fingerprint); err != nil || !caught {
+			t.Errorf("%s not recorded as caught (%v)", fd.Rule, err)
+		}
 	}
 }
 
@@ -258,35 +292,54 @@ func TestCheckFailsClosed(t *testing.T) {
 		}, true},
 		{"the check run cannot be created", func(c *ghfake.Client) { c.Fail["CreateCheckRun"] = boom }, false},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
-			p := pr(1, "alice", "e1")
-			f.register(p, envFile(".claude/settings.json", `{"permissions": {"allow": ["Read"]}}`))
-			tc.fail(f.gh)
-			_, err := f.svc.CheckPullRequest(f.ctx, p)
-			if !errors.Is(err, boom) {
-				t.Fatalf("error %v, want one wrapping %v", err, boom)
-			}
-			if !tc.wantRun {
-				if len(f.gh.CheckRuns) != 0 || len(f.gh.CallsTo("ListPullRequestFiles")) != 0 {
-					t.Fatalf("went on after the check run could not be created: %v", f.gh.Methods())
-				}
-				return
-			}
-			runs := f.runsOn(p.HeadSHA)
-			if len(runs) != 1 {
-				t.Fatalf("want one check run, got %d", len(runs))
-			}
-			run := runs[0]
-			if run.Status != "completed" || run.Conclusion != "failure" || run.Title != "escapegate could not scan this pull request" ||
-				!strings.Contains(run.Summary, boom.Error()) {
-				t.Fatalf("check run = %s/%s %q\n%s", run.Status, run.Conclusion, run.Title, run.Summary)
-			}
-			if _, err := f.st.GetScan(f.ctx, repoName, p.HeadSHA); err == nil {
-				t.Fatal("a scan that did not run was recorded")
-			}
-		})
+	for _, slow := range []bool{false, true} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s/slow scan=%v", tc.name, slow), func(t *testing.T) {
+				failsClosed(t, slow, tc.fail, tc.wantRun, boom)
+			})
+		}
+	}
+}
+
+// failsClosed checks a PR with GitHub failing as fail says, the run created completed
+// at the end (slow: in progress first), and asserts what TestCheckFailsClosed says.
+func failsClosed(t *testing.T, slow bool, fail func(*ghfake.Client), wantRun bool, boom error) {
+	t.Helper()
+	f := newFixtureWith(t, func(o *gate.Options) {
+		if slow {
+			o.InProgressAfter = -1
+		}
+	})
+	p := pr(1, "alice", "e1")
+	f.register(p, envFile(".claude/settings.json", `{"permissions": {"allow": ["Read"]}}`))
+	fail(f.gh)
+	_, err := f.svc.CheckPullRequest(f.ctx, p)
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v, want one wrapping %v", err, boom)
+	}
+	if !wantRun {
+		if len(f.gh.CheckRuns) != 0 {
+			t.Fatalf("a check run exists though none could be created: %v", f.gh.Methods())
+		}
+		if slow && len(f.gh.CallsTo("ListPullRequestFiles")) != 0 {
+			t.Fatalf("went on after the check run could not be created: %v", f.gh.Methods())
+		}
+		if _, err := f.st.GetScan(f.ctx, repoName, p.HeadSHA); err == nil {
+			t.Fatal("a scan whose check run could not be posted was recorded")
+		}
+		return
+	}
+	runs := f.runsOn(p.HeadSHA)
+	if len(runs) != 1 {
+		t.Fatalf("want one check run, got %d", len(runs))
+	}
+	run := runs[0]
+	if run.Status != "completed" || run.Conclusion != "failure" || run.Title != "escapegate could not scan this pull request" ||
+		!strings.Contains(run.Summary, boom.Error()) {
+		t.Fatalf("check run = %s/%s %q\n%s", run.Status, run.Conclusion, run.Title, run.Summary)
+	}
+	if _, err := f.st.GetScan(f.ctx, repoName, p.HeadSHA); err == nil {
+		t.Fatal("a scan that did not run was recorded")
 	}
 }
 
@@ -543,5 +596,75 @@ func TestPatchWithHugeLineIsReadWhole(t *testing.T) {
 	f.check(p)
 	if run := f.lastRun(p.HeadSHA); run.Conclusion != "failure" || len(run.Annotations) != 1 || run.Annotations[0].StartLine != 1 {
 		t.Fatalf("conclusion %s %q", run.Conclusion, run.Title)
+	}
+}
+
+// slowList is a GitHub client whose files listing does not answer until a check run was
+// created: a scan that outlasts any InProgressAfter.
+type slowList struct {
+	gh.Client
+	created chan struct{}
+	once    sync.Once
+}
+
+func (s *slowList) CreateCheckRun(ctx context.Context, r gh.Repo, c gh.CheckRun) (int64, error) {
+	id, err := s.Client.CreateCheckRun(ctx, r, c)
+	s.once.Do(func() { close(s.created) })
+	return id, err
+}
+
+func (s *slowList) ListPullRequestFiles(ctx context.Context, r gh.Repo, n int) ([]gh.File, error) {
+	<-s.created
+	return s.Client.ListPullRequestFiles(ctx, r, n)
+}
+
+// TestSlowScanShowsInProgress: a scan still running when InProgressAfter ends gets its
+// run created in progress meanwhile, and that run is completed at the end: one run, two
+// writes.
+func TestSlowScanShowsInProgress(t *testing.T) {
+	slow := &slowList{created: make(chan struct{})}
+	f := newFixtureWith(t, func(o *gate.Options) {
+		o.InProgressAfter = time.Millisecond
+		o.Clients = func(int64) (gh.Client, error) { return slow, nil }
+	})
+	slow.Client = f.gh
+	p := pr(1, "alice", "a1")
+	f.register(p, envFile("ci/token.env", "T="+githubToken()))
+	out := f.check(p)
+	if len(f.gh.CheckRuns) != 1 {
+		t.Fatalf("want one check run, got %d", len(f.gh.CheckRuns))
+	}
+	run := f.gh.CheckRuns[0]
+	if len(run.Sent) != 2 || run.Sent[0].Status != "in_progress" || run.Sent[1].Status != "completed" {
+		t.Fatalf("want a create in progress then one completing update, got %+v", run.Sent)
+	}
+	if run.Conclusion != "failure" || out.CheckRunID != run.ID {
+		t.Fatalf("run %s/%s (%d), outcome %+v", run.Status, run.Conclusion, run.ID, out)
+	}
+}
+
+// TestTooManyFilesFromThePayload: a pull request whose payload says it changes more files
+// than GitHub lists gets the same check as one whose listing hit the cap, without the
+// 30 pages of listing.
+func TestTooManyFilesFromThePayload(t *testing.T) {
+	files := make([]gh.File, gh.MaxPullFiles+1)
+	for i := range files {
+		files[i] = envFile(fmt.Sprintf("src/f%d.txt", i), "x")
+	}
+	listed := newFixture(t)
+	p := pr(1, "alice", "m1")
+	listed.register(p, files...)
+	want := listed.check(p)
+
+	known := newFixture(t)
+	p.ChangedFiles = len(files)
+	known.register(p)
+	got := known.check(p)
+	if n := len(known.gh.CallsTo("ListPullRequestFiles")); n != 0 {
+		t.Errorf("listed the files %d times though the payload says %d", n, p.ChangedFiles)
+	}
+	a, b := listed.gh.CheckRuns[0], known.gh.CheckRuns[0]
+	if got.Conclusion != want.Conclusion || a.Title != b.Title || a.Summary != b.Summary {
+		t.Errorf("check from the payload %s %q, from the listing %s %q", got.Conclusion, b.Title, want.Conclusion, a.Title)
 	}
 }

@@ -53,18 +53,22 @@ var everything = store.Window{From: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
 // fixture is one service with its fake GitHub, store and clock. GitHub knows
 // acme/app (default branch main) and acme/.github; no policy file exists.
 type fixture struct {
-	t    *testing.T
-	ctx  context.Context
-	gh   *ghfake.Client
-	st   *memstore.Store
-	svc  *gate.Service
-	now  time.Time     // the clock; advance it between calls
-	tick time.Duration // how far each reading of the clock moves it on (0: it stands still)
+	t     *testing.T
+	ctx   context.Context
+	gh    *ghfake.Client
+	st    *memstore.Store
+	svc   *gate.Service
+	now   time.Time     // the clock; advance it between calls
+	tick  time.Duration // how far each reading of the clock moves it on (0: it stands still)
+	clock sync.Mutex
 
 	deliveries int
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with options changed by opt (nil: none).
+func newFixtureWith(t *testing.T, opt func(*gate.Options)) *fixture {
 	t.Helper()
 	eng, err := engine()
 	if err != nil {
@@ -73,17 +77,27 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, ctx: context.Background(), gh: ghfake.New(), st: memstore.New(), now: start}
 	f.gh.Repos[repoName] = "main"
 	f.gh.Repos[orgRepo] = "main"
-	f.svc, err = gate.New(gate.Options{
+	o := gate.Options{
 		Store:          f.st,
 		Clients:        func(id int64) (gh.Client, error) { return f.gh, nil },
 		FingerprintKey: []byte("unit-test-fingerprint-key"),
 		Now: func() time.Time {
+			// A slow scan's run is created on a goroutine of its own (InProgressAfter).
+			f.clock.Lock()
+			defer f.clock.Unlock()
 			t := f.now
 			f.now = f.now.Add(f.tick)
 			return t
 		},
 		Secrets: eng,
-	})
+		// A scan in a test never shows as in progress unless the test asks for it: the
+		// default budget could run out on a loaded machine.
+		InProgressAfter: time.Hour,
+	}
+	if opt != nil {
+		opt(&o)
+	}
+	f.svc, err = gate.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,11 @@ type rig struct {
 	pr gate.PR
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { t.Helper(); return newRigWith(t, time.Hour) }
+
+// newRigWith is newRig with gate.Options.InProgressAfter set to after (newRig's: an
+// hour, so every run is created completed; negative: in progress first).
+func newRigWith(t *testing.T, after time.Duration) *rig {
 	t.Helper()
 	f := fakegithub.New()
 	t.Cleanup(f.Close)
@@ -44,7 +48,8 @@ func newRig(t *testing.T) *rig {
 	st := memstore.New()
 	g, err := gate.New(gate.Options{
 		Store: st, FingerprintKey: []byte("test fingerprint key, 32 bytes.."),
-		Clients: func(int64) (gh.Client, error) { return gh.New(f.GitHubClient(), gh.WithAppID(1), noSleep), nil },
+		Clients:         func(int64) (gh.Client, error) { return gh.New(f.GitHubClient(), gh.WithAppID(1), noSleep), nil },
+		InProgressAfter: after,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +127,7 @@ func TestFirstAttemptLooksForNoRun(t *testing.T) {
 // attempt, leaving its run in progress; the retry completes that run, and a third attempt
 // changes nothing.
 func TestRetryCompletesTheRunLeftInProgress(t *testing.T) {
-	r := newRig(t)
+	r := newRigWith(t, -1) // a slow scan: its run is created in progress
 	r.f.InjectFault(fakegithub.Fault{Method: "PATCH", Path: "/repos/acme/app/check-runs/", Kind: fakegithub.ServerError, Times: 1 + gh.DefaultRetryPolicy().MaxRetries})
 	if _, err := r.g.CheckPullRequest(attempt(1), r.pr); err == nil {
 		t.Fatal("the first attempt did not fail")

@@ -42,6 +42,8 @@ type Service struct {
 	policyTTL time.Duration
 	appID     int64 // this app's id: a check required from another app is not escapegate's
 	revoker   gh.Revoker
+	// inProgressAfter: a check whose scan takes longer gets its run in progress first.
+	inProgressAfter time.Duration
 
 	approverAttempts int // see SetApproverAttempts; 0: config.Default's retry.max_attempts
 
@@ -72,6 +74,10 @@ type Options struct {
 	Revoker gh.Revoker
 	// AppID is this GitHub App's id (0: unknown, any app's "escapegate" check counts as required).
 	AppID int64
+	// InProgressAfter is how long a scan may take before its check run is created in
+	// progress (and completed when the scan ends); a faster scan's run is created
+	// completed, in one call. 0 means DefaultInProgressAfter; negative, at once.
+	InProgressAfter time.Duration
 	// Secrets is the engine of the default secret rules (secrets.New with no extra
 	// rules), for a caller that compiled it already; nil compiles it.
 	Secrets *secrets.Engine
@@ -101,26 +107,42 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{
-		store:     o.Store,
-		clients:   o.Clients,
-		policies:  policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL), policy.WithSealer(sealer)),
-		fp:        checks.NewFingerprinter(o.FingerprintKey),
-		now:       func() time.Time { return o.Now().UTC() },
-		log:       o.Logger,
-		detail:    strings.TrimRight(o.PublicURL, "/"),
-		policyTTL: o.PolicyTTL,
-		appID:     o.AppID,
-		revoker:   o.Revoker,
-		engines:   map[[32]byte]*secrets.Engine{},
-		base:      eng,
-		orgFiles:  map[string]cachedFile{},
-		repoLocks: map[string]*sync.Mutex{},
-		installs:  map[int64]bool{},
+		store:           o.Store,
+		clients:         o.Clients,
+		policies:        policy.NewLoader(o.Store, o.Now, policy.WithTTL(o.PolicyTTL), policy.WithSealer(sealer)),
+		fp:              checks.NewFingerprinter(o.FingerprintKey),
+		now:             func() time.Time { return o.Now().UTC() },
+		log:             o.Logger,
+		detail:          strings.TrimRight(o.PublicURL, "/"),
+		policyTTL:       o.PolicyTTL,
+		appID:           o.AppID,
+		revoker:         o.Revoker,
+		inProgressAfter: inProgressAfter(o.InProgressAfter),
+		engines:         map[[32]byte]*secrets.Engine{},
+		base:            eng,
+		orgFiles:        map[string]cachedFile{},
+		repoLocks:       map[string]*sync.Mutex{},
+		installs:        map[int64]bool{},
 		unscannedPushed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "escapegate_push_unscanned_files_total",
 			Help: "Files pushed to a production branch that could not be scanned (gone, over the size limit, GitHub errors, compressed files): unknown, not clean.",
 		}),
 	}, nil
+}
+
+// DefaultInProgressAfter is how long a scan may run before its check run shows as in
+// progress: below it nobody watches the pull request's checks change, and the run costs
+// one API call instead of two.
+const DefaultInProgressAfter = time.Second
+
+func inProgressAfter(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultInProgressAfter
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // Collectors returns the service's Prometheus series, for the server's registry.

@@ -196,17 +196,48 @@ func fileFrom(f *github.CommitFile) File {
 	}
 }
 
+// pullFile is what escapegate reads of a listed file. Decoding only these fields (not
+// go-github's CommitFile with its URLs and blob id, each a string and a pointer) is most of
+// what a PR event costs in JSON.
+type pullFile struct {
+	Filename         string `json:"filename"`
+	PreviousFilename string `json:"previous_filename"`
+	Status           string `json:"status"`
+	Patch            string `json:"patch"`
+	Additions        int    `json:"additions"`
+	Changes          int    `json:"changes"`
+}
+
+// listFilesPage reads one page of GET /repos/{owner}/{repo}/pulls/{number}/files, as
+// go-github's PullRequests.ListFiles does, into pullFile.
+func (c *client) listFilesPage(ctx context.Context, r Repo, number, page int) ([]pullFile, *github.Response, error) {
+	u := fmt.Sprintf("repos/%v/%v/pulls/%d/files?per_page=%d", r.Owner, r.Name, number, perPage)
+	if page > 0 {
+		u += fmt.Sprintf("&page=%d", page)
+	}
+	req, err := c.gh.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fs []pullFile
+	resp, err := c.gh.Do(ctx, req, &fs)
+	return fs, resp, err
+}
+
 func (c *client) ListPullRequestFiles(ctx context.Context, r Repo, number int) ([]File, error) {
 	op := fmt.Sprintf("list files of pull request #%d", number)
-	opts := &github.ListOptions{PerPage: perPage}
 	var out []File
+	page := 0
 	for {
-		fs, resp, err := c.gh.PullRequests.ListFiles(ctx, r.Owner, r.Name, number, opts)
+		fs, resp, err := c.listFilesPage(ctx, r, number, page)
 		if err != nil {
 			return nil, wrap(err, op, r)
 		}
+		if out == nil && resp.LastPage > 0 {
+			out = make([]File, 0, min(resp.LastPage*perPage, MaxPullFiles+perPage))
+		}
 		for _, f := range fs {
-			out = append(out, fileFrom(f))
+			out = append(out, File(f))
 		}
 		if len(out) > MaxPullFiles {
 			return nil, fmt.Errorf("%s %s: %w", op, r, ErrTooManyFiles)
@@ -214,7 +245,7 @@ func (c *client) ListPullRequestFiles(ctx context.Context, r Repo, number int) (
 		if resp.NextPage == 0 {
 			break
 		}
-		opts.Page = resp.NextPage
+		page = resp.NextPage
 	}
 	// GitHub stops listing at 3,000 files: only a listing that reached the cap can be
 	// incomplete, and only then is the pull request's changed_files worth a call.

@@ -1,6 +1,9 @@
 // Package inbox is the durable inbox of a single escapegate process: a verified
 // delivery is committed to the store before GitHub gets its 2xx, then handled at least
-// once by a pool of workers, and removed only after its handler succeeded. A failed
+// once by a pool of workers, and removed only after its handler succeeded. Payloads stay
+// on disk until a worker takes the delivery (memory holds a small entry per delivery, so
+// a burst is bounded by MaxPending and MaxBytes on disk), and handled deliveries are
+// removed from the store in groups, one commit for all that finished meanwhile. A failed
 // attempt is retried with exponential backoff and jitter (longer when GitHub asked to
 // wait); after MaxAttempts or MaxAge the delivery is dead-lettered, to be listed,
 // retried or dropped by hand. Deliveries that share a key (one pull request) are
@@ -37,8 +40,8 @@ type Options struct {
 	Store   store.Inbox
 	Handle  Handler
 	Workers int
-	// MaxPending and MaxBytes bound what waits or runs, by count and by payload bytes;
-	// Accept refuses more with ErrFull.
+	// MaxPending and MaxBytes bound what waits or runs (on disk), by count and by
+	// payload bytes; Accept refuses more with ErrFull.
 	MaxPending  int
 	MaxBytes    int64
 	MaxAttempts int           // attempts before a delivery is dead-lettered
@@ -85,22 +88,35 @@ type Inbox struct {
 	o Options
 
 	mu       sync.Mutex
-	changed  *sync.Cond // broadcast on every change of pending or inflight
-	pending  []*entry   // in the order received
+	changed  *sync.Cond        // broadcast on every change of pending or inflight
+	pending  []*entry          // in the order received
+	byID     map[string]*entry // pending by delivery id
 	bytes    int64
 	inflight int
 	closed   bool
 	started  bool
 
-	wake chan struct{}
-	work chan *entry
-	stop context.CancelFunc
-	done sync.WaitGroup
+	// handled are entries whose handler succeeded, waiting for the finisher to remove
+	// them from the store; they stay in pending (done) until it did.
+	handled []*entry
+
+	wake     chan struct{}
+	finish   chan struct{} // pokes the finisher
+	quit     chan struct{} // closed once the workers stopped: the finisher's last flush
+	quitOnce sync.Once
+	work     chan *entry
+	stop     context.CancelFunc
+	done     sync.WaitGroup
+	finished sync.WaitGroup // the finisher
 }
 
 type entry struct {
-	d       store.Delivery
+	d store.Delivery // without its payload, which is read from the store when it runs
+	// size is the payload's length, counted against MaxBytes.
+	size    int64
 	running bool
+	// done: handled, its removal from the store not yet committed; it blocks nothing.
+	done bool
 	// resumed: loaded at start, so an earlier process may have been handling it when it
 	// stopped; its next attempt counts as a retry (see app/delivery).
 	resumed bool
@@ -109,7 +125,7 @@ type entry struct {
 // New returns an inbox that is not yet running.
 func New(o Options) *Inbox {
 	o.defaults()
-	b := &Inbox{o: o, wake: make(chan struct{}, 1), work: make(chan *entry)}
+	b := &Inbox{o: o, byID: map[string]*entry{}, wake: make(chan struct{}, 1), finish: make(chan struct{}, 1), quit: make(chan struct{}), work: make(chan *entry)}
 	b.changed = sync.NewCond(&b.mu)
 	return b
 }
@@ -127,12 +143,14 @@ func (b *Inbox) Start(ctx context.Context) error {
 	}
 	b.started = true
 	for _, d := range left {
-		b.pending = append(b.pending, &entry{d: d, resumed: true})
-		b.bytes += int64(len(d.Payload))
+		e := newEntry(d)
+		e.resumed = true
+		b.add(e)
 	}
+	resumed := len(left)
 	b.mu.Unlock()
-	if len(left) > 0 {
-		b.o.Log.Info().Int("deliveries", len(left)).Msg("resuming deliveries accepted before the last stop")
+	if resumed > 0 {
+		b.o.Log.Info().Int("deliveries", resumed).Msg("resuming deliveries accepted before the last stop")
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.stop = cancel
@@ -142,7 +160,16 @@ func (b *Inbox) Start(ctx context.Context) error {
 	}
 	b.done.Add(1)
 	go b.dispatch(runCtx)
+	b.finished.Add(1)
+	go b.finisher(context.WithoutCancel(ctx))
 	return nil
+}
+
+// newEntry is d's entry in memory: everything but the payload.
+func newEntry(d store.Delivery) *entry {
+	e := &entry{d: d, size: int64(len(d.Payload))}
+	e.d.Payload = nil
+	return e
 }
 
 // Accept commits a delivery before its webhook is answered. It returns false for a
@@ -174,8 +201,8 @@ func (b *Inbox) Accept(ctx context.Context, d store.Delivery) (bool, error) {
 		// A dead letter made pending again comes back with its stored payload; the
 		// redelivered one is the same bytes (the signature covered them).
 		d.State, d.Attempts, d.NextAt, d.LastError = store.DeliveryPending, 0, time.Time{}, ""
-		b.pending = append(b.pending, &entry{d: d})
-		b.bytes += int64(len(d.Payload))
+		e := newEntry(d)
+		b.add(e)
 		b.changed.Broadcast()
 	}
 	b.mu.Unlock()
@@ -189,17 +216,15 @@ func (b *Inbox) Requeue(ctx context.Context, id string) error {
 	if err := b.o.Store.RetryDelivery(ctx, id); err != nil {
 		return err
 	}
-	list, err := b.o.Store.PendingDeliveries(ctx, 1<<30)
+	d, err := b.o.Store.GetDelivery(ctx, id)
 	if err != nil {
 		return fmt.Errorf("reading the inbox: %w", err)
 	}
 	b.mu.Lock()
-	for _, d := range list {
-		if d.ID == id && !b.has(id) {
-			b.pending = append(b.pending, &entry{d: d})
-			b.bytes += int64(len(d.Payload))
-			b.changed.Broadcast()
-		}
+	if !b.has(id) {
+		e := newEntry(d)
+		b.add(e)
+		b.changed.Broadcast()
 	}
 	b.mu.Unlock()
 	b.poke()
@@ -218,8 +243,12 @@ func (b *Inbox) Drop(ctx context.Context, id string) error {
 			b.mu.Unlock()
 			return fmt.Errorf("delivery %s is running: drop it once its attempt ended", id)
 		}
+		if e.done {
+			break // handled: the finisher removes it
+		}
 		b.pending = append(b.pending[:i], b.pending[i+1:]...)
-		b.bytes -= int64(len(e.d.Payload))
+		delete(b.byID, id)
+		b.bytes -= e.size
 		b.changed.Broadcast()
 		break
 	}
@@ -229,12 +258,15 @@ func (b *Inbox) Drop(ctx context.Context, id string) error {
 
 // has reports whether id is pending in memory; b.mu is held.
 func (b *Inbox) has(id string) bool {
-	for _, e := range b.pending {
-		if e.d.ID == id {
-			return true
-		}
-	}
-	return false
+	_, ok := b.byID[id]
+	return ok
+}
+
+// add appends e to pending; b.mu is held.
+func (b *Inbox) add(e *entry) {
+	b.pending = append(b.pending, e)
+	b.byID[e.d.ID] = e
+	b.bytes += e.size
 }
 
 func (b *Inbox) poke() {
@@ -290,6 +322,9 @@ func (b *Inbox) next() (*entry, time.Duration) {
 	blocked := map[string]bool{}
 	var wait time.Duration
 	for _, e := range b.pending {
+		if e.done {
+			continue
+		}
 		k := e.d.Key
 		if k != "" && blocked[k] {
 			continue
@@ -342,15 +377,26 @@ func (b *Inbox) run(ctx context.Context, e *entry) {
 		seen = 2 // the process that accepted it may have done part of the work
 	}
 	start := b.o.Now()
-	err := b.call(delivery.WithAttempt(ctx, seen), d)
+	full, err := b.o.Store.GetDelivery(ctx, d.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Gone from the store (dropped by hand in the meantime): nothing to handle.
+		b.o.Log.Warn().Str("delivery", d.ID).Msg("delivery no longer in the store; passed over")
+		b.remove(e)
+		b.poke()
+		return
+	case err == nil:
+		err = b.call(delivery.WithAttempt(ctx, seen), full)
+	default:
+		err = fmt.Errorf("reading the delivery's payload: %w", err)
+	}
 	now := b.o.Now()
 	log := b.o.Log.With().Str("delivery", d.ID).Str("event", d.Event).Int("attempt", attempt).Logger()
 	var recordErr error
 	switch {
 	case err == nil:
-		recordErr = b.o.Store.FinishDelivery(context.WithoutCancel(ctx), d.ID)
 		b.o.Observe(Event{Kind: "handled", Event: d.Event, Attempts: attempt, Took: now.Sub(start)})
-		b.remove(e)
+		b.handledOK(e)
 	case ctx.Err() != nil:
 		// Shutting down mid-attempt: the delivery stays pending for the next start.
 		b.unclaim(e)
@@ -392,14 +438,75 @@ func (b *Inbox) call(ctx context.Context, d store.Delivery) (err error) {
 
 func (b *Inbox) remove(e *entry) {
 	b.mu.Lock()
+	b.drop(e)
+	b.inflight--
+	b.changed.Broadcast()
+	b.mu.Unlock()
+}
+
+// drop takes e out of pending; b.mu is held.
+func (b *Inbox) drop(e *entry) {
 	for i, x := range b.pending {
 		if x == e {
 			b.pending = append(b.pending[:i], b.pending[i+1:]...)
 			break
 		}
 	}
-	b.bytes -= int64(len(e.d.Payload))
+	delete(b.byID, e.d.ID)
+	b.bytes -= e.size
+}
+
+// handledOK hands a handled delivery to the finisher. Its worker is free at once; the
+// delivery stays pending (done, blocking no key) until its removal is committed.
+func (b *Inbox) handledOK(e *entry) {
+	b.mu.Lock()
+	e.running, e.done = false, true
 	b.inflight--
+	b.handled = append(b.handled, e)
+	b.changed.Broadcast()
+	b.mu.Unlock()
+	select {
+	case b.finish <- struct{}{}:
+	default:
+	}
+}
+
+// finisher removes handled deliveries from the store, all that finished since its last
+// commit in the next one (group commit: while one commit syncs, the next group gathers),
+// until the workers stopped (quit) and what they left was removed. A delivery whose
+// removal failed stays in the store and runs again, as a retry, at the next start.
+func (b *Inbox) finisher(ctx context.Context) {
+	defer b.finished.Done()
+	for {
+		select {
+		case <-b.finish:
+			b.flush(ctx)
+		case <-b.quit:
+			b.flush(ctx)
+			return
+		}
+	}
+}
+
+func (b *Inbox) flush(ctx context.Context) {
+	b.mu.Lock()
+	group := b.handled
+	b.handled = nil
+	b.mu.Unlock()
+	if len(group) == 0 {
+		return
+	}
+	ids := make([]string, len(group))
+	for i, e := range group {
+		ids[i] = e.d.ID
+	}
+	if err := b.o.Store.FinishDelivery(ctx, ids...); err != nil {
+		b.o.Log.Error().Err(err).Int("deliveries", len(ids)).Msg("recording handled deliveries failed; they will run again at the next start")
+	}
+	b.mu.Lock()
+	for _, e := range group {
+		b.drop(e)
+	}
 	b.changed.Broadcast()
 	b.mu.Unlock()
 }
@@ -466,7 +573,7 @@ type Stats struct {
 func (b *Inbox) Stats() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return Stats{Pending: len(b.pending), Running: b.inflight, Bytes: b.bytes}
+	return Stats{Pending: len(b.pending) - len(b.handled), Running: b.inflight, Bytes: b.bytes}
 }
 
 // Shutdown stops accepting, lets running attempts finish until ctx ends, then stops
@@ -496,6 +603,8 @@ func (b *Inbox) Shutdown(ctx context.Context) error {
 	}
 	b.stop()
 	b.done.Wait()
+	b.quitOnce.Do(func() { close(b.quit) })
+	b.finished.Wait()
 	return err
 }
 

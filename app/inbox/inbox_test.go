@@ -321,3 +321,55 @@ func TestDrop(t *testing.T) {
 		t.Fatal("a dropped delivery came back")
 	}
 }
+
+// TestPayloadsStayOnDisk: what waits in memory is an entry without its payload (a burst
+// is bounded by MaxPending and MaxBytes on disk, not by memory), the handler still gets
+// the payload as it was accepted, and a handled delivery leaves the store.
+func TestPayloadsStayOnDisk(t *testing.T) {
+	st := memstore.New()
+	got := map[string]string{}
+	var mu sync.Mutex
+	release := make(chan struct{})
+	b := New(Options{Store: st, Workers: 1, Handle: func(_ context.Context, d store.Delivery) error {
+		<-release
+		mu.Lock()
+		got[d.ID] = string(d.Payload)
+		mu.Unlock()
+		return nil
+	}})
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
+	for i := range 5 {
+		id := fmt.Sprintf("d-%d", i)
+		if _, err := b.Accept(context.Background(), store.Delivery{ID: id, Event: "push", Payload: []byte(`{"n":` + fmt.Sprint(i) + `}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.mu.Lock()
+	for _, e := range b.pending {
+		if e.d.Payload != nil || e.size == 0 {
+			t.Errorf("%s held in memory with %d payload bytes (size %d)", e.d.ID, len(e.d.Payload), e.size)
+		}
+	}
+	if b.bytes != 5*int64(len(`{"n":0}`)) {
+		t.Errorf("bytes counted %d", b.bytes)
+	}
+	b.mu.Unlock()
+	close(release)
+	if err := b.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if id := fmt.Sprintf("d-%d", i); got[id] != `{"n":`+fmt.Sprint(i)+`}` {
+			t.Errorf("%s handled with payload %q", id, got[id])
+		}
+	}
+	if left, err := st.PendingDeliveries(context.Background(), 10); err != nil || len(left) != 0 {
+		t.Errorf("left in the store after Wait: %d, %v", len(left), err)
+	}
+	if s := b.Stats(); s.Pending != 0 || s.Bytes != 0 {
+		t.Errorf("stats after Wait: %+v", s)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/seal"
 	"github.com/escapegate/escapegate/store"
@@ -52,6 +54,9 @@ type Loader struct {
 
 	mu  sync.Mutex
 	mem map[string]memFile // settings key → file checked recently
+	// reads shares one GitHub read of a file among the events that need it at once (a
+	// burst after a start or a TTL's end would otherwise send one each).
+	reads singleflight.Group
 }
 
 type memFile struct {
@@ -169,16 +174,43 @@ func (l *Loader) ValidateChanged(path string, content []byte, org Policy) []*Fil
 	return out
 }
 
-// file returns the state of one policy file, asking GitHub conditionally.
+// file returns the state of one policy file, asking GitHub conditionally; concurrent
+// callers for one file share the answer.
 func (l *Loader) file(ctx context.Context, c gh.Client, repo gh.Repo, path, ref string, org bool) (fileState, error) {
+	key := cacheKey(repo, path)
+	if st, ok := l.fresh(key); ok {
+		return st, nil
+	}
+	v, err, _ := l.reads.Do(key+"@"+ref, func() (any, error) {
+		if st, ok := l.fresh(key); ok {
+			return st, nil // read by the call that just ended
+		}
+		return l.read(ctx, c, repo, path, ref, org)
+	})
+	if err != nil {
+		return fileState{}, err
+	}
+	return v.(fileState), nil
+}
+
+// fresh returns the state in memory of a file checked less than the TTL ago.
+func (l *Loader) fresh(key string) (fileState, bool) {
+	l.mu.Lock()
+	m, inMem := l.mem[key]
+	l.mu.Unlock()
+	if inMem && l.ttl > 0 && l.now().Sub(m.at) < l.ttl {
+		return m.state, true
+	}
+	return fileState{}, false
+}
+
+// read asks GitHub for one policy file, conditionally when a copy is cached.
+func (l *Loader) read(ctx context.Context, c gh.Client, repo gh.Repo, path, ref string, org bool) (fileState, error) {
 	key := cacheKey(repo, path)
 	now := l.now()
 	l.mu.Lock()
 	m, inMem := l.mem[key]
 	l.mu.Unlock()
-	if inMem && l.ttl > 0 && now.Sub(m.at) < l.ttl {
-		return m.state, nil
-	}
 	cached := m.cached
 	if !inMem {
 		var err error

@@ -421,3 +421,28 @@ func TestLoaderEmptyFileIsConditionalToo(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 }
+
+// TestLoaderConcurrentLoadsShareOneRead: events arriving together for a repository whose
+// policy is not in memory (after a start, or once the TTL ended) send one read per file,
+// not one each.
+func TestLoaderConcurrentLoadsShareOneRead(t *testing.T) {
+	fg := newFakeGitHub()
+	fg.put("acme/widget", "main", RepoFile, "fail_on: low\n")
+	l := NewLoader(newMemStore(), newClock().now, WithTTL(5*time.Minute))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := l.Load(context.Background(), fg, widget, "main")
+			if err != nil || res.Policy.FailOn != checks.SeverityLow {
+				t.Errorf("Load = %v, %v", res.Policy.FailOn, err)
+			}
+		}()
+	}
+	wg.Wait()
+	calls := fg.takeCalls()
+	if len(calls) != 2 {
+		t.Errorf("16 concurrent loads sent %d reads, want 2 (the org file and the repo file): %+v", len(calls), calls)
+	}
+}

@@ -20,6 +20,7 @@ import (
 func AppClients(cfg githubapp.Config, userAgent string, opts ...gh.Option) (gh.Factory, error) {
 	cc, err := githubapp.NewDefaultCachingClientCreator(cfg,
 		githubapp.WithClientUserAgent(userAgent),
+		githubapp.WithTransport(apiTransport()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("creating GitHub client creator: %w", err)
@@ -32,6 +33,17 @@ func AppClients(cfg githubapp.Config, userAgent string, opts ...gh.Option) (gh.F
 		}
 		return gh.New(c, opts...), nil
 	}, nil
+}
+
+// apiTransport is the connection pool of escapegate's GitHub clients. Every request goes
+// to one host, and http.DefaultTransport keeps 2 idle connections per host: with the
+// inbox's workers each making requests, the rest were closed after every answer and
+// dialled (and, on github.com, TLS-handshaken) again for the next.
+func apiTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	return t
 }
 
 // PlainClients returns a factory of unauthenticated clients for apiURL (the demo's fake

@@ -113,7 +113,8 @@ func newRiver(pool *pgxpool.Pool, hs []githubapp.EventHandler, o Options, m *met
 
 // Schedule implements githubapp.Scheduler: it returns once the delivery is on disk.
 func (q *durable) Schedule(ctx context.Context, d githubapp.Dispatch) error {
-	if err := checkEnvelope(d.Payload); err != nil {
+	key, err := handlers.Intake(d.EventType, d.Payload)
+	if err != nil {
 		return githubapp.ValidationError{EventType: d.EventType, DeliveryID: d.DeliveryID, Cause: err}
 	}
 	id := d.DeliveryID
@@ -125,7 +126,7 @@ func (q *durable) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 		return err
 	}
 	_, err = q.in.Accept(ctx, store.Delivery{
-		ID: id, Event: d.EventType, Payload: sealed, Key: handlers.OrderKey(d.EventType, d.Payload), ReceivedAt: time.Now(),
+		ID: id, Event: d.EventType, Payload: sealed, Key: key, ReceivedAt: time.Now(),
 	})
 	if errors.Is(err, inbox.ErrFull) || errors.Is(err, inbox.ErrClosed) {
 		return githubapp.ErrCapacityExceeded

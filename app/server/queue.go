@@ -2,12 +2,12 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/escapegate/escapegate/handlers"
 )
 
 // queue wraps go-githubapp's bounded queue scheduler. It rejects payloads that are
@@ -32,26 +32,8 @@ func newQueue(size, workers int, maxBytes int64, m *metrics, onError githubapp.A
 	}
 }
 
-// envelope is the part of every app webhook that routing needs.
-type envelope struct {
-	Installation *struct {
-		ID int64 `json:"id"`
-	} `json:"installation"`
-}
-
-func checkEnvelope(payload []byte) error {
-	var e envelope
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return fmt.Errorf("payload is not valid JSON: %w", err)
-	}
-	if e.Installation == nil || e.Installation.ID <= 0 {
-		return fmt.Errorf("payload names no installation (is it a GitHub App webhook?)")
-	}
-	return nil
-}
-
 func (q *queue) Schedule(ctx context.Context, d githubapp.Dispatch) error {
-	if err := checkEnvelope(d.Payload); err != nil {
+	if _, err := handlers.Intake(d.EventType, d.Payload); err != nil {
 		return githubapp.ValidationError{EventType: d.EventType, DeliveryID: d.DeliveryID, Cause: err}
 	}
 	n := int64(len(d.Payload))

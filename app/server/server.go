@@ -52,6 +52,9 @@ type Options struct {
 	Revoker     gh.Revoker
 	PolicyTTL   time.Duration
 	InstallPace time.Duration
+	// InProgressAfter is gate.Options.InProgressAfter: how long a scan may take before
+	// its check run is created in progress (0: gate.DefaultInProgressAfter).
+	InProgressAfter time.Duration
 	// Retry says how the durable inbox retries failed deliveries; zero fields take
 	// config.Default's.
 	Retry config.Retry
@@ -95,6 +98,7 @@ func New(o Options) (*Server, error) {
 	g, err := gate.New(gate.Options{
 		Store: o.Store, Clients: o.Clients, FingerprintKey: o.FingerprintKey, Now: o.Now,
 		Logger: o.Logger, PublicURL: o.PublicURL, PolicyTTL: o.PolicyTTL, Secrets: o.Secrets, AppID: o.AppID, Revoker: o.Revoker,
+		InProgressAfter: o.InProgressAfter,
 	})
 	if err != nil {
 		return nil, err

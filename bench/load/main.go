@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +54,11 @@ type options struct {
 	timeout     time.Duration
 	format      string
 	seed        uint64
+	cpuProfile  string
+	files       int
+	workers     int
+	queueSize   int
+	wait        bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -71,6 +75,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up waiting for check runs after this")
 	fs.StringVar(&o.format, "format", "text", "text or json")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the pull requests' shapes")
+	fs.IntVar(&o.files, "files", 0, "files in every pull request (0: 1 to -max-files around -mean-files); 3000 is GitHub's most")
+	fs.IntVar(&o.workers, "workers", 0, "serve's queue.workers (0: serve's default)")
+	fs.IntVar(&o.queueSize, "queue-size", 0, "serve's queue.size (0: serve's default)")
+	fs.BoolVar(&o.wait, "wait", false, "each sender waits for its event's check run before sending the next (with -concurrency 1: one event at a time end to end)")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "have serve write a CPU profile of its run to this `file`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -106,6 +115,7 @@ type Result struct {
 	OtherErrors    int            `json:"other_errors"`
 	Completed      int            `json:"completed"`
 	Seconds        float64        `json:"seconds"`
+	SendSeconds    float64        `json:"send_seconds"`
 	EventsPerSec   float64        `json:"events_per_s"`
 	P50ms          float64        `json:"p50_ms"`
 	P95ms          float64        `json:"p95_ms"`
@@ -119,7 +129,7 @@ type Result struct {
 func (r Result) print(w io.Writer) {
 	fmt.Fprintf(w, "events %d (concurrency %d): acknowledged %d, 503 %d, other errors %d, check runs completed %d\n",
 		r.Events, r.Concurrency, r.Acknowledged, r.Refused503, r.OtherErrors, r.Completed)
-	fmt.Fprintf(w, "throughput %.0f PR events/s over %.2f s; mean %.1f files per PR\n", r.EventsPerSec, r.Seconds, r.MeanFiles)
+	fmt.Fprintf(w, "throughput %.0f PR events/s over %.2f s (all sent and answered in %.2f s); mean %.1f files per PR\n", r.EventsPerSec, r.Seconds, r.SendSeconds, r.MeanFiles)
 	fmt.Fprintf(w, "delivery -> check completed: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", r.P50ms, r.P95ms, r.P99ms)
 	fmt.Fprintf(w, "GitHub API calls per event: %.2f\n", r.APICallsPerEvt)
 	routes := make([]string, 0, len(r.CallsByRoute))
@@ -166,11 +176,15 @@ func measure(o options, log io.Writer) (Result, error) {
 	prs := shapes(f, o)
 
 	completed := map[string]time.Time{}
+	waiting := map[string]chan struct{}{} // -wait: closed when the head's run completes
 	var cmu sync.Mutex
 	f.OnCheckRunCompleted(func(_, head, _ string) {
 		cmu.Lock()
 		if _, ok := completed[head]; !ok {
 			completed[head] = time.Now()
+			if ch, ok := waiting[head]; ok {
+				close(ch)
+			}
 		}
 		cmu.Unlock()
 	})
@@ -188,13 +202,27 @@ func measure(o options, log io.Writer) (Result, error) {
 		return Result{}, err
 	}
 	cfg := fmt.Sprintf("listen: %s\ngithub:\n  v3_api_url: %s\n  app:\n    integration_id: 99\n    private_key_path: %s\n    webhook_secret: %s\nstore: %q\nlog_level: warn\n"+
-		"queue: {size: %d}\nrecovery: {interval: 0s, installations_interval: 0s, expiry_interval: 0s}\n",
-		addr, f.URL(), keyPath, secret, st, max(1000, o.concurrency*4))
+		"recovery: {interval: 0s, installations_interval: 0s, expiry_interval: 0s}\n",
+		addr, f.URL(), keyPath, secret, st)
+	var queue []string
+	if o.workers > 0 {
+		queue = append(queue, fmt.Sprintf("workers: %d", o.workers))
+	}
+	if o.queueSize > 0 {
+		queue = append(queue, fmt.Sprintf("size: %d", o.queueSize))
+	}
+	if len(queue) > 0 {
+		cfg += "queue: {" + strings.Join(queue, ", ") + "}\n"
+	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return Result{}, err
 	}
-	cmd := exec.Command(o.bin, "serve", "--config", cfgPath)
+	args := []string{"serve", "--config", cfgPath}
+	if o.cpuProfile != "" {
+		args = append(args, "--cpu-profile", o.cpuProfile)
+	}
+	cmd := exec.Command(o.bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return Result{}, fmt.Errorf("starting serve: %w", err)
@@ -224,6 +252,13 @@ func measure(o options, log io.Writer) (Result, error) {
 					other.Add(1)
 					continue
 				}
+				var done chan struct{}
+				if o.wait {
+					done = make(chan struct{})
+					cmu.Lock()
+					waiting[p.head] = done
+					cmu.Unlock()
+				}
 				sent[i] = time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
@@ -236,6 +271,12 @@ func measure(o options, log io.Writer) (Result, error) {
 				case resp.StatusCode == http.StatusOK:
 					acked.Add(1)
 					ackedHeads[i] = true
+					if done != nil {
+						select {
+						case <-done:
+						case <-time.After(o.timeout):
+						}
+					}
 				case resp.StatusCode == http.StatusServiceUnavailable:
 					refused.Add(1)
 				default:
@@ -258,6 +299,7 @@ func measure(o options, log io.Writer) (Result, error) {
 	}
 	close(jobs)
 	wg.Wait()
+	sendSeconds := time.Since(start).Seconds()
 
 	deadline := time.Now().Add(o.timeout)
 	want := int(acked.Load())
@@ -276,7 +318,7 @@ func measure(o options, log io.Writer) (Result, error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
-	res := Result{Events: o.events, Concurrency: o.concurrency, Acknowledged: want, Refused503: int(refused.Load()), OtherErrors: int(other.Load()), CallsByRoute: map[string]int{}}
+	res := Result{SendSeconds: sendSeconds, Events: o.events, Concurrency: o.concurrency, Acknowledged: want, Refused503: int(refused.Load()), OtherErrors: int(other.Load()), CallsByRoute: map[string]int{}}
 	var lat []time.Duration
 	var last time.Time
 	files := 0
@@ -308,9 +350,9 @@ func measure(o options, log io.Writer) (Result, error) {
 	}
 	res.P50ms, res.P95ms, res.P99ms = pct(0.50), pct(0.95), pct(0.99)
 	calls := 0
-	for _, r := range f.Requests() {
-		res.CallsByRoute[route(r.Method, r.Path)]++
-		calls++
+	for ep, n := range f.CallsByEndpoint() {
+		res.CallsByRoute[ep] = n
+		calls += n
 	}
 	if res.Acknowledged > 0 {
 		res.APICallsPerEvt = float64(calls) / float64(res.Acknowledged)
@@ -328,6 +370,9 @@ func shapes(f *fakegithub.Server, o options) []prShape {
 	for i := range prs {
 		n := 1 + int(rng.ExpFloat64()*float64(o.meanFiles-1))
 		n = min(max(n, 1), o.maxFiles)
+		if o.files > 0 {
+			n = o.files
+		}
 		p := prShape{number: i + 1, head: fmt.Sprintf("%040x", i+1), files: n}
 		var files []fakegithub.PullFile
 		for k := range n {
@@ -364,21 +409,6 @@ func file(rng *mrand.Rand, pr, k int) fakegithub.PullFile {
 		}
 	}
 	return fakegithub.PullFile{Filename: fmt.Sprintf("src/pkg%d/file%d.%s", k%7, k, ext), Status: "modified", Additions: lines / 2, Patch: b.String()}
-}
-
-var numeric = regexp.MustCompile(`^[0-9]+$|^[0-9a-f]{40}$`)
-
-// route names a request by its endpoint: numbers and commit ids become placeholders.
-func route(method, path string) string {
-	p, _, _ := strings.Cut(path, "?")
-	p = strings.TrimPrefix(p, "/api/v3")
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		if numeric.MatchString(s) {
-			segs[i] = "{n}"
-		}
-	}
-	return method + " " + strings.Join(segs, "/")
 }
 
 func freeAddr() (string, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -54,12 +55,34 @@ func uiOptions(cfg config.Config, fingerprintKey []byte, log zerolog.Logger) (*d
 	}, nil
 }
 
+// startCPUProfile profiles the process until the returned stop is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "server configuration file (YAML); every key may also come from ESCAPEGATE_*")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the whole run to this `file` (for `go tool pprof`)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "escapegate serve:", err)
+			return 1
+		}
+		defer stop()
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err == nil {

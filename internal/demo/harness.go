@@ -70,6 +70,9 @@ type Options struct {
 	// (client DemoClientID); UITeams replaces the policy's approver teams.
 	UI      bool
 	UITeams []string
+	// InProgressAfter is server.Options.InProgressAfter (negative: every check run is
+	// created in progress first, as for a slow scan).
+	InProgressAfter time.Duration
 }
 
 // The demo app's OAuth client, registered with the fake GitHub when Options.UI is set.
@@ -165,7 +168,7 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		Store:   st, Clients: clients, WebhookSecret: string(secret), FingerprintKey: key,
 		Logger: zerolog.New(logw).With().Timestamp().Logger(), Now: o.Now,
 		QueueSize: o.QueueSize, Workers: o.Workers, PublicURL: "https://escapegate.example.com", PolicyTTL: o.PolicyTTL,
-		Retry: FastRetry(o.Retry), AppID: fake.App().ID, Revoker: revoker, UI: ui,
+		Retry: FastRetry(o.Retry), AppID: fake.App().ID, Revoker: revoker, UI: ui, InProgressAfter: o.InProgressAfter,
 	})
 	if err != nil {
 		hs.Close()

@@ -8,6 +8,8 @@ package fakegithub
 import (
 	"bytes"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -199,6 +201,43 @@ func (f *Server) PendingFaults() int {
 	return n
 }
 
+// CallsByEndpoint counts the requests received so far by endpoint (Endpoint).
+func (f *Server) CallsByEndpoint() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for _, r := range f.requests {
+		out[Endpoint(r.Method, r.Path)]++
+	}
+	return out
+}
+
+// Endpoint names a request by its method and path with numbers and commit ids as {n}
+// ("GET /repos/acme/app/pulls/{n}/files"), query and /api/v3 left out.
+func Endpoint(method, path string) string {
+	p, _, _ := strings.Cut(path, "?")
+	p = strings.TrimPrefix(p, "/api/v3")
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if isNumberOrSHA(s) {
+			segs[i] = "{n}"
+		}
+	}
+	return method + " " + strings.Join(segs, "/")
+}
+
+func isNumberOrSHA(s string) bool {
+	if s == "" {
+		return false
+	}
+	digits, hexes := true, len(s) == 40
+	for _, c := range s {
+		digits = digits && c >= '0' && c <= '9'
+		hexes = hexes && (c >= '0' && c <= '9' || c >= 'a' && c <= 'f')
+	}
+	return digits || hexes
+}
+
 // Requests returns every request received so far, in order.
 func (f *Server) Requests() []Request {
 	f.mu.Lock()
@@ -275,6 +314,14 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{w: w, r: r, segs: segs, body: body, f: f}
+	if ft == nil && r.Method == http.MethodGet {
+		// GitHub gives every GET answer an ETag and answers If-None-Match with 304.
+		e := &etagged{h: w.Header()}
+		c.w = e
+		f.route(c)
+		e.flush(w, r)
+		return
+	}
 	if ft == nil {
 		f.route(c)
 		return
@@ -282,6 +329,47 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	c.w = &discard{h: http.Header{}}
 	f.route(c)
 	f.writeFault(w, *ft)
+}
+
+// etagged holds a GET's answer until it is complete, to give it an ETag (unless the
+// endpoint set its own) and answer a matching If-None-Match with 304, as GitHub does.
+type etagged struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (e *etagged) Header() http.Header { return e.h }
+func (e *etagged) Write(b []byte) (int, error) {
+	if e.status == 0 {
+		e.status = http.StatusOK
+	}
+	return e.body.Write(b)
+}
+func (e *etagged) WriteHeader(status int) {
+	if e.status == 0 {
+		e.status = status
+	}
+}
+
+func (e *etagged) flush(w http.ResponseWriter, r *http.Request) {
+	if e.status == 0 {
+		e.status = http.StatusOK
+	}
+	if e.status == http.StatusOK {
+		etag := e.h.Get("ETag")
+		if etag == "" {
+			sum := sha256.Sum256(e.body.Bytes())
+			etag = `W/"` + hex.EncodeToString(sum[:16]) + `"`
+			e.h.Set("ETag", etag)
+		}
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, strings.TrimPrefix(etag, "W/")) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	w.WriteHeader(e.status)
+	_, _ = w.Write(e.body.Bytes())
 }
 
 // discard is a ResponseWriter that drops the answer (of a request carried out under a fault).

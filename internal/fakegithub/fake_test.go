@@ -306,3 +306,53 @@ func TestFaultKinds(t *testing.T) {
 		t.Errorf("after ClearFaults: %d", code)
 	}
 }
+
+// TestETagsOnEveryGET: as GitHub does, every GET answer carries an ETag and a request
+// with If-None-Match of it is answered 304 without a body, until the resource changes;
+// requests are counted by endpoint.
+func TestETagsOnEveryGET(t *testing.T) {
+	f := fakegithub.New()
+	defer f.Close()
+	f.AddRepo("acme/app", "main")
+	f.AddPull("acme/app", fakegithub.Pull{Number: 7, Author: "a", HeadSHA: strings.Repeat("1", 40), BaseSHA: strings.Repeat("0", 40),
+		Files: []fakegithub.PullFile{{Filename: "a.go", Status: "added", Additions: 1, Patch: "@@ -0,0 +1 @@\n+x"}}})
+	get := func(path, inm string) (int, string, int) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(f.URL(), "/")+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		resp, err := f.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("ETag"), len(b)
+	}
+	for _, path := range []string{"/repos/acme/app/pulls/7/files", "/repos/acme/app/pulls/7"} {
+		status, etag, n := get(path, "")
+		if status != http.StatusOK || etag == "" || n == 0 {
+			t.Fatalf("GET %s: %d, ETag %q, %d bytes", path, status, etag, n)
+		}
+		if status, _, n := get(path, etag); status != http.StatusNotModified || n != 0 {
+			t.Errorf("GET %s with If-None-Match %s: %d with %d bytes, want 304 without a body", path, etag, status, n)
+		}
+		if status, _, _ := get(path, `W/"other"`); status != http.StatusOK {
+			t.Errorf("GET %s with another ETag: %d, want 200", path, status)
+		}
+	}
+	_, before, _ := get("/repos/acme/app/pulls/7/files", "")
+	f.AddPull("acme/app", fakegithub.Pull{Number: 7, Author: "a", HeadSHA: strings.Repeat("2", 40), BaseSHA: strings.Repeat("0", 40),
+		Files: []fakegithub.PullFile{{Filename: "b.go", Status: "added", Additions: 1, Patch: "@@ -0,0 +1 @@\n+y"}}})
+	if status, _, _ := get("/repos/acme/app/pulls/7/files", before); status != http.StatusOK {
+		t.Errorf("changed files with the old ETag: %d, want 200", status)
+	}
+	calls := f.CallsByEndpoint()
+	if calls["GET /repos/acme/app/pulls/{n}/files"] != 5 || calls["GET /repos/acme/app/pulls/{n}"] != 3 {
+		t.Errorf("calls by endpoint %v", calls)
+	}
+}

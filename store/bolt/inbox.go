@@ -93,22 +93,50 @@ func (s *Store) PendingDeliveries(ctx context.Context, n int) ([]store.Delivery,
 	return out, nil
 }
 
+// GetDelivery implements store.Inbox.
+func (s *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, error) {
+	var d store.Delivery
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bInbox, bInboxByID)
+		if err != nil {
+			return err
+		}
+		seq := bs[1].Get([]byte(id))
+		if seq == nil {
+			return fmt.Errorf("delivery %s is not pending: %w", id, store.ErrNotFound)
+		}
+		return decode(bs[0].Get(seq), &d)
+	})
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("get delivery %s: %w", id, err)
+	}
+	return d, nil
+}
+
 // FinishDelivery implements store.Inbox.
-func (s *Store) FinishDelivery(ctx context.Context, id string) error {
+func (s *Store) FinishDelivery(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		bs, err := s.buckets(tx, bInbox, bInboxByID)
 		if err != nil {
 			return err
 		}
-		if seq := bs[1].Get([]byte(id)); seq != nil {
-			if err := bs[0].Delete(seq); err != nil {
+		for _, id := range ids {
+			if seq := bs[1].Get([]byte(id)); seq != nil {
+				if err := bs[0].Delete(append([]byte(nil), seq...)); err != nil {
+					return err
+				}
+			}
+			if err := bs[1].Delete([]byte(id)); err != nil {
 				return err
 			}
 		}
-		return bs[1].Delete([]byte(id))
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("finish delivery %s: %w", id, err)
+		return fmt.Errorf("finish %d deliveries (%s, ...): %w", len(ids), ids[0], err)
 	}
 	return nil
 }

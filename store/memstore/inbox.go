@@ -63,16 +63,32 @@ func (m *Store) PendingDeliveries(ctx context.Context, n int) ([]store.Delivery,
 	return out, nil
 }
 
+// GetDelivery implements store.Inbox.
+func (m *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, error) {
+	unlock, err := m.rlock(ctx)
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("get delivery: %w", err)
+	}
+	defer unlock()
+	i := m.pendingIndex(id)
+	if i < 0 {
+		return store.Delivery{}, fmt.Errorf("get delivery: %s is not pending: %w", id, store.ErrNotFound)
+	}
+	return copyDelivery(m.in.pending[i]), nil
+}
+
 // FinishDelivery implements store.Inbox.
-func (m *Store) FinishDelivery(ctx context.Context, id string) error {
+func (m *Store) FinishDelivery(ctx context.Context, ids ...string) error {
 	unlock, err := m.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("finish delivery: %w", err)
 	}
 	defer unlock()
-	if i := m.pendingIndex(id); i >= 0 {
-		m.in.pending = slices.Delete(m.in.pending, i, i+1)
+	done := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		done[id] = true
 	}
+	m.in.pending = slices.DeleteFunc(m.in.pending, func(d store.Delivery) bool { return done[d.ID] })
 	return nil
 }
 

@@ -107,9 +107,20 @@ func testInbox(t *testing.T, s store.Store) {
 		t.Fatalf("retrying a pending delivery: %v, want ErrNotFound", err)
 	}
 
+	// A pending delivery is read back whole by id; one that is not pending is not found.
+	if d, err := in.GetDelivery(ctx, "d-1"); err != nil || d.ID != "d-1" || string(d.Payload) != `{"n":"d-1"}` || d.Attempts != 1 || d.Key != "acme/app#1" {
+		t.Fatalf("GetDelivery(d-1) = %+v, %v", d, err)
+	}
+	if _, err := in.GetDelivery(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetDelivery of an unknown id: %v, want ErrNotFound", err)
+	}
+
 	// Finished and dropped deliveries are gone; their marks stay.
 	if err := in.FinishDelivery(ctx, "d-1"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := in.GetDelivery(ctx, "d-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetDelivery of a finished delivery: %v, want ErrNotFound", err)
 	}
 	if err := in.DropDelivery(ctx, "d-3"); err != nil {
 		t.Fatal(err)
@@ -155,5 +166,31 @@ func testInboxConcurrentAdd(t *testing.T, s store.Store) {
 	}
 	if got, _ := in.PendingDeliveries(ctx, 100); len(got) != 4 {
 		t.Fatalf("%d pending, want 4", len(got))
+	}
+}
+
+// testInboxFinishMany: finishing many deliveries at once removes exactly those (an id that
+// is not pending is passed over), in one call.
+func testInboxFinishMany(t *testing.T, s store.Store) {
+	in := inboxOf(t, s)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		if _, err := in.AddDelivery(ctx, delivery(fmt.Sprintf("m-%d", i), t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := in.FinishDelivery(ctx, "m-1", "m-3", "m-5", "m-7", "m-9", "unknown"); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.FinishDelivery(ctx); err != nil {
+		t.Fatalf("finishing nothing: %v", err)
+	}
+	got, err := in.PendingDeliveries(ctx, 100)
+	if err != nil || fmt.Sprint(ids(got)) != "[m-0 m-2 m-4 m-6 m-8]" {
+		t.Fatalf("pending after finishing the odd ones: %v, %v", ids(got), err)
+	}
+	if added, err := in.AddDelivery(ctx, delivery("m-3", t0)); err != nil || added {
+		t.Fatalf("a finished delivery came back: %v, %v", added, err)
 	}
 }

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CanceledContext", testCanceledContext},
 		{"Inbox", testInbox},
 		{"InboxConcurrentAdd", testInboxConcurrentAdd},
+		{"InboxFinishMany", testInboxFinishMany},
 	}
 	t.Run("SchemaVersion", func(t *testing.T) {
 		t.Parallel()
