@@ -47,9 +47,9 @@ func (t *totals) add(o totals) {
 
 // repoJob is one repository to write.
 type repoJob struct {
-	inst                    int64
-	name                    string
-	id                      int64
+	inst                     int64
+	name                     string
+	id                       int64
 	caught, escEvery, missed int
 }
 
