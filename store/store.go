@@ -16,8 +16,11 @@ import (
 // SchemaVersion is the version of the persisted layout that this build writes.
 // Version 2 moved pending escapes, the last release and release comment ids
 // out of settings into their own records; version 3 added the durable inbox
-// (bolt: its buckets; postgres: the job queue's tables).
-const SchemaVersion = 3
+// (bolt: its buckets; postgres: the job queue's tables); version 4 added the
+// caught findings' daily counts (per repository, UTC day and severity), built
+// from the caught records on migration, so that counting a window costs its
+// days, not its findings.
+const SchemaVersion = 4
 
 // ErrNotFound is returned (wrapped) when a keyed record does not exist.
 var ErrNotFound = errors.New("store: not found")
@@ -195,6 +198,9 @@ type Store interface {
 	// whose severity is at least minSeverity (critical, high, medium, low): the
 	// escape-rate denominator without loading every record.
 	CountCaught(ctx context.Context, repo string, w Window, minSeverity string) (int, error)
+	// CountCaughtWindows is CountCaught for each of ws, in one read: counts[i] is
+	// what CountCaught(ctx, repo, ws[i], minSeverity) returns.
+	CountCaughtWindows(ctx context.Context, repo string, ws []Window, minSeverity string) (counts []int, err error)
 
 	// AddException assigns an id; a second call with the same DeliveryID returns the first exception and false.
 	AddException(ctx context.Context, e Exception) (Exception, bool, error)

@@ -43,32 +43,39 @@ func loadLedger(ctx context.Context, st store.Store, repo string, span store.Win
 	return l, nil
 }
 
-// counts tallies the window [w.From, w.To). Caught is the store's count of distinct
-// critical fingerprints first raised by a PR check in the window. An overridden or
+// counts tallies each window [w.From, w.To), with one store call for all of them
+// (store.CountCaughtWindows). Caught is the store's count of distinct critical
+// fingerprints first raised by a PR check in the window. An overridden or
 // advisory escape was raised by a PR check by definition, so caught is never less
 // than their number: a missing caught record cannot push the rate above 100%.
-func (l ledger) counts(ctx context.Context, w store.Window) (Counts, error) {
-	var c Counts
-	if !w.From.Before(w.To) {
-		return c, nil
-	}
-	n, err := l.st.CountCaught(ctx, l.repo, w, string(l.minSeverity))
+func (l ledger) counts(ctx context.Context, ws ...store.Window) ([]Counts, error) {
+	out := make([]Counts, len(ws))
+	caught, err := l.st.CountCaughtWindows(ctx, l.repo, ws, string(l.minSeverity))
 	if err != nil {
-		return Counts{}, fmt.Errorf("count caught in %s: %w", l.repo, err)
+		return nil, fmt.Errorf("count caught in %s: %w", l.repo, err)
 	}
-	c.Caught = n
-	for _, e := range l.escapesIn(w) {
-		switch e.Kind {
-		case store.EscapeOverridden:
-			c.Overridden++
-		case store.EscapeAdvisory:
-			c.Advisory++
-		case store.EscapeMissed:
-			c.Missed++
+	if len(caught) != len(ws) {
+		return nil, fmt.Errorf("count caught in %s: %d counts for %d windows", l.repo, len(caught), len(ws))
+	}
+	for i, w := range ws {
+		if !w.From.Before(w.To) {
+			continue
 		}
+		c := &out[i]
+		c.Caught = caught[i]
+		for _, e := range l.escapesIn(w) {
+			switch e.Kind {
+			case store.EscapeOverridden:
+				c.Overridden++
+			case store.EscapeAdvisory:
+				c.Advisory++
+			case store.EscapeMissed:
+				c.Missed++
+			}
+		}
+		c.Caught = max(c.Caught, c.Overridden+c.Advisory)
 	}
-	c.Caught = max(c.Caught, c.Overridden+c.Advisory)
-	return c, nil
+	return out, nil
 }
 
 // escapesIn returns the escapes detected in w, oldest first (a view, not a copy).

@@ -187,11 +187,9 @@ func loadRepoMonth(ctx context.Context, st store.Store, rp store.Repository, sta
 		m := start.AddDate(0, i-SeriesMonths+1, 0)
 		windows = append(windows, clamp(store.Window{From: m, To: m.AddDate(0, 1, 0)}, since))
 	}
-	counts := make([]Counts, len(windows))
-	for i, w := range windows {
-		if counts[i], err = l.counts(ctx, w); err != nil {
-			return repoMonth{}, err
-		}
+	counts, err := l.counts(ctx, windows...)
+	if err != nil {
+		return repoMonth{}, err
 	}
 	rm := repoMonth{
 		row:           RepoRow{Repo: rp.FullName, Month: counts[0], Rolling: counts[1], PreviousRolling: counts[2]},

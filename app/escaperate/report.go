@@ -94,24 +94,22 @@ func Compute(ctx context.Context, st store.Store, repo string, now time.Time, wi
 	if err != nil {
 		return Report{}, err
 	}
-	if r.Current, err = l.counts(ctx, r.Window); err != nil {
-		return Report{}, err
-	}
-	if r.Previous, err = l.counts(ctx, r.PreviousWindow); err != nil {
-		return Report{}, err
-	}
-	r.Trend = TrendOf(r.Current.Rate(), r.Previous.Rate())
+	windows := []store.Window{r.Window, r.PreviousWindow}
 	for i := SeriesWindows - 1; i >= 0; i-- {
 		w := store.Window{From: now.Add(-days((i + 1) * SeriesDays)), To: now.Add(-days(i * SeriesDays))}
 		if !since.IsZero() && !w.To.After(since) {
 			continue // the repository was not installed yet: no bar rather than an empty one
 		}
-		w = clamp(w, since)
-		c, err := l.counts(ctx, w)
-		if err != nil {
-			return Report{}, err
-		}
-		r.Series = append(r.Series, Point{Window: w, Counts: c})
+		windows = append(windows, clamp(w, since))
+	}
+	counts, err := l.counts(ctx, windows...)
+	if err != nil {
+		return Report{}, err
+	}
+	r.Current, r.Previous = counts[0], counts[1]
+	r.Trend = TrendOf(r.Current.Rate(), r.Previous.Rate())
+	for i, w := range windows[2:] {
+		r.Series = append(r.Series, Point{Window: w, Counts: counts[2+i]})
 	}
 	r.Escapes = slices.Clone(l.escapesIn(r.Window))
 

@@ -366,6 +366,20 @@ func (m *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 	return orNil(slices.Clone(m.caughtIn(repo, w))), nil
 }
 
+// CountCaughtWindows counts each window as CountCaught does: the memory store keeps
+// no daily counts, so it is the straightforward count the other backends must equal.
+func (m *Store) CountCaughtWindows(ctx context.Context, repo string, ws []store.Window, minSeverity string) ([]int, error) {
+	out := make([]int, len(ws))
+	for i, w := range ws {
+		n, err := m.CountCaught(ctx, repo, w, minSeverity)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
 // CountCaught counts detections in the window at or above minSeverity.
 func (m *Store) CountCaught(ctx context.Context, repo string, w store.Window, minSeverity string) (int, error) {
 	min, err := checks.ParseSeverity(minSeverity)

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Caught", testCaught},
 		{"CaughtWindows", testCaughtWindows},
 		{"CountCaught", testCountCaught},
+		{"CountCaughtDaily", testCountCaughtDaily},
 		{"RecordScan", testRecordScan},
 		{"RecordScanAllOrNothing", testRecordScanAllOrNothing},
 		{"RecordScanConcurrent", testRecordScanConcurrent},

@@ -1,0 +1,150 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/escapegate/escapegate/checks"
+	"github.com/escapegate/escapegate/store"
+)
+
+// The daily counts behind CountCaught (schema version 4) must give exactly what
+// counting the listed records gives, for any window: across midnights, on them,
+// inside one day, empty, and with repeated fingerprints that count once.
+
+var dailySeverities = []string{"critical", "high", "medium", "low", "bogus"}
+
+// seedDaily records deterministic detections over about 40 days in acme/web and
+// its neighbours through record, twice each (the repeat must change nothing).
+func seedDaily(t *testing.T, record func(store.Caught) error) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(4, 2))
+	start := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
+	for i := range 400 {
+		repo := []string{"acme/web", "Acme/Web", "acme/web2", "acme/we"}[r.IntN(4)]
+		at := start.Add(time.Duration(r.Int64N(int64(40*24*time.Hour))) / time.Microsecond * time.Microsecond)
+		if i%25 == 0 {
+			at = start.Add(time.Duration(r.IntN(40)) * 24 * time.Hour) // on a midnight
+		}
+		c := caught(repo, fmt.Sprintf("fp%03d", i), dailySeverities[r.IntN(len(dailySeverities))], at)
+		for range 2 {
+			if err := record(c); err != nil {
+				t.Fatalf("record %s: %v", c.Fingerprint, err)
+			}
+		}
+	}
+}
+
+// dailyWindows are the windows checked: fixed edge cases and random ones.
+func dailyWindows() []store.Window {
+	midnight := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	ws := []store.Window{
+		{From: time.Time{}, To: midnight.AddDate(1, 0, 0)},
+		{From: midnight, To: midnight.Add(24 * time.Hour)},
+		{From: midnight, To: midnight.Add(10 * 24 * time.Hour)},
+		{From: midnight.Add(time.Microsecond), To: midnight.Add(48*time.Hour - time.Microsecond)},
+		{From: midnight.Add(3 * time.Hour), To: midnight.Add(5 * time.Hour)},
+		{From: midnight.Add(-time.Hour), To: midnight.Add(time.Hour)},
+		{From: midnight, To: midnight},
+		{From: midnight.Add(5 * 24 * time.Hour), To: midnight},
+		{From: midnight.AddDate(0, 6, 0), To: midnight.AddDate(0, 7, 0)},
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	lo := midnight.Add(-15 * 24 * time.Hour)
+	for range 60 {
+		a := lo.Add(time.Duration(r.Int64N(int64(45*24*time.Hour))) / time.Microsecond * time.Microsecond)
+		b := a.Add(time.Duration(r.Int64N(int64(20*24*time.Hour))) / time.Microsecond * time.Microsecond)
+		ws = append(ws, store.Window{From: a, To: b})
+	}
+	return ws
+}
+
+// checkDailyCounts compares CountCaught and CountCaughtWindows with the count of
+// ListCaught's records at each minimum severity.
+func checkDailyCounts(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	ws := dailyWindows()
+	for _, min := range []string{"critical", "high", "medium", "low"} {
+		got, err := s.CountCaughtWindows(ctx, "ACME/web", ws, min)
+		must(t, err, "count windows")
+		equal(t, "number of counts", len(got), len(ws))
+		for i, w := range ws {
+			list, err := s.ListCaught(ctx, "acme/web", w)
+			must(t, err, "list")
+			want := 0
+			for _, c := range list {
+				if checks.Severity(c.Severity).AtLeast(checks.Severity(min)) {
+					want++
+				}
+			}
+			n, err := s.CountCaught(ctx, "acme/Web", w, min)
+			must(t, err, "count")
+			if n != want || (i < len(got) && got[i] != want) {
+				t.Errorf("window %d [%s, %s) at least %s: CountCaught %d, CountCaughtWindows %d, listed %d", i,
+					w.From.Format(time.RFC3339Nano), w.To.Format(time.RFC3339Nano), min, n, got[i], want)
+			}
+		}
+	}
+	if n, err := s.CountCaughtWindows(ctx, "acme/web", nil, "critical"); err != nil || len(n) != 0 {
+		t.Errorf("no windows: %v, %v", n, err)
+	}
+	if _, err := s.CountCaughtWindows(ctx, "acme/web", ws, "severe"); err == nil {
+		t.Errorf("count with an unknown severity: want an error")
+	}
+}
+
+func testCountCaughtDaily(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	half := 0
+	seedDaily(t, func(c store.Caught) error {
+		half++
+		if half%2 == 0 { // half through RecordScan, in batches of one scan each
+			_, err := s.RecordScan(ctx, scanOf(c.Repo, "sha-"+c.Fingerprint, c.At, c.Fingerprint), []store.Caught{c, c})
+			return err
+		}
+		_, err := s.RecordCaught(ctx, c)
+		return err
+	})
+	checkDailyCounts(t, s)
+}
+
+// RunMigrationFromV3 checks the migration of a store that a schema version 3
+// build left with caught records: the daily counts are built from them, and
+// detections recorded after the migration add to them. newV3 returns a new store
+// migrated to version 3 only (the suite closes it); recordV3 records a detection
+// as a version 3 build did.
+func RunMigrationFromV3(t *testing.T, newV3 func(t *testing.T) store.Store, recordV3 func(s store.Store, c store.Caught) error) {
+	ctx := context.Background()
+	s := newV3(t)
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	v, err := s.SchemaVersion(ctx)
+	must(t, err, "schema version")
+	equal(t, "schema version of the store to migrate", v, 3)
+	n := 0
+	var later []store.Caught
+	seedDaily(t, func(c store.Caught) error {
+		n++
+		if n%6 == 0 {
+			later = append(later, c) // recorded after the migration
+			return nil
+		}
+		return recordV3(s, c)
+	})
+	must(t, s.Migrate(ctx), "migrate")
+	v, err = s.SchemaVersion(ctx)
+	must(t, err, "schema version")
+	equal(t, "schema version after migrating", v, store.SchemaVersion)
+	for _, c := range later {
+		_, err := s.RecordCaught(ctx, c)
+		must(t, err, "record after migrating")
+	}
+	checkDailyCounts(t, s)
+}
