@@ -50,7 +50,13 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 2
 	}
-	st, err := openStore(ctx, cfg)
+	// Rendering without the app's credentials writes nothing (no claim, no policy
+	// cache, no installation from GitHub): it reads the store read-only.
+	openFn := openStore
+	if *dryRun && cfg.ValidateServe() != nil {
+		openFn = openStoreReadOnly
+	}
+	st, err := openFn(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "escapegate summary: %v\n(a running serve posts due summaries itself; stop it or use a postgres:// store to run this by hand)\n", err)
 		return 1

@@ -83,8 +83,14 @@ var migrations = []func(tx *bbolt.Tx) error{
 		}
 		return nil
 	},
-	// Version 4: daily counts of the caught records (daily.go), built from those stored.
-	buildDaily,
+	// Version 4: daily counts of the caught records (daily.go), built from those
+	// stored; escapes and exceptions in their binary form (recordcodec.go).
+	func(tx *bbolt.Tx) error {
+		if err := buildDaily(tx); err != nil {
+			return err
+		}
+		return recodeRecords(tx)
+	},
 }
 
 // DefaultLockTimeout is how long Open waits for another process to release the file.
@@ -284,9 +290,12 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func put(b *bbolt.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %T: %w", v, err)
+	raw, ok := encodeRecord(v)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("encode %T: %w", v, err)
+		}
 	}
 	if err := b.Put(key, raw); err != nil {
 		return fmt.Errorf("put %T: %w", v, err)
@@ -295,6 +304,12 @@ func put(b *bbolt.Bucket, key []byte, v any) error {
 }
 
 func decode(raw []byte, v any) error {
+	if ok, err := decodeRecord(raw, v); ok {
+		if err != nil {
+			return fmt.Errorf("decode %T: %w", v, err)
+		}
+		return nil
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("decode %T: %w", v, err)
 	}
