@@ -160,6 +160,21 @@ type Window struct{ From, To time.Time }
 // Contains reports whether t is inside the window.
 func (w Window) Contains(t time.Time) bool { return !t.Before(w.From) && t.Before(w.To) }
 
+// LedgerQuery asks for what the escape-rate metric reads of one repository.
+type LedgerQuery struct {
+	Repo       string
+	Escapes    Window   // escapes detected in it, as ListEscapes
+	Exceptions Window   // exceptions created in it, as ListExceptions with pr 0
+	Caught     []Window // caught counts, as CountCaughtWindows
+}
+
+// Ledger answers a LedgerQuery.
+type Ledger struct {
+	Escapes    []Escape
+	Exceptions []Exception
+	Caught     []int // one per LedgerQuery.Caught window
+}
+
 // Store is the persistence interface. Every method is safe for concurrent use.
 // Repository names are matched case-insensitively.
 type Store interface {
@@ -201,6 +216,12 @@ type Store interface {
 	// CountCaughtWindows is CountCaught for each of ws, in one read: counts[i] is
 	// what CountCaught(ctx, repo, ws[i], minSeverity) returns.
 	CountCaughtWindows(ctx context.Context, repo string, ws []Window, minSeverity string) (counts []int, err error)
+
+	// ReadLedgers answers each query as ListEscapes, ListExceptions (pr 0) and
+	// CountCaughtWindows would, in a few round trips for all of them (bbolt and
+	// PostgreSQL: from one consistent view of the store): the monthly summary of thousands of
+	// repositories reads them in batches instead of three calls per repository.
+	ReadLedgers(ctx context.Context, qs []LedgerQuery, minSeverity string) ([]Ledger, error)
 
 	// AddException assigns an id; a second call with the same DeliveryID returns the first exception and false.
 	AddException(ctx context.Context, e Exception) (Exception, bool, error)

@@ -102,11 +102,10 @@ func (s *Store) CountCaught(ctx context.Context, repo string, w store.Window, mi
 
 // CountCaughtWindows counts each window, all in one read transaction.
 func (s *Store) CountCaughtWindows(ctx context.Context, repo string, ws []store.Window, minSeverity string) ([]int, error) {
-	min, err := checks.ParseSeverity(minSeverity)
+	rank, err := minRank(minSeverity)
 	if err != nil {
 		return nil, fmt.Errorf("count caught in %s: %w", repo, err)
 	}
-	rank := byte(min.Rank())
 	out := make([]int, len(ws))
 	err = s.view(ctx, func(tx *bbolt.Tx) error {
 		bs, err := s.buckets(tx, bCaughtByTime, bCaughtDaily)
@@ -125,6 +124,15 @@ func (s *Store) CountCaughtWindows(ctx context.Context, repo string, ws []store.
 		return nil, fmt.Errorf("count caught in %s: %w", repo, err)
 	}
 	return out, nil
+}
+
+// minRank is the severity rank a count starts at.
+func minRank(minSeverity string) (byte, error) {
+	min, err := checks.ParseSeverity(minSeverity)
+	if err != nil {
+		return 0, err
+	}
+	return byte(min.Rank()), nil
 }
 
 // buildDaily is migration 4: it counts the caught records already stored. A

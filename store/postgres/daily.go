@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/store"
 )
@@ -64,42 +66,153 @@ func (s *Store) CountCaughtWindows(ctx context.Context, repo string, ws []store.
 	if len(ws) == 0 {
 		return out, nil
 	}
-	f, d0, d1, t := make([]time.Time, len(ws)), make([]time.Time, len(ws)), make([]time.Time, len(ws)), make([]time.Time, len(ws))
+	var sw splitWindows
 	for i, w := range ws {
-		f[i], t[i] = ts(w.From), ts(w.To)
-		if !f[i].Before(t[i]) {
-			f[i] = t[i] // empty
-		}
-		d0[i], d1[i] = f[i].Truncate(day), t[i].Truncate(day)
-		if d0[i].Before(f[i]) {
-			d0[i] = d0[i].Add(day)
-		}
-		if !d0[i].Before(d1[i]) { // no whole day inside: the head is the window
-			d0[i], d1[i] = t[i], t[i]
-		}
+		sw.add(0, i, repo, w)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT w.i::int,
-		(SELECT count(*) FROM caught c WHERE c.repo_key = $1 AND c.at >= w.f AND c.at < w.d0 AND c.severity_rank >= $2)
-		+ (SELECT count(*) FROM caught c WHERE c.repo_key = $1 AND c.at >= w.d1 AND c.at < w.t AND c.severity_rank >= $2)
-		+ (SELECT coalesce(sum(n), 0)::bigint FROM caught_daily d WHERE d.repo_key = $1 AND d.day >= w.d0 AND d.day < w.d1 AND d.severity_rank >= $2)
-		FROM unnest($3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[]) WITH ORDINALITY AS w(f, d0, d1, t, i)`,
-		repoKey(repo), min.Rank(), f, d0, d1, t)
+	err = sw.count(ctx, s.pool, min.Rank(), func(_, i, n int) error {
+		if i < 0 || i >= len(out) {
+			return fmt.Errorf("window %d of %d", i, len(out))
+		}
+		out[i] = n
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("count caught in %s: %w", repo, err)
 	}
+	return out, nil
+}
+
+// splitWindows are windows to count, each cut into a head [f, d0), whole days
+// [d0, d1) and a tail [d1, t), with the query and window they answer.
+type splitWindows struct {
+	q, w          []int32
+	repo          []string
+	f, d0, d1, to []time.Time
+}
+
+func (s *splitWindows) add(q, i int, repo string, w store.Window) {
+	f, t := ts(w.From), ts(w.To)
+	if !f.Before(t) {
+		f = t // empty
+	}
+	d0, d1 := f.Truncate(day), t.Truncate(day)
+	if d0.Before(f) {
+		d0 = d0.Add(day)
+	}
+	if !d0.Before(d1) { // no whole day inside: the head is the window
+		d0, d1 = t, t
+	}
+	s.q, s.w, s.repo = append(s.q, int32(q)), append(s.w, int32(i)), append(s.repo, repoKey(repo))
+	s.f, s.d0, s.d1, s.to = append(s.f, f), append(s.d0, d0), append(s.d1, d1), append(s.to, t)
+}
+
+// count counts every window in one query and hands each count to set.
+func (s *splitWindows) count(ctx context.Context, db querier, rank int, set func(q, w, n int) error) error {
+	if len(s.q) == 0 {
+		return nil
+	}
+	rows, err := db.Query(ctx, `SELECT w.q, w.w,
+		(SELECT count(*) FROM caught c WHERE c.repo_key = w.repo_key AND c.at >= w.f AND c.at < w.d0 AND c.severity_rank >= $1)
+		+ (SELECT count(*) FROM caught c WHERE c.repo_key = w.repo_key AND c.at >= w.d1 AND c.at < w.t AND c.severity_rank >= $1)
+		+ (SELECT coalesce(sum(n), 0)::bigint FROM caught_daily d WHERE d.repo_key = w.repo_key AND d.day >= w.d0 AND d.day < w.d1 AND d.severity_rank >= $1)
+		FROM unnest($2::int[], $3::int[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[]) AS w(q, w, repo_key, f, d0, d1, t)`,
+		rank, s.q, s.w, s.repo, s.f, s.d0, s.d1, s.to)
+	if err != nil {
+		return err
+	}
 	defer rows.Close()
 	for rows.Next() {
-		var i, n int
-		if err := rows.Scan(&i, &n); err != nil {
-			return nil, fmt.Errorf("count caught in %s: %w", repo, err)
+		var q, w, n int
+		if err := rows.Scan(&q, &w, &n); err != nil {
+			return err
 		}
-		if i < 1 || i > len(out) {
-			return nil, fmt.Errorf("count caught in %s: window %d of %d", repo, i, len(out))
+		if err := set(q, w, n); err != nil {
+			return err
 		}
-		out[i-1] = n
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count caught in %s: %w", repo, err)
+	return rows.Err()
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// ReadLedgers answers all queries with three queries in one read-only, repeatable
+// read transaction: their escapes, their exceptions and their caught counts.
+func (s *Store) ReadLedgers(ctx context.Context, qs []store.LedgerQuery, minSeverity string) ([]store.Ledger, error) {
+	min, err := checks.ParseSeverity(minSeverity)
+	if err != nil {
+		return nil, fmt.Errorf("read ledgers: %w", err)
+	}
+	out := make([]store.Ledger, len(qs))
+	var sw splitWindows
+	repos := make([]string, len(qs))
+	escF, escT := make([]time.Time, len(qs)), make([]time.Time, len(qs))
+	excF, excT := make([]time.Time, len(qs)), make([]time.Time, len(qs))
+	for i, q := range qs {
+		repos[i] = repoKey(q.Repo)
+		escF[i], escT[i] = ts(q.Escapes.From), ts(q.Escapes.To)
+		excF[i], excT[i] = ts(q.Exceptions.From), ts(q.Exceptions.To)
+		out[i].Caught = make([]int, len(q.Caught))
+		for j, w := range q.Caught {
+			sw.add(i, j, q.Repo, w)
+		}
+	}
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := eachRecord(ctx, tx, func(i int, e store.Escape) { out[i].Escapes = append(out[i].Escapes, e) }, setEscapeID,
+			`SELECT q.i::int, e.data, e.id FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS q(repo_key, f, t, i)
+			JOIN escapes e ON e.repo_key = q.repo_key AND e.detected_at >= q.f AND e.detected_at < q.t
+			ORDER BY q.i, e.detected_at, e.id`, repos, escF, escT)
+		if err != nil {
+			return fmt.Errorf("list escapes: %w", err)
+		}
+		err = eachRecord(ctx, tx, func(i int, e store.Exception) { out[i].Exceptions = append(out[i].Exceptions, e) }, setExceptionID,
+			`SELECT q.i::int, e.data, e.id FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS q(repo_key, f, t, i)
+			JOIN exceptions e ON e.repo_key = q.repo_key AND e.created_at >= q.f AND e.created_at < q.t
+			ORDER BY q.i, e.created_at, e.id`, repos, excF, excT)
+		if err != nil {
+			return fmt.Errorf("list exceptions: %w", err)
+		}
+		err = sw.count(ctx, tx, min.Rank(), func(q, w, n int) error {
+			if q < 0 || q >= len(out) || w < 0 || w >= len(out[q].Caught) {
+				return fmt.Errorf("window %d of query %d", w, q)
+			}
+			out[q].Caught[w] = n
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("count caught: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read ledgers: %w", err)
 	}
 	return out, nil
+}
+
+// eachRecord decodes rows of (query number from 1, data, id) and hands each record to add.
+func eachRecord[T any](ctx context.Context, db querier, add func(int, T), fix func(*T, int64), sql string, args ...any) error {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i int
+		var raw []byte
+		var id int64
+		if err := rows.Scan(&i, &raw, &id); err != nil {
+			return err
+		}
+		var v T
+		if err := decode(raw, &v); err != nil {
+			return err
+		}
+		fix(&v, id)
+		add(i-1, v)
+	}
+	return rows.Err()
 }

@@ -148,3 +148,64 @@ func RunMigrationFromV3(t *testing.T, newV3 func(t *testing.T) store.Store, reco
 	}
 	checkDailyCounts(t, s)
 }
+
+// testReadLedgers: ReadLedgers answers each query exactly as ListEscapes,
+// ListExceptions and CountCaughtWindows do, for repositories with and without
+// records, repeated queries, names in another case and empty windows.
+func testReadLedgers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	seedDaily(t, func(c store.Caught) error {
+		_, err := s.RecordCaught(ctx, c)
+		return err
+	})
+	start := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
+	for i := range 60 {
+		repo := []string{"acme/web", "acme/web2", "acme/we"}[i%3]
+		at := start.Add(time.Duration(i) * 17 * time.Hour)
+		_, _, err := s.AddEscape(ctx, store.Escape{Repo: repo, Fingerprint: fmt.Sprintf("e%d", i), Kind: store.EscapeMissed,
+			Severity: "critical", DetectedAt: at, At: at})
+		must(t, err, "add escape")
+		_, _, err = s.AddException(ctx, store.Exception{Repo: repo, PR: i, Approver: "lead", Fingerprints: []string{"x"},
+			CreatedAt: at, ExpiresAt: at.Add(time.Hour), DeliveryID: fmt.Sprintf("d%d", i)})
+		must(t, err, "add exception")
+	}
+	ws := dailyWindows()
+	var qs []store.LedgerQuery
+	for i, repo := range []string{"acme/web", "ACME/WEB2", "acme/we", "acme/none", "acme/web"} {
+		qs = append(qs, store.LedgerQuery{Repo: repo, Escapes: ws[i%len(ws)], Exceptions: ws[(i+3)%len(ws)], Caught: ws[i:]})
+	}
+	qs = append(qs, store.LedgerQuery{Repo: "acme/web"}) // nothing asked
+	for _, min := range []string{"critical", "low"} {
+		got, err := s.ReadLedgers(ctx, qs, min)
+		must(t, err, "read ledgers")
+		equal(t, "number of ledgers", len(got), len(qs))
+		for i, q := range qs {
+			esc, err := s.ListEscapes(ctx, q.Repo, q.Escapes)
+			must(t, err, "list escapes")
+			exc, err := s.ListExceptions(ctx, q.Repo, 0, q.Exceptions)
+			must(t, err, "list exceptions")
+			n, err := s.CountCaughtWindows(ctx, q.Repo, q.Caught, min)
+			must(t, err, "count")
+			if len(esc)+len(exc) == 0 && i < 3 {
+				t.Errorf("query %d reads nothing: the case checks nothing", i)
+			}
+			equal(t, fmt.Sprintf("escapes of query %d", i), orNilSlice(got[i].Escapes), orNilSlice(esc))
+			equal(t, fmt.Sprintf("exceptions of query %d", i), orNilSlice(got[i].Exceptions), orNilSlice(exc))
+			equal(t, fmt.Sprintf("counts of query %d at least %s", i, min), got[i].Caught, n)
+		}
+	}
+	if got, err := s.ReadLedgers(ctx, nil, "critical"); err != nil || len(got) != 0 {
+		t.Errorf("no queries: %v, %v", got, err)
+	}
+	if _, err := s.ReadLedgers(ctx, qs, "severe"); err == nil {
+		t.Errorf("an unknown severity: want an error")
+	}
+}
+
+// orNilSlice makes an empty slice nil, so that backends may return either.
+func orNilSlice[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CaughtWindows", testCaughtWindows},
 		{"CountCaught", testCountCaught},
 		{"CountCaughtDaily", testCountCaughtDaily},
+		{"ReadLedgers", testReadLedgers},
 		{"RecordScan", testRecordScan},
 		{"RecordScanAllOrNothing", testRecordScanAllOrNothing},
 		{"RecordScanConcurrent", testRecordScanConcurrent},
