@@ -125,15 +125,15 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 		d.Total = d.Total.Add(rm.row.Month)
 		d.Previous = d.Previous.Add(rm.previousMonth)
 		for _, e := range rm.monthExceptions {
-			approvers[e.Approver]++
-			reasons[reasonName(e.Reason)]++
+			approvers[e.approver]++
+			reasons[reasonName(e.reason)]++
 		}
 		d.Overdue = append(d.Overdue, rm.overdue...)
 		if rm.row.Rolling.Advisory > 0 {
 			advisory[rm.row.Repo] = rm.row.Rolling.Advisory
 		}
-		for _, e := range rm.monthEscapes {
-			rules[e.Rule]++
+		for _, rule := range rm.monthRules {
+			rules[rule]++
 		}
 	}
 	d.Trend = TrendOf(d.Total.Rate(), d.Previous.Rate())
@@ -156,10 +156,10 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 type repoMonth struct {
 	row             RepoRow
 	previousMonth   Counts
-	series          []Counts // SeriesMonths calendar months, oldest first
-	monthExceptions []store.Exception
+	series          []Counts   // SeriesMonths calendar months, oldest first
+	monthExceptions []approval // the month's exceptions, only what the tallies need
 	overdue         []store.Exception
-	monthEscapes    []store.Escape
+	monthRules      []string // the rule of each of the month's escapes
 }
 
 // repoMonthQuery is what the summary reads of one repository: a span covering the
@@ -196,12 +196,15 @@ func repoMonthOf(rp store.Repository, q store.LedgerQuery, monthW store.Window, 
 		row:           RepoRow{Repo: rp.FullName, Month: counts[0], Rolling: counts[1], PreviousRolling: counts[2]},
 		previousMonth: counts[3+SeriesMonths-2],
 		series:        counts[3:],
-		monthEscapes:  l.escapesIn(monthW),
+	}
+	// Only what the summary shows is kept: the ledger of 10,000 repositories is not.
+	for _, e := range l.escapesIn(monthW) {
+		rm.monthRules = append(rm.monthRules, e.Rule)
 	}
 	rm.row.Trend = TrendOf(rm.row.Rolling.Rate(), rm.row.PreviousRolling.Rate())
 	for _, e := range l.exceptions {
 		if monthW.Contains(e.CreatedAt) {
-			rm.monthExceptions = append(rm.monthExceptions, e)
+			rm.monthExceptions = append(rm.monthExceptions, approval{approver: e.Approver, reason: e.Reason})
 		}
 		if e.State == store.ExceptionMerged && e.Reason == ReasonFixLater && e.ExpiresAt.Before(end) {
 			rm.overdue = append(rm.overdue, e)
@@ -244,6 +247,9 @@ func loadRepoMonths(ctx context.Context, st store.Store, repos []store.Repositor
 	}
 	return results, nil
 }
+
+// approval is who accepted a risk, and why.
+type approval struct{ approver, reason string }
 
 // reasonName names an exception reason for display; no reason label is "none given".
 func reasonName(r string) string {
