@@ -33,7 +33,7 @@ BEGIN
 	-- One row per (repository, day, rank) of the statement, in key order so that
 	-- concurrent inserts lock the rows they share in the same order.
 	INSERT INTO caught_daily (repo_key, day, severity_rank, n)
-	SELECT repo_key, date_bin('1 day', at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), severity_rank, count(*)
+	SELECT repo_key, date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', severity_rank, count(*)
 	FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 	ON CONFLICT (repo_key, day, severity_rank) DO UPDATE SET n = caught_daily.n + excluded.n;
 	RETURN NULL;
@@ -42,7 +42,7 @@ $$;
 CREATE TRIGGER caught_daily_count AFTER INSERT ON caught REFERENCING NEW TABLE AS inserted
 	FOR EACH STATEMENT EXECUTE FUNCTION caught_daily_count();
 INSERT INTO caught_daily (repo_key, day, severity_rank, n)
-	SELECT repo_key, date_bin('1 day', at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), severity_rank, count(*)
+	SELECT repo_key, date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', severity_rank, count(*)
 	FROM caught GROUP BY 1, 2, 3;
 `
 
