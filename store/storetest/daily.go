@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -169,12 +170,25 @@ func testReadLedgers(t *testing.T, s store.Store) {
 			CreatedAt: at, ExpiresAt: at.Add(time.Hour), DeliveryID: fmt.Sprintf("d%d", i)})
 		must(t, err, "add exception")
 	}
+	// Records with every field set, so that a field a backend's batched read forgets shows.
+	var full store.Escape
+	fill(t, &full)
+	full.Repo, full.DetectedAt = "acme/web", start.Add(time.Hour)
+	_, _, err := s.AddEscape(ctx, full)
+	must(t, err, "add a full escape")
+	var fullExc store.Exception
+	fill(t, &fullExc)
+	fullExc.Repo, fullExc.CreatedAt = "acme/web", start.Add(time.Hour)
+	_, _, err = s.AddException(ctx, fullExc)
+	must(t, err, "add a full exception")
 	ws := dailyWindows()
+	ws[0] = store.Window{From: start, To: start.AddDate(0, 2, 0)} // holds the full records
 	var qs []store.LedgerQuery
 	for i, repo := range []string{"acme/web", "ACME/WEB2", "acme/we", "acme/none", "acme/web"} {
 		qs = append(qs, store.LedgerQuery{Repo: repo, Escapes: ws[i%len(ws)], Exceptions: ws[(i+3)%len(ws)], Caught: ws[i:]})
 	}
-	qs = append(qs, store.LedgerQuery{Repo: "acme/web"}) // nothing asked
+	qs = append(qs, store.LedgerQuery{Repo: "acme/web"})                                    // nothing asked
+	qs = append(qs, store.LedgerQuery{Repo: "acme/web", Escapes: ws[0], Exceptions: ws[0]}) // the full records
 	for _, min := range []string{"critical", "low"} {
 		got, err := s.ReadLedgers(ctx, qs, min)
 		must(t, err, "read ledgers")
@@ -199,6 +213,30 @@ func testReadLedgers(t *testing.T, s store.Store) {
 	}
 	if _, err := s.ReadLedgers(ctx, qs, "severe"); err == nil {
 		t.Errorf("an unknown severity: want an error")
+	}
+}
+
+// fill sets every field of *p to a distinct non-zero value (times at microseconds,
+// the precision stores keep).
+func fill(t *testing.T, p any) {
+	t.Helper()
+	v := reflect.ValueOf(p).Elem()
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch {
+		case f.Kind() == reflect.String:
+			f.SetString(fmt.Sprintf("%s-ü-%d", name, i))
+		case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+			f.SetInt(int64(1000 + i))
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
+		case f.Type() == reflect.TypeOf([]string(nil)):
+			f.Set(reflect.ValueOf([]string{"a", "", "c"}))
+		case f.Type() == reflect.TypeOf(time.Time{}):
+			f.Set(reflect.ValueOf(time.Date(2026, 3, 1, 12, i, 7, 123456000, time.UTC)))
+		default:
+			t.Fatalf("field %s of type %s: teach fill (and the backends' batched reads) about it", name, f.Type())
+		}
 	}
 }
 
