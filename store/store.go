@@ -16,8 +16,11 @@ import (
 // SchemaVersion is the version of the persisted layout that this build writes.
 // Version 2 moved pending escapes, the last release and release comment ids
 // out of settings into their own records; version 3 added the durable inbox
-// (bolt: its buckets; postgres: the job queue's tables).
-const SchemaVersion = 3
+// (bolt: its buckets; postgres: the job queue's tables); version 4 added the
+// caught findings' daily counts (per repository, UTC day and severity), built
+// from the caught records on migration, so that counting a window costs its
+// days, not its findings.
+const SchemaVersion = 4
 
 // ErrNotFound is returned (wrapped) when a keyed record does not exist.
 var ErrNotFound = errors.New("store: not found")
@@ -186,6 +189,21 @@ type Window struct{ From, To time.Time }
 // Contains reports whether t is inside the window.
 func (w Window) Contains(t time.Time) bool { return !t.Before(w.From) && t.Before(w.To) }
 
+// LedgerQuery asks for what the escape-rate metric reads of one repository.
+type LedgerQuery struct {
+	Repo       string
+	Escapes    Window   // escapes detected in it, as ListEscapes
+	Exceptions Window   // exceptions created in it, as ListExceptions with pr 0
+	Caught     []Window // caught counts, as CountCaughtWindows
+}
+
+// Ledger answers a LedgerQuery.
+type Ledger struct {
+	Escapes    []Escape
+	Exceptions []Exception
+	Caught     []int // one per LedgerQuery.Caught window
+}
+
 // Store is the persistence interface. Every method is safe for concurrent use.
 // Repository names are matched case-insensitively.
 type Store interface {
@@ -224,6 +242,15 @@ type Store interface {
 	// whose severity is at least minSeverity (critical, high, medium, low): the
 	// escape-rate denominator without loading every record.
 	CountCaught(ctx context.Context, repo string, w Window, minSeverity string) (int, error)
+	// CountCaughtWindows is CountCaught for each of ws, in one read: counts[i] is
+	// what CountCaught(ctx, repo, ws[i], minSeverity) returns.
+	CountCaughtWindows(ctx context.Context, repo string, ws []Window, minSeverity string) (counts []int, err error)
+
+	// ReadLedgers answers each query as ListEscapes, ListExceptions (pr 0) and
+	// CountCaughtWindows would, in a few round trips for all of them (bbolt and
+	// PostgreSQL: from one consistent view of the store): the monthly summary of thousands of
+	// repositories reads them in batches instead of three calls per repository.
+	ReadLedgers(ctx context.Context, qs []LedgerQuery, minSeverity string) ([]Ledger, error)
 
 	// AddException assigns an id; a second call with the same DeliveryID returns the first exception and false.
 	AddException(ctx context.Context, e Exception) (Exception, bool, error)

@@ -10,29 +10,34 @@ import (
 	"github.com/escapegate/escapegate/store"
 )
 
-// ledger is one repository's critical escapes over a span, loaded once, with the
-// store counting caught fingerprints per window (store.CountCaught), so a report
-// over 100k findings never decodes them: only their count is needed.
+// ledger is one repository's critical escapes over a span with the store's
+// counts of caught fingerprints per window, read in one store call
+// (store.ReadLedgers) that counts caught findings without decoding them.
 type ledger struct {
-	st          store.Store
 	repo        string
 	minSeverity checks.Severity
 	escapes     []store.Escape // critical escapes, sorted by DetectedAt
+	exceptions  []store.Exception
+	windows     []store.Window
+	caught      []int // the store's count for each of windows
 }
 
-// loadLedger reads a repository's escapes detected in span at or above minSeverity,
-// one per fingerprint.
-func loadLedger(ctx context.Context, st store.Store, repo string, span store.Window, minSeverity checks.Severity) (ledger, error) {
-	l := ledger{st: st, repo: repo, minSeverity: minSeverity}
-	if !span.From.Before(span.To) {
-		return l, nil
+// ledgerQuery asks for a repository's escapes detected in span, its exceptions
+// created in excW and its caught counts in each of windows.
+func ledgerQuery(repo string, span, excW store.Window, windows []store.Window) store.LedgerQuery {
+	return store.LedgerQuery{Repo: repo, Escapes: span, Exceptions: excW, Caught: windows}
+}
+
+// newLedger keeps the store's answer to q: the escapes in q's span at or above
+// minSeverity, one per fingerprint.
+func newLedger(q store.LedgerQuery, res store.Ledger, minSeverity checks.Severity) (ledger, error) {
+	if len(res.Caught) != len(q.Caught) {
+		return ledger{}, fmt.Errorf("count caught in %s: %d counts for %d windows", q.Repo, len(res.Caught), len(q.Caught))
 	}
-	escapes, err := st.ListEscapes(ctx, repo, span)
-	if err != nil {
-		return ledger{}, fmt.Errorf("list escapes of %s: %w", repo, err)
-	}
-	seen := make(map[string]bool, len(escapes))
-	for _, e := range escapes {
+	l := ledger{repo: q.Repo, minSeverity: minSeverity, exceptions: res.Exceptions, windows: q.Caught, caught: res.Caught}
+	span := q.Escapes
+	seen := make(map[string]bool, len(res.Escapes))
+	for _, e := range res.Escapes {
 		if !span.Contains(e.DetectedAt) || !checks.Severity(e.Severity).AtLeast(minSeverity) || seen[e.Fingerprint] {
 			continue
 		}
@@ -43,32 +48,44 @@ func loadLedger(ctx context.Context, st store.Store, repo string, span store.Win
 	return l, nil
 }
 
-// counts tallies the window [w.From, w.To). Caught is the store's count of distinct
-// critical fingerprints first raised by a PR check in the window. An overridden or
-// advisory escape was raised by a PR check by definition, so caught is never less
-// than their number: a missing caught record cannot push the rate above 100%.
-func (l ledger) counts(ctx context.Context, w store.Window) (Counts, error) {
-	var c Counts
-	if !w.From.Before(w.To) {
-		return c, nil
-	}
-	n, err := l.st.CountCaught(ctx, l.repo, w, string(l.minSeverity))
+// readLedger reads one repository's ledger.
+func readLedger(ctx context.Context, st store.Store, q store.LedgerQuery, minSeverity checks.Severity) (ledger, error) {
+	res, err := st.ReadLedgers(ctx, []store.LedgerQuery{q}, string(minSeverity))
 	if err != nil {
-		return Counts{}, fmt.Errorf("count caught in %s: %w", l.repo, err)
+		return ledger{}, fmt.Errorf("read the ledger of %s: %w", q.Repo, err)
 	}
-	c.Caught = n
-	for _, e := range l.escapesIn(w) {
-		switch e.Kind {
-		case store.EscapeOverridden:
-			c.Overridden++
-		case store.EscapeAdvisory:
-			c.Advisory++
-		case store.EscapeMissed:
-			c.Missed++
+	if len(res) != 1 {
+		return ledger{}, fmt.Errorf("read the ledger of %s: %d answers", q.Repo, len(res))
+	}
+	return newLedger(q, res[0], minSeverity)
+}
+
+// counts tallies each of the ledger's windows [w.From, w.To). Caught is the
+// store's count of distinct critical fingerprints first raised by a PR check in
+// the window. An overridden or advisory escape was raised by a PR check by
+// definition, so caught is never less than their number: a missing caught record
+// cannot push the rate above 100%.
+func (l ledger) counts() []Counts {
+	out := make([]Counts, len(l.windows))
+	for i, w := range l.windows {
+		if !w.From.Before(w.To) {
+			continue
 		}
+		c := &out[i]
+		c.Caught = l.caught[i]
+		for _, e := range l.escapesIn(w) {
+			switch e.Kind {
+			case store.EscapeOverridden:
+				c.Overridden++
+			case store.EscapeAdvisory:
+				c.Advisory++
+			case store.EscapeMissed:
+				c.Missed++
+			}
+		}
+		c.Caught = max(c.Caught, c.Overridden+c.Advisory)
 	}
-	c.Caught = max(c.Caught, c.Overridden+c.Advisory)
-	return c, nil
+	return out
 }
 
 // escapesIn returns the escapes detected in w, oldest first (a view, not a copy).

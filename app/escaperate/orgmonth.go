@@ -17,9 +17,13 @@ import (
 // SeriesMonths is the length of the monthly summary's chart.
 const SeriesMonths = 12
 
-// orgConcurrency bounds the repositories read at once: enough to hide a network
-// store's latency, few enough not to flood its connection pool.
-const orgConcurrency = 8
+// orgBatch repositories are read in one store call (store.ReadLedgers: on
+// PostgreSQL three queries for all of them), and orgConcurrency batches at once:
+// enough to keep a network store's cores busy, few enough not to flood its pool.
+const (
+	orgBatch       = 200
+	orgConcurrency = 4
+)
 
 // OrgMonthData is everything one monthly summary shows (EXAMPLES §5).
 type OrgMonthData struct {
@@ -82,7 +86,7 @@ func MonthStart(t time.Time) time.Time {
 }
 
 // OrgMonth gathers the monthly summary of one installation for the month holding month.
-// Repositories are read concurrently (bounded); each costs three store calls.
+// Repositories are read in batches (orgBatch per store call), a few batches at once.
 func OrgMonth(ctx context.Context, st store.Store, installationID int64, month time.Time, windowDays int, minSeverity checks.Severity) (OrgMonthData, error) {
 	if windowDays <= 0 {
 		windowDays = DefaultWindowDays
@@ -110,17 +114,8 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 		}
 		live = append(live, rp)
 	}
-	results := make([]repoMonth, len(live))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(orgConcurrency)
-	for i, rp := range live {
-		g.Go(func() error {
-			var err error
-			results[i], err = loadRepoMonth(gctx, st, rp, start, end, windowDays, minSeverity)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	results, err := loadRepoMonths(ctx, st, live, start, end, windowDays, minSeverity)
+	if err != nil {
 		return OrgMonthData{}, err
 	}
 
@@ -137,16 +132,16 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 		d.Total = d.Total.Add(rm.row.Month)
 		d.Previous = d.Previous.Add(rm.previousMonth)
 		for _, e := range rm.monthExceptions {
-			approvers[e.Approver]++
-			reasons[reasonName(e.Reason)]++
+			approvers[e.approver]++
+			reasons[reasonName(e.reason)]++
 		}
 		d.Overdue = append(d.Overdue, rm.overdue...)
 		remediated = append(remediated, rm.remediated...)
 		if rm.row.Rolling.Advisory > 0 {
 			advisory[rm.row.Repo] = rm.row.Rolling.Advisory
 		}
-		for _, e := range rm.monthEscapes {
-			rules[e.Rule]++
+		for _, rule := range rm.monthRules {
+			rules[rule]++
 		}
 	}
 	d.Trend = TrendOf(d.Total.Rate(), d.Previous.Rate())
@@ -170,24 +165,24 @@ func OrgMonth(ctx context.Context, st store.Store, installationID int64, month t
 type repoMonth struct {
 	row             RepoRow
 	previousMonth   Counts
-	series          []Counts // SeriesMonths calendar months, oldest first
-	monthExceptions []store.Exception
+	series          []Counts   // SeriesMonths calendar months, oldest first
+	monthExceptions []approval // the month's exceptions, only what the tallies need
 	overdue         []store.Exception
 	remediated      []store.Exception // fix-later exceptions whose issue was closed in the month
-	monthEscapes    []store.Escape
+	monthRules      []string          // the rule of each of the month's escapes
 }
 
-func loadRepoMonth(ctx context.Context, st store.Store, rp store.Repository, start, end time.Time, windowDays int, minSeverity checks.Severity) (repoMonth, error) {
+// repoMonthQuery is what the summary reads of one repository: a span covering the
+// series and both rolling windows, its exceptions since it was added, and the
+// caught counts of the month, the rolling window, the one before, and each month
+// of the series.
+func repoMonthQuery(rp store.Repository, start, end time.Time, windowDays int) (q store.LedgerQuery, monthW store.Window) {
 	since := rp.AddedAt.UTC()
 	spanFrom := start.AddDate(0, 1-SeriesMonths, 0)
 	if f := end.Add(-days(2 * windowDays)); f.Before(spanFrom) {
 		spanFrom = f
 	}
-	l, err := loadLedger(ctx, st, rp.FullName, clamp(store.Window{From: spanFrom, To: end}, since), minSeverity)
-	if err != nil {
-		return repoMonth{}, err
-	}
-	monthW := clamp(store.Window{From: start, To: end}, since)
+	monthW = clamp(store.Window{From: start, To: end}, since)
 	windows := []store.Window{
 		monthW,
 		clamp(store.Window{From: end.Add(-days(windowDays)), To: end}, since),                            // rolling
@@ -197,26 +192,29 @@ func loadRepoMonth(ctx context.Context, st store.Store, rp store.Repository, sta
 		m := start.AddDate(0, i-SeriesMonths+1, 0)
 		windows = append(windows, clamp(store.Window{From: m, To: m.AddDate(0, 1, 0)}, since))
 	}
-	counts := make([]Counts, len(windows))
-	for i, w := range windows {
-		if counts[i], err = l.counts(ctx, w); err != nil {
-			return repoMonth{}, err
-		}
+	return ledgerQuery(rp.FullName, clamp(store.Window{From: spanFrom, To: end}, since), store.Window{From: since, To: end}, windows), monthW
+}
+
+// repoMonthOf is one repository's part of the summary, from the store's answer to its query.
+func repoMonthOf(rp store.Repository, q store.LedgerQuery, monthW store.Window, res store.Ledger, end time.Time, minSeverity checks.Severity) (repoMonth, error) {
+	l, err := newLedger(q, res, minSeverity)
+	if err != nil {
+		return repoMonth{}, err
 	}
+	counts := l.counts()
 	rm := repoMonth{
 		row:           RepoRow{Repo: rp.FullName, Month: counts[0], Rolling: counts[1], PreviousRolling: counts[2]},
 		previousMonth: counts[3+SeriesMonths-2],
 		series:        counts[3:],
-		monthEscapes:  l.escapesIn(monthW),
+	}
+	// Only what the summary shows is kept: the ledger of 10,000 repositories is not.
+	for _, e := range l.escapesIn(monthW) {
+		rm.monthRules = append(rm.monthRules, e.Rule)
 	}
 	rm.row.Trend = TrendOf(rm.row.Rolling.Rate(), rm.row.PreviousRolling.Rate())
-	exc, err := st.ListExceptions(ctx, rp.FullName, 0, store.Window{From: since, To: end})
-	if err != nil {
-		return repoMonth{}, fmt.Errorf("list exceptions of %s: %w", rp.FullName, err)
-	}
-	for _, e := range exc {
+	for _, e := range l.exceptions {
 		if monthW.Contains(e.CreatedAt) {
-			rm.monthExceptions = append(rm.monthExceptions, e)
+			rm.monthExceptions = append(rm.monthExceptions, approval{approver: e.Approver, reason: e.Reason})
 		}
 		if e.State != store.ExceptionMerged || e.Reason != ReasonFixLater {
 			continue
@@ -231,6 +229,44 @@ func loadRepoMonth(ctx context.Context, st store.Store, rp store.Repository, sta
 	}
 	return rm, nil
 }
+
+// loadRepoMonths reads the repositories' parts in batches of orgBatch, at most
+// orgConcurrency batches at once.
+func loadRepoMonths(ctx context.Context, st store.Store, repos []store.Repository, start, end time.Time, windowDays int, minSeverity checks.Severity) ([]repoMonth, error) {
+	results := make([]repoMonth, len(repos))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(orgConcurrency)
+	for lo := 0; lo < len(repos); lo += orgBatch {
+		batch := repos[lo:min(lo+orgBatch, len(repos))]
+		g.Go(func() error {
+			qs := make([]store.LedgerQuery, len(batch))
+			months := make([]store.Window, len(batch))
+			for i, rp := range batch {
+				qs[i], months[i] = repoMonthQuery(rp, start, end, windowDays)
+			}
+			res, err := st.ReadLedgers(gctx, qs, string(minSeverity))
+			if err != nil {
+				return fmt.Errorf("read the ledgers of %d repositories: %w", len(batch), err)
+			}
+			if len(res) != len(qs) {
+				return fmt.Errorf("read the ledgers of %d repositories: %d answers", len(qs), len(res))
+			}
+			for i, rp := range batch {
+				if results[lo+i], err = repoMonthOf(rp, qs[i], months[i], res[i], end, minSeverity); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// approval is who accepted a risk, and why.
+type approval struct{ approver, reason string }
 
 // reasonName names an exception reason for display; no reason label is "none given".
 func reasonName(r string) string {

@@ -170,3 +170,46 @@ func BenchmarkCompute100k(b *testing.B) {
 func BenchmarkOrgMonth2000(b *testing.B) {
 	benchOrgMonth2000(b, memWith(b, shape2000))
 }
+
+// TestOrgMonthBatches: an organisation larger than one read batch gets each
+// repository's own numbers, whichever batch it was read in.
+func TestOrgMonthBatches(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	if err := st.PutInstallation(ctx, store.Installation{ID: 7, Account: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	const repos = 450
+	for r := range repos {
+		name := fmt.Sprintf("acme/r-%03d", r)
+		if err := st.PutRepository(ctx, store.Repository{InstallationID: 7, FullName: name, AddedAt: day(1, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range r%5 + 1 {
+			if _, err := st.RecordCaught(ctx, store.Caught{Repo: name, Fingerprint: fmt.Sprint(i), Severity: "critical", At: day(11, 2+i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d, err := escaperate.OrgMonth(ctx, st, 7, day(11, 15), 90, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Repos) != repos {
+		t.Fatalf("%d rows, want %d", len(d.Repos), repos)
+	}
+	total := 0
+	for _, row := range d.Repos {
+		var r int
+		if _, err := fmt.Sscanf(row.Repo, "acme/r-%03d", &r); err != nil {
+			t.Fatal(err)
+		}
+		if row.Month.Caught != r%5+1 {
+			t.Errorf("%s: %d caught in the month, want %d", row.Repo, row.Month.Caught, r%5+1)
+		}
+		total += r%5 + 1
+	}
+	if d.Total.Caught != total {
+		t.Errorf("total caught %d, want %d", d.Total.Caught, total)
+	}
+}

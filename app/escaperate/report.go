@@ -94,36 +94,27 @@ func Compute(ctx context.Context, st store.Store, repo string, now time.Time, wi
 		PreviousWindow: clamp(store.Window{From: now.Add(-days(2 * windowDays)), To: now.Add(-days(windowDays))}, since),
 	}
 	spanFrom := now.Add(-days(max(2*windowDays, SeriesWindows*SeriesDays)))
-	l, err := loadLedger(ctx, st, repo, clamp(store.Window{From: spanFrom, To: now}, since), minSeverity)
-	if err != nil {
-		return Report{}, err
-	}
-	if r.Current, err = l.counts(ctx, r.Window); err != nil {
-		return Report{}, err
-	}
-	if r.Previous, err = l.counts(ctx, r.PreviousWindow); err != nil {
-		return Report{}, err
-	}
-	r.Trend = TrendOf(r.Current.Rate(), r.Previous.Rate())
+	windows := []store.Window{r.Window, r.PreviousWindow}
 	for i := SeriesWindows - 1; i >= 0; i-- {
 		w := store.Window{From: now.Add(-days((i + 1) * SeriesDays)), To: now.Add(-days(i * SeriesDays))}
 		if !since.IsZero() && !w.To.After(since) {
 			continue // the repository was not installed yet: no bar rather than an empty one
 		}
-		w = clamp(w, since)
-		c, err := l.counts(ctx, w)
-		if err != nil {
-			return Report{}, err
-		}
-		r.Series = append(r.Series, Point{Window: w, Counts: c})
+		windows = append(windows, clamp(w, since))
+	}
+	q := ledgerQuery(repo, clamp(store.Window{From: spanFrom, To: now}, since), store.Window{From: since, To: now}, windows)
+	l, err := readLedger(ctx, st, q, minSeverity)
+	if err != nil {
+		return Report{}, err
+	}
+	counts := l.counts()
+	r.Current, r.Previous = counts[0], counts[1]
+	r.Trend = TrendOf(r.Current.Rate(), r.Previous.Rate())
+	for i, w := range windows[2:] {
+		r.Series = append(r.Series, Point{Window: w, Counts: counts[2+i]})
 	}
 	r.Escapes = slices.Clone(l.escapesIn(r.Window))
-
-	exc, err := st.ListExceptions(ctx, repo, 0, store.Window{From: since, To: now})
-	if err != nil {
-		return Report{}, fmt.Errorf("list exceptions of %s: %w", repo, err)
-	}
-	r.Exceptions = openExceptions(exc, now)
+	r.Exceptions = openExceptions(l.exceptions, now)
 	return r, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/escapegate/escapegate/app/render"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/store"
+	"github.com/escapegate/escapegate/store/open"
 )
 
 func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -41,7 +42,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fmt.Fprintln(stderr, "escapegate report:", err)
 		return 2
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStoreReadOnly(ctx, cfg)
 	if errors.Is(err, store.ErrLocked) {
 		// serve holds the bbolt file: ask it over loopback instead.
 		body, ferr := reportFromServer(ctx, cfg, *repo, *window, *format)
@@ -69,6 +70,20 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	_, _ = stdout.Write(body)
 	return 0
+}
+
+// openStoreReadOnly opens the configured store for reading only (open.OpenReadOnly): a
+// report's cost then does not grow with the size of a bbolt file.
+func openStoreReadOnly(ctx context.Context, cfg config.Config) (store.Store, error) {
+	st, err := open.OpenReadOnly(ctx, cfg.Store)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, err // a bolt file held by serve: its error names the path, not a DSN
+	}
+	if err != nil {
+		// The driver's error may quote the DSN: its passwords are taken out.
+		return nil, fmt.Errorf("opening store %s: %s", redactDSN(cfg.Store), scrubDSN(err.Error(), cfg.Store))
+	}
+	return st, nil
 }
 
 // reportFromServer asks a running serve on its loopback report endpoint.

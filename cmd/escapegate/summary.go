@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/policy"
 	"github.com/escapegate/escapegate/app/seal"
 	"github.com/escapegate/escapegate/app/server"
@@ -49,7 +50,13 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 2
 	}
-	st, err := openStore(ctx, cfg)
+	// Rendering without the app's credentials writes nothing (no claim, no policy
+	// cache, no installation from GitHub): it reads the store read-only.
+	openFn := openStore
+	if *dryRun && cfg.ValidateServe() != nil {
+		openFn = openStoreReadOnly
+	}
+	st, err := openFn(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "escapegate summary: %v\n(a running serve posts due summaries itself; stop it or use a postgres:// store to run this by hand)\n", err)
 		return 1
@@ -68,11 +75,21 @@ func runSummary(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "escapegate summary:", err)
 		return 1
 	}
-	if !*dryRun {
-		if err := cfg.ValidateServe(); err != nil {
+	if err := cfg.ValidateServe(); err != nil {
+		if !*dryRun {
 			fmt.Fprintln(stderr, "escapegate summary: posting needs the app's credentials:", err)
 			return 2
 		}
+		// Rendering needs no GitHub call except the org policy's escape_rate block:
+		// without credentials the defaults stand (window 90 days, critical).
+		fmt.Fprintln(stderr, "escapegate summary: no app credentials: rendering with the default escape_rate policy (90 days, critical)")
+		out, err := summary.Runner{}.Run(ctx, st, nil, inst, gh.Repo{}, month, true)
+		if err != nil {
+			fmt.Fprintln(stderr, "escapegate summary:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "# %s\n\n%s\n", out.Title, out.Body)
+		return 0
 	}
 	clients, err := server.AppClients(cfg.GitHub, "escapegate/"+version)
 	if err != nil {

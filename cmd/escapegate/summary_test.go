@@ -79,4 +79,13 @@ func TestSummaryOfAnOrgMissingFromTheStore(t *testing.T) {
 	if code, _, errOut := runCmd(t, "", "summary", "--config", other, "--org", "beta", "--dry-run"); code != 1 || !strings.Contains(errOut, "no installation of beta") {
 		t.Errorf("unknown org without credentials: %d %s", code, errOut)
 	}
+	// A known org renders without them, with the default escape_rate policy, and posts nothing.
+	code, out, errOut := runCmd(t, "", "summary", "--config", other, "--org", "acme", "--month", "2026-11", "--dry-run")
+	if code != 0 || !strings.Contains(out, "# escapegate summary — acme — 2026-11") || !strings.Contains(out, "acme/repo-0001") ||
+		!strings.Contains(errOut, "default escape_rate policy") {
+		t.Errorf("dry run without credentials: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if issues := f.Issues("acme/security-reports"); len(issues) != 1 {
+		t.Errorf("%d issues after a dry run, want 1", len(issues))
+	}
 }

@@ -48,6 +48,7 @@ var (
 	bPendingByFP     = []byte("pending_by_fp")       // lower(repo) 0 fingerprint -> be64(seq) (version 2)
 	bLastRelease     = []byte("last_release")        // lower(repo) -> JSON release (version 2)
 	bReleaseComments = []byte("release_comments")    // lower(repo) 0 be64(pr) -> be64(comment id) (version 2)
+	bCaughtDaily     = []byte("caught_daily")        // lower(repo) 0 day -> be64 count per severity rank (version 4, daily.go)
 	keySchemaVersion = []byte("schema_version")
 )
 
@@ -82,6 +83,14 @@ var migrations = []func(tx *bbolt.Tx) error{
 		}
 		return nil
 	},
+	// Version 4: daily counts of the caught records (daily.go), built from those
+	// stored; escapes and exceptions in their binary form (recordcodec.go).
+	func(tx *bbolt.Tx) error {
+		if err := buildDaily(tx); err != nil {
+			return err
+		}
+		return recodeRecords(tx)
+	},
 }
 
 // DefaultLockTimeout is how long Open waits for another process to release the file.
@@ -104,6 +113,13 @@ type Options struct {
 	// wait. 0 means DefaultMaxBatchDelay; a negative value turns batching off, so
 	// every write commits alone.
 	MaxBatchDelay time.Duration
+	// ReadOnly opens the file for reading only, under a shared lock (several
+	// readers, no writer). Opening for writing rebuilds bbolt's free-page list by
+	// walking every page of the file (the list is not written on commit, which
+	// keeps commits cheap), so a read-only open is what keeps a one-shot report
+	// from paying for the whole ledger: it touches only the pages it reads.
+	// Writes fail.
+	ReadOnly bool
 }
 
 // Store is a bbolt-backed store.Store.
@@ -123,7 +139,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync, NoFreelistSync: true})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opts.NoSync, NoFreelistSync: true, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open bolt store %s: %w (bbolt allows one process per file: stop `escapegate serve` first, or use a postgres:// store to share it)", path, store.ErrLocked)
 	}
@@ -274,9 +290,12 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func put(b *bbolt.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %T: %w", v, err)
+	raw, ok := encodeRecord(v)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("encode %T: %w", v, err)
+		}
 	}
 	if err := b.Put(key, raw); err != nil {
 		return fmt.Errorf("put %T: %w", v, err)
@@ -285,6 +304,12 @@ func put(b *bbolt.Bucket, key []byte, v any) error {
 }
 
 func decode(raw []byte, v any) error {
+	if ok, err := decodeRecord(raw, v); ok {
+		if err != nil {
+			return fmt.Errorf("decode %T: %w", v, err)
+		}
+		return nil
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("decode %T: %w", v, err)
 	}
@@ -524,11 +549,11 @@ func (s *Store) RecordCaught(ctx context.Context, c store.Caught) (bool, error) 
 	c.At = ts(c.At)
 	var first bool
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		bs, err := s.buckets(tx, bCaught, bCaughtByTime)
+		bs, err := s.buckets(tx, bCaught, bCaughtByTime, bCaughtDaily)
 		if err != nil {
 			return err
 		}
-		first, err = recordCaught(bs[0], bs[1], c)
+		first, err = recordCaught(bs[0], bs[1], bs[2], c)
 		return err
 	})
 	if err != nil {
@@ -538,7 +563,7 @@ func (s *Store) RecordCaught(ctx context.Context, c store.Caught) (bool, error) 
 }
 
 // recordCaught writes c (its time normalized) unless (repo, fingerprint) is known.
-func recordCaught(byFP, byTime *bbolt.Bucket, c store.Caught) (bool, error) {
+func recordCaught(byFP, byTime, daily *bbolt.Bucket, c store.Caught) (bool, error) {
 	prefix := repoPrefix(c.Repo)
 	key := append(append([]byte(nil), prefix...), c.Fingerprint...)
 	if byFP.Get(key) != nil {
@@ -549,6 +574,9 @@ func recordCaught(byFP, byTime *bbolt.Bucket, c store.Caught) (bool, error) {
 		return false, err
 	}
 	if err := byFP.Put(key, tkey); err != nil {
+		return false, err
+	}
+	if err := addDaily(daily, prefix, c.At, checks.Severity(c.Severity).Rank(), 1); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -569,7 +597,7 @@ func (s *Store) RecordScan(ctx context.Context, sc store.Scan, caught []store.Ca
 	}
 	var firsts int
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
-		bs, err := s.buckets(tx, bScans, bCaught, bCaughtByTime)
+		bs, err := s.buckets(tx, bScans, bCaught, bCaughtByTime, bCaughtDaily)
 		if err != nil {
 			return err
 		}
@@ -578,7 +606,7 @@ func (s *Store) RecordScan(ctx context.Context, sc store.Scan, caught []store.Ca
 		}
 		n := 0
 		for _, c := range norm {
-			first, err := recordCaught(bs[1], bs[2], c)
+			first, err := recordCaught(bs[1], bs[2], bs[3], c)
 			if err != nil {
 				return fmt.Errorf("record caught in %s: %w", c.Repo, err)
 			}
@@ -665,30 +693,4 @@ func (s *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 		return nil, fmt.Errorf("list caught in %s: %w", repo, err)
 	}
 	return out, nil
-}
-
-// CountCaught counts detections in the window at or above minSeverity.
-func (s *Store) CountCaught(ctx context.Context, repo string, w store.Window, minSeverity string) (int, error) {
-	min, err := checks.ParseSeverity(minSeverity)
-	if err != nil {
-		return 0, fmt.Errorf("count caught in %s: %w", repo, err)
-	}
-	rank := byte(min.Rank())
-	n := 0
-	err = s.view(ctx, func(tx *bbolt.Tx) error {
-		bs, err := s.buckets(tx, bCaughtByTime)
-		if err != nil {
-			return err
-		}
-		return scanWindow(bs[0], repoPrefix(repo), w, func(_, v []byte) error {
-			if len(v) > 0 && v[0] >= rank {
-				n++
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return 0, fmt.Errorf("count caught in %s: %w", repo, err)
-	}
-	return n, nil
 }

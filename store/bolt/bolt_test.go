@@ -49,6 +49,21 @@ func TestMigrateFromV1(t *testing.T) {
 	})
 }
 
+func TestMigrateFromV3(t *testing.T) {
+	var db *bolt.Store
+	storetest.RunMigrationFromV3(t, func(t *testing.T) store.Store {
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "escapegate.db"), bolt.Options{NoSync: true})
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		if err := bolt.MigrateTo(context.Background(), s, 3); err != nil {
+			t.Fatalf("migrate to version 3: %v", err)
+		}
+		db = s
+		return s
+	}, func(_ store.Store, c store.Caught) error { return bolt.RecordCaughtV3(db, c) })
+}
+
 func TestOpenLockedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "escapegate.db")
 	held, err := bolt.Open(path, bolt.Options{})
@@ -72,6 +87,50 @@ func TestOpenLockedFile(t *testing.T) {
 	}
 	if err := again.Close(); err != nil {
 		t.Fatalf("close: %v", err)
+	}
+}
+
+// TestReadOnly: a read-only open reads what a writer stored, refuses writes, shares
+// the file with other readers and, like a writer, waits for serve's lock.
+func TestReadOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "escapegate.db")
+	w, err := bolt.Open(path, bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if err := w.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	c := store.Caught{Repo: "acme/web", Fingerprint: "fp", Severity: "critical", At: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := w.RecordCaught(ctx, c); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	if _, err := bolt.Open(path, bolt.Options{ReadOnly: true, LockTimeout: 50 * time.Millisecond}); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("read-only open of a file held by a writer: got %v, want store.ErrLocked", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	r1, err := bolt.Open(path, bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only open: %v", err)
+	}
+	defer r1.Close()
+	r2, err := bolt.Open(path, bolt.Options{ReadOnly: true, LockTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("second reader: %v", err)
+	}
+	defer r2.Close()
+	w1 := store.Window{From: c.At, To: c.At.Add(time.Hour)}
+	if n, err := r1.CountCaught(ctx, "acme/web", w1, "critical"); err != nil || n != 1 {
+		t.Errorf("count read-only: %d, %v; want 1", n, err)
+	}
+	if _, err := r2.RecordCaught(ctx, store.Caught{Repo: "acme/web", Fingerprint: "fp2", Severity: "critical", At: c.At}); err == nil {
+		t.Errorf("a write through a read-only store succeeded")
+	}
+	if _, err := bolt.Open(filepath.Join(t.TempDir(), "missing.db"), bolt.Options{ReadOnly: true}); err == nil {
+		t.Errorf("read-only open of a missing file succeeded")
 	}
 }
 

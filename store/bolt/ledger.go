@@ -183,23 +183,30 @@ func (s *Store) ListExceptions(ctx context.Context, repo string, pr int, w store
 		if err != nil {
 			return err
 		}
-		idx, prefix := bs[1], repoPrefix(repo)
-		if pr > 0 {
-			idx, prefix = bs[2], appendUint64(prefix, uint64(pr))
-		}
-		return scanWindow(idx, prefix, w, func(k, _ []byte) error {
-			e, err := decodeByID[store.Exception](bs[0], k[len(k)-8:], "index", "exception")
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-			return nil
-		})
+		out, err = listExceptions(bs[0], bs[1], bs[2], repo, pr, w)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list exceptions in %s: %w", repo, err)
 	}
 	return out, nil
+}
+
+func listExceptions(primary, byTime, byPR *bbolt.Bucket, repo string, pr int, w store.Window) ([]store.Exception, error) {
+	var out []store.Exception
+	idx, prefix := byTime, repoPrefix(repo)
+	if pr > 0 {
+		idx, prefix = byPR, appendUint64(prefix, uint64(pr))
+	}
+	err := scanWindow(idx, prefix, w, func(k, _ []byte) error {
+		e, err := decodeByID[store.Exception](primary, k[len(k)-8:], "index", "exception")
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
 }
 
 // AddRefused records a refused override; a repeated non-empty DeliveryID is ignored.
@@ -292,17 +299,63 @@ func (s *Store) ListEscapes(ctx context.Context, repo string, w store.Window) ([
 		if err != nil {
 			return err
 		}
-		return scanWindow(bs[1], repoPrefix(repo), w, func(k, _ []byte) error {
-			e, err := decodeByID[store.Escape](bs[0], k[len(k)-8:], "index", "escape")
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-			return nil
-		})
+		out, err = listEscapes(bs[0], bs[1], repo, w)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list escapes in %s: %w", repo, err)
+	}
+	return out, nil
+}
+
+func listEscapes(primary, byDetected *bbolt.Bucket, repo string, w store.Window) ([]store.Escape, error) {
+	var out []store.Escape
+	err := scanWindow(byDetected, repoPrefix(repo), w, func(k, _ []byte) error {
+		e, err := decodeByID[store.Escape](primary, k[len(k)-8:], "index", "escape")
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// ReadLedgers answers every query in one read transaction.
+func (s *Store) ReadLedgers(ctx context.Context, qs []store.LedgerQuery, minSeverity string) ([]store.Ledger, error) {
+	rank, err := minRank(minSeverity)
+	if err != nil {
+		return nil, fmt.Errorf("read ledgers: %w", err)
+	}
+	out := make([]store.Ledger, len(qs))
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
+		bs, err := s.buckets(tx, bEscapes, bEscByDetected, bExceptions, bExcByTime, bExcByPR, bCaughtByTime, bCaughtDaily)
+		if err != nil {
+			return err
+		}
+		for i, q := range qs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			l := &out[i]
+			if l.Escapes, err = listEscapes(bs[0], bs[1], q.Repo, q.Escapes); err != nil {
+				return fmt.Errorf("list escapes in %s: %w", q.Repo, err)
+			}
+			if l.Exceptions, err = listExceptions(bs[2], bs[3], bs[4], q.Repo, 0, q.Exceptions); err != nil {
+				return fmt.Errorf("list exceptions in %s: %w", q.Repo, err)
+			}
+			l.Caught = make([]int, len(q.Caught))
+			prefix := repoPrefix(q.Repo)
+			for j, w := range q.Caught {
+				if l.Caught[j], err = countWindow(bs[5], bs[6], prefix, w, rank); err != nil {
+					return fmt.Errorf("count caught in %s: %w", q.Repo, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read ledgers: %w", err)
 	}
 	return out, nil
 }

@@ -366,6 +366,20 @@ func (m *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 	return orNil(slices.Clone(m.caughtIn(repo, w))), nil
 }
 
+// CountCaughtWindows counts each window as CountCaught does: the memory store keeps
+// no daily counts, so it is the straightforward count the other backends must equal.
+func (m *Store) CountCaughtWindows(ctx context.Context, repo string, ws []store.Window, minSeverity string) ([]int, error) {
+	out := make([]int, len(ws))
+	for i, w := range ws {
+		n, err := m.CountCaught(ctx, repo, w, minSeverity)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
 // CountCaught counts detections in the window at or above minSeverity.
 func (m *Store) CountCaught(ctx context.Context, repo string, w store.Window, minSeverity string) (int, error) {
 	min, err := checks.ParseSeverity(minSeverity)
@@ -751,3 +765,23 @@ func (m *Store) Migrate(ctx context.Context) error {
 
 // Close does nothing: the store lives as long as its last reference.
 func (m *Store) Close() error { return nil }
+
+// ReadLedgers answers each query with the store's own list and count methods:
+// the straightforward reading the other backends' batched ones must equal.
+func (m *Store) ReadLedgers(ctx context.Context, qs []store.LedgerQuery, minSeverity string) ([]store.Ledger, error) {
+	out := make([]store.Ledger, len(qs))
+	for i, q := range qs {
+		var err error
+		l := &out[i]
+		if l.Escapes, err = m.ListEscapes(ctx, q.Repo, q.Escapes); err != nil {
+			return nil, err
+		}
+		if l.Exceptions, err = m.ListExceptions(ctx, q.Repo, 0, q.Exceptions); err != nil {
+			return nil, err
+		}
+		if l.Caught, err = m.CountCaughtWindows(ctx, q.Repo, q.Caught, minSeverity); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

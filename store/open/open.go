@@ -61,13 +61,25 @@ func Parse(raw string) (Kind, string, error) {
 // Open opens the store that url names. For bolt, an error wraps store.ErrLocked
 // when another process (usually `escapegate serve`) holds the file.
 func Open(ctx context.Context, url string) (store.Store, error) {
+	return openWith(ctx, url, bolt.Options{})
+}
+
+// OpenReadOnly opens the store for a command that only reads (report): a bolt
+// file is opened read-only (bolt.Options.ReadOnly: its cost does not grow with
+// the file, and it must exist), PostgreSQL as Open does. Writes through the
+// returned store fail on bolt.
+func OpenReadOnly(ctx context.Context, url string) (store.Store, error) {
+	return openWith(ctx, url, bolt.Options{ReadOnly: true})
+}
+
+func openWith(ctx context.Context, url string, boltOpts bolt.Options) (store.Store, error) {
 	kind, target, err := Parse(url)
 	if err != nil {
 		return nil, err
 	}
 	switch kind {
 	case Bolt:
-		s, err := bolt.Open(target, bolt.Options{})
+		s, err := bolt.Open(target, boltOpts)
 		if err != nil {
 			return nil, err
 		}

@@ -419,19 +419,3 @@ func (s *Store) ListCaught(ctx context.Context, repo string, w store.Window) ([]
 	}
 	return out, nil
 }
-
-// CountCaught counts detections in the window at or above minSeverity.
-func (s *Store) CountCaught(ctx context.Context, repo string, w store.Window, minSeverity string) (int, error) {
-	min, err := checks.ParseSeverity(minSeverity)
-	if err != nil {
-		return 0, fmt.Errorf("count caught in %s: %w", repo, err)
-	}
-	var n int
-	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM caught
-		WHERE repo_key = $1 AND at >= $2 AND at < $3 AND severity_rank >= $4`,
-		repoKey(repo), ts(w.From), ts(w.To), min.Rank()).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count caught in %s: %w", repo, err)
-	}
-	return n, nil
-}

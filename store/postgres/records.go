@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -25,10 +26,22 @@ type execer interface {
 // AddPending keeps escapes for repo once per (repo, fingerprint), in one statement.
 func (s *Store) AddPending(ctx context.Context, repo string, escapes []store.Escape) (int, error) {
 	n, err := addPending(ctx, s.pool, repo, escapes)
+	// Redeliveries of one merge may list the same fingerprints in other orders, and
+	// two inserts that wait on each other's unique keys deadlock: PostgreSQL aborts
+	// one, which inserted nothing, so running it again is the same statement.
+	for try := 0; try < 5 && isDeadlock(err); try++ {
+		n, err = addPending(ctx, s.pool, repo, escapes)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("add pending escapes in %s: %w", repo, err)
 	}
 	return n, nil
+}
+
+// isDeadlock reports whether PostgreSQL aborted the statement to break a deadlock.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
 }
 
 // addPending inserts the first escape of each fingerprint, in order: the

@@ -115,6 +115,8 @@ CREATE TABLE release_comments (
 	// cannot share one transaction (one adds an enum value that a later one uses), so
 	// Migrate runs them after this step commits (migrateRiver).
 	{sql: `SELECT 1`},
+	// Version 4: daily counts of the caught rows (daily.go), kept by a trigger.
+	{sql: dailyMigration},
 }
 
 // migrateRiver brings River's tables up to date in the store's schema (the connection's

@@ -211,4 +211,37 @@ func BenchMonthlySummary(b *testing.B, s store.Store, afterLoad func(b *testing.
 		}
 		b.ReportMetric(float64(repos), "repos/op")
 	})
+	// The same reads through ReadLedgers, 200 repositories a call, as the summary does.
+	b.Run("ReadLedgers", func(b *testing.B) {
+		b.ReportAllocs()
+		repos := 0
+		for b.Loop() {
+			repos = 0
+			insts, err := s.ListInstallations(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, in := range insts {
+				rs, err := s.ListRepositories(ctx, in.ID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for lo := 0; lo < len(rs); lo += 200 {
+					var qs []store.LedgerQuery
+					for _, r := range rs[lo:min(lo+200, len(rs))] {
+						qs = append(qs, store.LedgerQuery{Repo: r.FullName, Escapes: store.Window{From: prev.From, To: cur.To},
+							Exceptions: month, Caught: []store.Window{cur, prev}})
+					}
+					if _, err := s.ReadLedgers(ctx, qs, "critical"); err != nil {
+						b.Fatal(err)
+					}
+					repos += len(qs)
+				}
+			}
+		}
+		if repos != SummaryRepos {
+			b.Fatalf("summary saw %d repositories, want %d", repos, SummaryRepos)
+		}
+		b.ReportMetric(float64(repos), "repos/op")
+	})
 }

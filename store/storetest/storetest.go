@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Caught", testCaught},
 		{"CaughtWindows", testCaughtWindows},
 		{"CountCaught", testCountCaught},
+		{"CountCaughtDaily", testCountCaughtDaily},
+		{"ReadLedgers", testReadLedgers},
 		{"RecordScan", testRecordScan},
 		{"RecordScanAllOrNothing", testRecordScanAllOrNothing},
 		{"RecordScanConcurrent", testRecordScanConcurrent},
