@@ -54,6 +54,9 @@ func (s *Service) ReposAdded(ctx context.Context, inst int64, repos []InstalledR
 		if _, err := s.ensureRepo(ctx, inst, repo, r.ID, defaultBranch); err != nil {
 			return err
 		}
+		if err := sleep(ctx, pace); err != nil { // two more reads per branch: paced like the PR checks
+			return err
+		}
 		if _, err := s.RefreshEnforcement(ctx, inst, repo, r.ID, defaultBranch); err != nil {
 			s.logger(ctx).Warn().Err(err).Str("repo", repo.String()).Msg("enforcement not read at install; the daily reconcile reads it again")
 		}
