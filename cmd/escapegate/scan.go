@@ -186,12 +186,20 @@ func startEngine(opts secrets.Options, scanner func(*secrets.Engine) scan.Scanne
 // a diff that does not parse is an error even when files before the bad line were
 // scanned, and otherwise the error is that of the first file that failed.
 func scanDiff(ctx context.Context, ready func() (scan.Scanner, error), r io.Reader, src scan.Contents) ([]checks.Finding, error) {
+	return scanDiffQueue(ctx, ready, r, src, queueBytes)
+}
+
+// scanDiffQueue is scanDiff with the reader's lead bounded by maxQueued bytes.
+func scanDiffQueue(ctx context.Context, ready func() (scan.Scanner, error), r io.Reader, src scan.Contents, maxQueued int) ([]checks.Finding, error) {
 	type job struct {
 		i int
 		f diff.File
 	}
 	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan job, 2*workers)
+	// The queue is bounded by the bytes it holds, not only by files: while the rules
+	// compile, the reader runs ahead by up to queueBytes, and a huge file still waits.
+	jobs := make(chan job, 4096)
+	budget := newByteBudget(maxQueued)
 	stop := make(chan struct{})
 	var readErr error // written before jobs is closed
 	go func() {
@@ -209,6 +217,9 @@ func scanDiff(ctx context.Context, ready func() (scan.Scanner, error), r io.Read
 				readErr = fmt.Errorf("reading diff: %w", err)
 				return
 			}
+			if !budget.acquire(fileBytes(f)) {
+				return
+			}
 			select {
 			case jobs <- job{i, f}:
 			case <-stop:
@@ -219,6 +230,7 @@ func scanDiff(ctx context.Context, ready func() (scan.Scanner, error), r io.Read
 	s, err := ready()
 	if err != nil {
 		close(stop)
+		budget.close()
 		for range jobs {
 		}
 		return nil, err
@@ -230,11 +242,13 @@ func scanDiff(ctx context.Context, ready func() (scan.Scanner, error), r io.Read
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
-				if j.f.Binary {
+				f := j.f
+				if f.Binary {
+					budget.release(fileBytes(f))
 					continue
 				}
-				f := j.f
 				out, err := s.Scan(ctx, scan.File{Path: f.Path, PreviousPath: f.OldPath, Status: f.Status, Added: f.Added, Removed: f.Removed}, src)
+				budget.release(fileBytes(f))
 				mu.Lock()
 				if len(out) > 0 {
 					results[j.i] = out
@@ -263,6 +277,65 @@ func scanDiff(ctx context.Context, ready func() (scan.Scanner, error), r io.Read
 		out = append(out, results[i]...)
 	}
 	return out, nil
+}
+
+// queueBytes bounds what the diff reader holds ahead of the workers.
+const queueBytes = 4 << 20
+
+// fileBytes is about what a parsed file holds in memory: its lines and their text.
+func fileBytes(f diff.File) int {
+	n := 64 + len(f.Path) + len(f.OldPath)
+	for _, l := range f.Added {
+		n += 24 + len(l.Text)
+	}
+	for _, l := range f.Removed {
+		n += 24 + len(l.Text)
+	}
+	return n
+}
+
+// byteBudget lets a producer hold at most max bytes at a time; one item larger than
+// max is let through alone.
+type byteBudget struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	used   int
+	max    int
+	closed bool
+}
+
+func newByteBudget(max int) *byteBudget {
+	b := &byteBudget{max: max}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// acquire waits until n bytes fit (or nothing is held); false once closed.
+func (b *byteBudget) acquire(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && b.used > 0 && b.used+n > b.max {
+		b.cond.Wait()
+	}
+	if b.closed {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *byteBudget) release(n int) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *byteBudget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }
 
 // eachParallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and concatenates the
