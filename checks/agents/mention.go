@@ -24,8 +24,9 @@ type mention struct {
 type mentionSet struct {
 	class  [256]uint8
 	nclass int
-	// trans[s*nclass+class[b]] is the next state; match[s] lists the follow
-	// conditions of the literals ending in state s (its own and its suffixes').
+	// trans[s+class[b]] is the next state, premultiplied by nclass (state k is
+	// k*nclass), with matchFlag set when a literal ends there; match[k] lists the
+	// follow conditions of the literals ending in state k (its own and its suffixes').
 	trans []uint16
 	match [][]follow
 }
@@ -67,7 +68,7 @@ func newMentionSet(ms []mention) *mentionSet {
 		}
 		nodes[s].out = addFollow(nodes[s].out, x.after)
 	}
-	if len(nodes) > 1<<16 {
+	if len(nodes)*n >= matchFlag {
 		panic("agents: mention set too large")
 	}
 	var queue []int
@@ -100,7 +101,12 @@ func newMentionSet(ms []mention) *mentionSet {
 	for s := range nodes {
 		m.match[s] = nodes[s].out
 		for c := range n {
-			m.trans[s*n+c] = uint16(nodes[s].next[c])
+			t := nodes[s].next[c]
+			v := uint16(t * n)
+			if len(nodes[t].out) > 0 {
+				v |= matchFlag
+			}
+			m.trans[s*n+c] = v
 		}
 	}
 	return m
@@ -115,13 +121,19 @@ func addFollow(fs []follow, f follow) []follow {
 	return append(fs, f)
 }
 
+const matchFlag = 1 << 15
+
 // in reports whether s holds one of the set's literals followed as it requires.
 func (m *mentionSet) in(s string) bool {
-	st := 0
+	trans, class := m.trans, &m.class
+	st := uint16(0)
 	for i := 0; i < len(s); i++ {
-		st = int(m.trans[st*m.nclass+int(m.class[s[i]])])
-		if out := m.match[st]; out != nil && m.followed(out, s, i+1) {
-			return true
+		st = trans[st+uint16(class[s[i]])]
+		if st&matchFlag != 0 {
+			st &^= matchFlag
+			if m.followed(m.match[int(st)/m.nclass], s, i+1) {
+				return true
+			}
 		}
 	}
 	return false
@@ -129,11 +141,15 @@ func (m *mentionSet) in(s string) bool {
 
 // inBytes is in for a byte slice.
 func (m *mentionSet) inBytes(b []byte) bool {
-	st := 0
+	trans, class := m.trans, &m.class
+	st := uint16(0)
 	for i := 0; i < len(b); i++ {
-		st = int(m.trans[st*m.nclass+int(m.class[b[i]])])
-		if out := m.match[st]; out != nil && m.followedBytes(out, b, i+1) {
-			return true
+		st = trans[st+uint16(class[b[i]])]
+		if st&matchFlag != 0 {
+			st &^= matchFlag
+			if m.followedBytes(m.match[int(st)/m.nclass], b, i+1) {
+				return true
+			}
 		}
 	}
 	return false

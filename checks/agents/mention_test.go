@@ -166,3 +166,25 @@ func TestMentionSetsOnRealText(t *testing.T) {
 	}
 	t.Logf("%d lines compared", lines)
 }
+
+func BenchmarkFrameworkMentions(b *testing.B) {
+	var lines []string
+	_ = filepath.WalkDir(filepath.Join(runtime.GOROOT(), "src", "net", "http"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") {
+			if body, err := os.ReadFile(p); err == nil {
+				lines = append(lines, strings.Split(string(body), "\n")...)
+			}
+		}
+		return nil
+	})
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	b.SetBytes(int64(n))
+	for b.Loop() {
+		for _, l := range lines {
+			frameworkMentions.in(l)
+		}
+	}
+}
