@@ -29,7 +29,7 @@ var escapegateRulesTOML []byte
 // gitleaks' patterns so the engine does not depend on gitleaks' build tag.
 type rule struct {
 	id, description, source string
-	name                    string // short human name for messages ("GitHub personal access token")
+	name                    string         // short human name for messages ("GitHub personal access token")
 	re                      *lazyRE        // compiled on first use
 	lazy                    *lazySlot      // nil, or re may run without its lazy prefix (same matches, faster)
 	lits                    *litCheck      // nil, or literals one of which a match of re holds
