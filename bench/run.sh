@@ -52,11 +52,15 @@ timed() {
 }
 
 rm -f "$out"/*.times
+# The diff is scanned as a diff alone (no repository to read whole files or a base from),
+# as gitleaks sees only the added lines: --dir names an empty folder outside any repository.
+nodir=$(mktemp -d)
+trap 'rmdir "$nodir"' EXIT
 echo "# diff: $runs pairs (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 for _ in $(seq "$runs"); do
   timed gl-diff "$gl" dir "$corpus/added" --no-banner --exit-code 0 --log-level error \
     --report-format json --report-path "$out/gl-diff.json"
-  timed eg-diff sh -c 'exec "$1" scan --diff "$2" --format json --fingerprint-key bench >"$3"' _ "$eg" "$corpus/all.patch" "$out/eg-diff.json"
+  timed eg-diff sh -c 'exec "$1" scan --diff "$2" --dir "$4" --format json --fingerprint-key bench >"$3"' _ "$eg" "$corpus/all.patch" "$out/eg-diff.json" "$nodir"
 done
 if [ -z "${SKIP_TREE:-}" ]; then
   echo "# tree $tree: $runs pairs (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
