@@ -17,20 +17,30 @@ type lazyRE struct {
 	id       string
 	pattern  string // with the (?m) prefix
 	keywords []string
+	source   string // the pattern as the rule file writes it, for its display prefixes
 	re       *regexp.Regexp
 	win      int
+	prefixes []string
 }
 
-func newLazyRE(id, pattern string, keywords []string) *lazyRE {
-	return &lazyRE{id: id, pattern: pattern, keywords: keywords}
+func newLazyRE(id, source string, keywords []string) *lazyRE {
+	return &lazyRE{id: id, pattern: "(?m)" + source, source: source, keywords: keywords}
 }
 
 func (l *lazyRE) get() *regexp.Regexp {
 	l.once.Do(func() {
 		l.re = regexp.MustCompile(l.pattern)
 		l.win = windowOf(l.id, l.pattern, l.keywords)
+		l.prefixes = displayPrefixes(l.id, l.source)
 	})
 	return l.re
+}
+
+// displayPrefixes are the rule's display prefixes (prefix.go); a finding of the rule
+// has run its regex, so they are worked out with it.
+func (l *lazyRE) displayPrefixes() []string {
+	l.get()
+	return l.prefixes
 }
 
 // window is how many added lines around a keyword hit the regex runs on (windowOf).

@@ -43,8 +43,7 @@ type rule struct {
 	globals                 []*config.Allowlist // the global allowlists that apply to it
 	globalSet               int                 // index of globals in Engine.globalSets
 	severity                checks.Severity
-	specificity             int      // higher wins when two rules find the same secret
-	prefixes                []string // the format's documented literal prefixes, longest first (prefix.go)
+	specificity             int // higher wins when two rules find the same secret
 }
 
 // blockRules get a wide window: their matches are whole blocks (key files, manifests).
@@ -246,12 +245,11 @@ func compileRule(r config.Rule, pattern, source string, globals []*config.Allowl
 	if pattern != "" {
 		// (?m): $ and ^ also match at line ends, so a value at the end of a line in a
 		// file is found as it is when alone (gitleaks' fragments end where the file does).
-		cr.re = newLazyRE(r.RuleID, "(?m)"+pattern, r.Keywords)
+		cr.re = newLazyRE(r.RuleID, pattern, r.Keywords)
 		cr.lits = &litCheck{pattern: cr.re.String()}
 		if p := cr.re.String(); mayHaveLazyPrefix(p) {
 			cr.lazy = &lazySlot{pattern: p}
 		}
-		cr.prefixes = displayPrefixes(r.RuleID, pattern)
 		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
 			cr.gate = regexp.MustCompile(g)
 		}
