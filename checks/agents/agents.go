@@ -94,13 +94,6 @@ func classify(p string) fileKind {
 	return kindNone
 }
 
-// frameworkMention finds Python lines that may create an agent tool or executor.
-var frameworkMention = regexp.MustCompile(`langchain|crewai|autogen|smolagents|from agents import|function_tool|ShellTool|PythonREPLTool|PythonAstREPLTool|CommandLineCodeExecutor|allow_dangerous_code|allow_dangerous_requests|code_execution|FileManagementToolkit|use_docker|additional_authorized_imports|executor_type|PythonREPL|load_tools|allow_dangerous_tools|unsafe_mode|BashProcess|LLMBashChain|@tool\b`)
-
-// claudeRuleMention is a line of JSON that looks like Claude Code settings: its schema, or
-// a permission rule in Claude Code's syntax.
-var claudeRuleMention = regexp.MustCompile(`claude-code-settings\.json|"(Bash|Edit|Write|MultiEdit|WebFetch|Read|NotebookEdit)(\(|")|"mcp__\w`)
-
 // claudeToolRule is an entry of a Claude Code permission list.
 var claudeToolRule = regexp.MustCompile(`^(Bash|Edit|Write|MultiEdit|WebFetch|WebSearch|Read|Glob|Grep|NotebookEdit|Task|Skill|SlashCommand)(\(.*\))?$|^mcp__\w`)
 
@@ -112,7 +105,7 @@ func classifyContent(p string, content []byte) fileKind {
 	if path.Ext(p) != ".json" || len(content) == 0 || len(content) > 1<<20 {
 		return kindNone
 	}
-	if !claudeRuleMention.Match(content) {
+	if !claudeRuleMentions.inBytes(content) {
 		return kindNone
 	}
 	n, err := parseJSON(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")))
@@ -141,7 +134,7 @@ func Wants(path string, added []diff.Line) bool {
 	case kindNone:
 		if strings.HasSuffix(path, ".json") {
 			for _, l := range added {
-				if claudeRuleMention.MatchString(l.Text) {
+				if claudeRuleMentions.in(l.Text) {
 					return true
 				}
 			}
@@ -149,7 +142,7 @@ func Wants(path string, added []diff.Line) bool {
 		return false
 	case kindPython:
 		for _, l := range added {
-			if frameworkMention.MatchString(l.Text) {
+			if frameworkMentions.in(l.Text) {
 				return true
 			}
 		}

@@ -58,34 +58,34 @@ func pythonCode(src []byte) string {
 type pyPattern struct {
 	rule string
 	sev  checks.Severity
-	re   *regexp.Regexp
+	re   *guardedRE
 	what string
 }
 
 var pyPatterns = []pyPattern{
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bPython(Ast)?REPLTool\s*\(`), "LangChain Python REPL tool runs model-written Python on the host"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\ballow_dangerous_code\s*=\s*True\b`), "`allow_dangerous_code=True` executes model-generated Python"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bcode_execution_mode\s*=\s*["']unsafe["']`), "CrewAI `code_execution_mode=\"unsafe\"` runs agent code on the host instead of Docker"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bLocalCommandLineCodeExecutor\s*\(`), "AutoGen `LocalCommandLineCodeExecutor` runs generated code on the host"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`["']use_docker["']\s*:\s*False\b|\buse_docker\s*=\s*False\b`), "AutoGen `use_docker: False` executes generated code on the host"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\badditional_authorized_imports\s*=\s*\[[^\]]*["'](\*|os|subprocess|sys|shutil)["']`), "smolagents code agent may import anything (or os/subprocess) in model-written code"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bload_tools\s*\(\s*\[[^\]]*["'](terminal|python_repl|shell)["']`), "LangChain `load_tools` with the `terminal` or `python_repl` tool runs model-chosen commands or code on the host"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\ballow_dangerous_tools\s*=\s*True\b`), "`allow_dangerous_tools=True` opts into LangChain tools that run commands or code on the host"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bPythonREPL\s*\(`), "LangChain `PythonREPL` runs model-written Python on the host"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\b(BashProcess|LLMBashChain)\b\s*[.(]`), "LangChain bash process/chain runs model-written shell commands on the host"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bLocalShellTool\s*\(`), "OpenAI Agents SDK `LocalShellTool` runs the commands the model chooses on this machine"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bCodeInterpreterTool\s*\([^)]*\bunsafe_mode\s*=\s*True\b`), "CrewAI `CodeInterpreterTool(unsafe_mode=True)` runs generated code on the host instead of Docker"},
-	{ruleFW1, checks.SeverityHigh, regexp.MustCompile(`\bShellToolMiddleware\s*\((?:[^()]|\([^()]*\))*\)`), "LangChain `ShellToolMiddleware` gives the model a persistent shell session"},
-	{ruleFW2, checks.SeverityMedium, regexp.MustCompile(`\ballow_dangerous_requests\s*=\s*True\b`), "requests toolkit with `allow_dangerous_requests=True` lets the model call any URL, internal ones included"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bPython(Ast)?REPLTool\s*\(`), "LangChain Python REPL tool runs model-written Python on the host"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\ballow_dangerous_code\s*=\s*True\b`), "`allow_dangerous_code=True` executes model-generated Python"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bcode_execution_mode\s*=\s*["']unsafe["']`), "CrewAI `code_execution_mode=\"unsafe\"` runs agent code on the host instead of Docker"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bLocalCommandLineCodeExecutor\s*\(`), "AutoGen `LocalCommandLineCodeExecutor` runs generated code on the host"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`["']use_docker["']\s*:\s*False\b|\buse_docker\s*=\s*False\b`), "AutoGen `use_docker: False` executes generated code on the host"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\badditional_authorized_imports\s*=\s*\[[^\]]*["'](\*|os|subprocess|sys|shutil)["']`), "smolagents code agent may import anything (or os/subprocess) in model-written code"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bload_tools\s*\(\s*\[[^\]]*["'](terminal|python_repl|shell)["']`), "LangChain `load_tools` with the `terminal` or `python_repl` tool runs model-chosen commands or code on the host"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\ballow_dangerous_tools\s*=\s*True\b`), "`allow_dangerous_tools=True` opts into LangChain tools that run commands or code on the host"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bPythonREPL\s*\(`), "LangChain `PythonREPL` runs model-written Python on the host"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\b(BashProcess|LLMBashChain)\b\s*[.(]`), "LangChain bash process/chain runs model-written shell commands on the host"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bLocalShellTool\s*\(`), "OpenAI Agents SDK `LocalShellTool` runs the commands the model chooses on this machine"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bCodeInterpreterTool\s*\([^)]*\bunsafe_mode\s*=\s*True\b`), "CrewAI `CodeInterpreterTool(unsafe_mode=True)` runs generated code on the host instead of Docker"},
+	{ruleFW1, checks.SeverityHigh, mustGuarded(`\bShellToolMiddleware\s*\((?:[^()]|\([^()]*\))*\)`), "LangChain `ShellToolMiddleware` gives the model a persistent shell session"},
+	{ruleFW2, checks.SeverityMedium, mustGuarded(`\ballow_dangerous_requests\s*=\s*True\b`), "requests toolkit with `allow_dangerous_requests=True` lets the model call any URL, internal ones included"},
 }
 
 var (
-	fileToolkit   = regexp.MustCompile(`\bFileManagementToolkit\s*\(`)
+	fileToolkit   = mustGuarded(`\bFileManagementToolkit\s*\(`)
 	rootDirArg    = regexp.MustCompile(`\broot_dir\s*=\s*(?:["']([^"']*)["']|([A-Za-z_][\w.]*))`)
-	toolDecorator = regexp.MustCompile(`(?m)^([ \t]*)@(function_tool|tool)\b[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)`)
-	shellCall     = regexp.MustCompile(`\bshell\s*=\s*True\b|\bos\.(system|popen)\s*\(|\bsubprocess\.getoutput\s*\(|\bsubprocess\.getstatusoutput\s*\(|\bcommands\.getoutput\s*\(|\bcreate_subprocess_shell\s*\(|(^|[^.\w])(exec|eval)\s*\(|\[\s*["'](ba|z)?sh["']\s*,\s*["']-c["']|\bpty\.spawn\s*\(`)
+	toolDecorator = mustGuarded(`(?m)^([ \t]*)@(function_tool|tool)\b[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)`)
+	shellCall     = mustGuarded(`\bshell\s*=\s*True\b|\bos\.(system|popen)\s*\(|\bsubprocess\.getoutput\s*\(|\bsubprocess\.getstatusoutput\s*\(|\bcommands\.getoutput\s*\(|\bcreate_subprocess_shell\s*\(|(^|[^.\w])(exec|eval)\s*\(|\[\s*["'](ba|z)?sh["']\s*,\s*["']-c["']|\bpty\.spawn\s*\(`)
 	// argvCall runs a program named by its first argument: subprocess.run(cmd.split()), Popen(shlex.split(cmd)).
-	argvCall = regexp.MustCompile(`\b(subprocess\.(run|Popen|call|check_output|check_call)|create_subprocess_exec|os\.exec\w*|os\.spawn\w*)\s*\(\s*(\*?\s*shlex\.split\s*\(\s*)?([A-Za-z_]\w*)(\.split\(\s*\))?\s*[,)]`)
+	argvCall = mustGuarded(`\b(subprocess\.(run|Popen|call|check_output|check_call)|create_subprocess_exec|os\.exec\w*|os\.spawn\w*)\s*\(\s*(\*?\s*shlex\.split\s*\(\s*)?([A-Za-z_]\w*)(\.split\(\s*\))?\s*[,)]`)
 )
 
 // pythonFrameworks flags agent-framework code that runs model-chosen code on the host.
@@ -232,9 +232,9 @@ func isIdent(c byte) bool {
 }
 
 var (
-	shellToolCall   = regexp.MustCompile(`\bShellTool\s*\(`)
-	shellToolImport = regexp.MustCompile(`\bfrom\s+langchain[\w.]*\s+import\s+(\([^)]*\bShellTool\b|[^\n]*\bShellTool\b)|\blangchain[\w.]*\.ShellTool\b`)
-	localShellTool  = regexp.MustCompile(`(?m)^[ \t]*class\s+ShellTool\b`)
+	shellToolCall   = mustGuarded(`\bShellTool\s*\(`)
+	shellToolImport = mustGuarded(`\bfrom\s+langchain[\w.]*\s+import\s+(\([^)]*\bShellTool\b|[^\n]*\bShellTool\b)|\blangchain[\w.]*\.ShellTool\b`)
+	localShellTool  = mustGuarded(`(?m)^[ \t]*class\s+ShellTool\b`)
 	assignedTo      = regexp.MustCompile(`(?:^|\n)[ \t]*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*=\s*$`)
 	runMethod       = regexp.MustCompile(`^\.\s*_?a?(run|invoke)\s*\(`)
 	keywordArg      = regexp.MustCompile(`\b[A-Za-z_]\w*\s*=`)

@@ -143,46 +143,79 @@ func cutLine(s string) string {
 // or a plain `diff -u`) and returns its files in order. A line longer than
 // MaxLineBytes is cut there (the rest of it is skipped).
 func Parse(r io.Reader) ([]File, error) {
-	lr := lineReader{r: r}
+	d := NewReader(r)
 	var files []File
-	var cur *File
-	var p hunkParser
-	flush := func() {
-		if cur != nil {
-			files = append(files, *cur)
-		}
-		cur = nil
-	}
-	n := 0
 	for {
-		raw, ok := lr.next()
+		f, err := d.Next()
+		if err == io.EOF {
+			return files, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+}
+
+// Reader reads the files of a unified diff one at a time, as Parse does, holding only
+// the file being read: a diff of any size is scanned in constant memory.
+type Reader struct {
+	lr   lineReader
+	cur  *File
+	p    hunkParser
+	n    int // lines read
+	done bool
+}
+
+// NewReader reads the diff r holds.
+func NewReader(r io.Reader) *Reader { return &Reader{lr: lineReader{r: r}} }
+
+// Next returns the next file of the diff, or io.EOF after the last one. Its paths are
+// copies, so a finding that keeps one does not keep the input chunk it came from.
+func (d *Reader) Next() (File, error) {
+	for !d.done {
+		raw, ok := d.lr.next()
 		if !ok {
-			if lr.err != nil {
-				return nil, fmt.Errorf("reading diff: %w", lr.err)
+			if d.lr.err != nil {
+				d.done = true
+				return File{}, fmt.Errorf("reading diff: %w", d.lr.err)
+			}
+			d.done = true
+			if f, ok := d.flush(); ok {
+				return f, nil
 			}
 			break
 		}
-		n++
+		d.n++
+		cur, p := d.cur, &d.p
 		switch {
 		case strings.HasPrefix(raw, "diff --git "):
-			flush()
-			cur = &File{Status: "modified"}
+			f, ok := d.flush()
+			d.cur = &File{Status: "modified"}
 			a, b := splitGitHeader(raw[len("diff --git "):])
-			cur.OldPath, cur.Path = a, b
-			p = hunkParser{file: cur}
+			d.cur.OldPath, d.cur.Path = a, b
+			d.p = hunkParser{file: d.cur}
+			if ok {
+				return f, nil
+			}
 			continue
 		case p.inHunk():
 			// inside a hunk every line belongs to it until the counts run out
 		case strings.HasPrefix(raw, "--- "):
+			var f File
+			var done bool
 			if cur == nil || p.started {
-				flush()
-				cur = &File{Status: "modified"}
-				p = hunkParser{file: cur}
+				f, done = d.flush()
+				d.cur = &File{Status: "modified"}
+				d.p = hunkParser{file: d.cur}
 			}
 			if name := headerPath(raw[4:]); name == "" {
-				cur.Status = "added"
+				d.cur.Status = "added"
 			} else {
-				cur.OldPath = name
+				d.cur.OldPath = name
+			}
+			if done {
+				return f, nil
 			}
 			continue
 		case strings.HasPrefix(raw, "+++ ") && cur != nil:
@@ -210,16 +243,25 @@ func Parse(r io.Reader) ([]File, error) {
 			continue // preamble (commit message, email headers)
 		}
 		if err := p.line(raw); err != nil {
-			return nil, fmt.Errorf("diff line %d: %w", n, err)
+			d.done = true
+			return File{}, fmt.Errorf("diff line %d: %w", d.n, err)
 		}
 	}
-	flush()
-	for i := range files {
-		if files[i].Status == "removed" {
-			files[i].Path = ""
-		}
+	return File{}, io.EOF
+}
+
+// flush hands out the file read so far, if any.
+func (d *Reader) flush() (File, bool) {
+	if d.cur == nil {
+		return File{}, false
 	}
-	return files, nil
+	f := *d.cur
+	d.cur = nil
+	if f.Status == "removed" {
+		f.Path = ""
+	}
+	f.Path, f.OldPath = strings.Clone(f.Path), strings.Clone(f.OldPath)
+	return f, true
 }
 
 // hunkParser follows @@ headers and counts lines so that a removed line starting

@@ -411,7 +411,7 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 	}
 	slices.Sort(sc.touched)
 	for _, ri := range sc.touched {
-		window := e.rules[ri].window
+		window := e.rules[ri].re.window()
 		lo, hi := -1, -1
 		for _, c := range sc.cands[ri] {
 			l, w := int(c>>1), window*int(c&1)

@@ -127,9 +127,18 @@ func literalPrefixes(re *syntax.Regexp) ([]string, bool) {
 	return []string{""}, false
 }
 
+// prefixList is the format's documented literal prefixes, longest first (nil for a
+// rule without a regex).
+func (r *rule) prefixList() []string {
+	if r.re == nil {
+		return nil
+	}
+	return r.re.displayPrefixes()
+}
+
 // prefixOf is the longest display prefix of the rule that value starts with, or "".
 func (r *rule) prefixOf(value string) string {
-	for _, p := range r.prefixes {
+	for _, p := range r.prefixList() {
 		if strings.HasPrefix(value, p) {
 			return p
 		}

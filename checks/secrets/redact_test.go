@@ -66,22 +66,22 @@ func TestDisplayPrefixesOfEveryRule(t *testing.T) {
 	with := 0
 	for _, r := range rs {
 		for _, s := range noPrefixRules {
-			if strings.Contains(r.id, s) && len(r.prefixes) > 0 {
-				t.Errorf("%s: a %s rule shows prefixes %v", r.id, s, r.prefixes)
+			if strings.Contains(r.id, s) && len(r.prefixList()) > 0 {
+				t.Errorf("%s: a %s rule shows prefixes %v", r.id, s, r.prefixList())
 			}
 		}
-		for _, p := range r.prefixes {
+		for _, p := range r.prefixList() {
 			if r.re != nil && !strings.Contains(strings.ReplaceAll(r.re.String(), `\`, ""), p[:1]) {
 				t.Errorf("%s: prefix %q not in its regex", r.id, p)
 			}
 		}
-		if len(r.prefixes) > 0 {
+		if len(r.prefixList()) > 0 {
 			with++
 		}
 	}
 	byID := map[string][]string{}
 	for _, r := range rs {
-		byID[r.id] = r.prefixes
+		byID[r.id] = r.prefixList()
 	}
 	for id, want := range map[string]string{"github-pat": "ghp_", "aws-access-token": "AKIA", "slack-bot-token": "xoxb-", "stripe-access-token": "sk_live_"} {
 		found := false

@@ -29,8 +29,8 @@ var escapegateRulesTOML []byte
 // gitleaks' patterns so the engine does not depend on gitleaks' build tag.
 type rule struct {
 	id, description, source string
-	name                    string // short human name for messages ("GitHub personal access token")
-	re                      *regexp.Regexp
+	name                    string         // short human name for messages ("GitHub personal access token")
+	re                      *lazyRE        // compiled on first use
 	lazy                    *lazySlot      // nil, or re may run without its lazy prefix (same matches, faster)
 	lits                    *litCheck      // nil, or literals one of which a match of re holds
 	gate                    *regexp.Regexp // nil, or a necessary condition cheaper than re
@@ -43,9 +43,7 @@ type rule struct {
 	globals                 []*config.Allowlist // the global allowlists that apply to it
 	globalSet               int                 // index of globals in Engine.globalSets
 	severity                checks.Severity
-	specificity             int      // higher wins when two rules find the same secret
-	window                  int      // added lines before and after a keyword hit that a match may span
-	prefixes                []string // the format's documented literal prefixes, longest first (prefix.go)
+	specificity             int // higher wins when two rules find the same secret
 }
 
 // blockRules get a wide window: their matches are whole blocks (key files, manifests).
@@ -94,8 +92,16 @@ const (
 
 // loadConfig decodes gitleaks-format TOML with gitleaks' own loader (a private viper
 // instance, never the global one). [extend] is ignored: defaults always apply and
-// are never replaced.
-func loadConfig(toml []byte) (_ config.Config, err error) {
+// are never replaced. patterns maps each rule with a regex to its pattern.
+//
+// builtin is for the rule sets compiled into escapegate (gitleaks' defaults, its
+// own): gitleaks' loader would compile each regex only for the engine to compile it
+// again with (?m) (about 40% of New once the engine's own compile became lazy), so
+// their patterns are kept aside and the loader sees a placeholder with as many groups
+// as the rule's secretGroup, which passes its checks; TestLazyRulesCompile checks
+// what the loader no longer checks for them (each compiles, secretGroup exists).
+// Policy rules go through the loader in full, so a bad one fails the load.
+func loadConfig(toml []byte, builtin bool) (_ config.Config, patterns map[string]string, err error) {
 	// gitleaks compiles patterns with MustCompile: a bad pattern in policy is an error here, not a crash.
 	defer func() {
 		if r := recover(); r != nil {
@@ -105,16 +111,16 @@ func loadConfig(toml []byte) (_ config.Config, err error) {
 	v := viper.New()
 	v.SetConfigType("toml")
 	if err := v.ReadConfig(bytes.NewReader(toml)); err != nil {
-		return config.Config{}, fmt.Errorf("reading rules TOML: %w", err)
+		return config.Config{}, nil, fmt.Errorf("reading rules TOML: %w", err)
 	}
 	var vc config.ViperConfig
 	if err := v.Unmarshal(&vc); err != nil {
-		return config.Config{}, fmt.Errorf("decoding rules TOML: %w", err)
+		return config.Config{}, nil, fmt.Errorf("decoding rules TOML: %w", err)
 	}
 	vc.Extend = config.Extend{}
 	for _, r := range vc.Rules {
 		if len(r.Required) > 0 {
-			return config.Config{}, fmt.Errorf("rule %q: composite rules ([[rules.required]]) are not supported", r.ID)
+			return config.Config{}, nil, fmt.Errorf("rule %q: composite rules ([[rules.required]]) are not supported", r.ID)
 		}
 	}
 	// Stopwords skip gitleaks' trie (stopwords.go).
@@ -133,36 +139,50 @@ func loadConfig(toml []byte) (_ config.Config, err error) {
 	for _, a := range vc.Allowlists {
 		hideStopWords(&a.StopWords, &saved)
 	}
+	patterns = map[string]string{}
+	for i := range vc.Rules {
+		if r := &vc.Rules[i]; r.Regex != "" && builtin {
+			patterns[r.ID] = r.Regex
+			r.Regex = "(?:)" + strings.Repeat("()", max(r.SecretGroup, 0))
+		}
+	}
 	c, err := vc.Translate()
 	if err != nil {
-		return config.Config{}, fmt.Errorf("translating rules: %w", err)
+		return config.Config{}, nil, fmt.Errorf("translating rules: %w", err)
 	}
 	if err := restoreStopWords(c.Allowlists, saved); err != nil {
-		return config.Config{}, err
+		return config.Config{}, nil, err
 	}
 	for _, r := range c.Rules {
 		if err := restoreStopWords(r.Allowlists, saved); err != nil {
-			return config.Config{}, err
+			return config.Config{}, nil, err
 		}
 	}
-	return c, nil
+	if !builtin {
+		for id, r := range c.Rules {
+			if r.Regex != nil {
+				patterns[id] = r.Regex.String()
+			}
+		}
+	}
+	return c, patterns, nil
 }
 
 // compileRules builds the engine's rules: gitleaks' defaults, escapegate's own, then
 // policy rules, which may add but never replace or loosen the others.
 func compileRules(policyTOML []byte) ([]rule, [][]*config.Allowlist, error) {
-	defaults, err := loadConfig([]byte(config.DefaultConfig))
+	defaults, defaultPatterns, err := loadConfig([]byte(config.DefaultConfig), true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gitleaks default rules: %w", err)
 	}
-	own, err := loadConfig(escapegateRulesTOML)
+	own, ownPatterns, err := loadConfig(escapegateRulesTOML, true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("escapegate rules: %w", err)
 	}
 	var rules []rule
 	seen := map[string]string{}
 	var globalSets [][]*config.Allowlist
-	add := func(c config.Config, source string, globals []*config.Allowlist) error {
+	add := func(c config.Config, patterns map[string]string, source string, globals []*config.Allowlist) error {
 		if len(globalSets) == 0 || source == SourcePolicy {
 			globalSets = append(globalSets, globals)
 		}
@@ -176,7 +196,7 @@ func compileRules(policyTOML []byte) ([]rule, [][]*config.Allowlist, error) {
 			if r.SkipReport {
 				continue // only meaningful as a required part of a composite rule
 			}
-			cr, err := compileRule(r, source, globals)
+			cr, err := compileRule(r, patterns[id], source, globals)
 			if err != nil {
 				return err
 			}
@@ -185,20 +205,20 @@ func compileRules(policyTOML []byte) ([]rule, [][]*config.Allowlist, error) {
 		}
 		return nil
 	}
-	if err := add(defaults, SourceGitleaks, defaults.Allowlists); err != nil {
+	if err := add(defaults, defaultPatterns, SourceGitleaks, defaults.Allowlists); err != nil {
 		return nil, nil, err
 	}
-	if err := add(own, SourceEscapegate, defaults.Allowlists); err != nil {
+	if err := add(own, ownPatterns, SourceEscapegate, defaults.Allowlists); err != nil {
 		return nil, nil, err
 	}
 	if len(bytes.TrimSpace(policyTOML)) > 0 {
-		policy, err := loadConfig(policyTOML)
+		policy, policyPatterns, err := loadConfig(policyTOML, false)
 		if err != nil {
 			return nil, nil, fmt.Errorf("policy rules: %w", err)
 		}
 		// Policy's global allowlists apply to policy rules only: they cannot silence defaults.
 		globals := append(append([]*config.Allowlist(nil), defaults.Allowlists...), policy.Allowlists...)
-		if err := add(policy, SourcePolicy, globals); err != nil {
+		if err := add(policy, policyPatterns, SourcePolicy, globals); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -206,7 +226,8 @@ func compileRules(policyTOML []byte) ([]rule, [][]*config.Allowlist, error) {
 	return rules, globalSets, nil
 }
 
-func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rule, error) {
+// compileRule builds one rule; pattern is its regex's source ("" for a path-only rule).
+func compileRule(r config.Rule, pattern, source string, globals []*config.Allowlist) (rule, error) {
 	cr := rule{
 		id:          r.RuleID,
 		description: r.Description,
@@ -221,18 +242,14 @@ func compileRule(r config.Rule, source string, globals []*config.Allowlist) (rul
 		name:        nameOf(r.RuleID),
 	}
 	var err error
-	if r.Regex != nil {
+	if pattern != "" {
 		// (?m): $ and ^ also match at line ends, so a value at the end of a line in a
 		// file is found as it is when alone (gitleaks' fragments end where the file does).
-		if cr.re, err = regexp.Compile("(?m)" + r.Regex.String()); err != nil {
-			return rule{}, fmt.Errorf("rule %q: regex: %w", r.RuleID, err)
-		}
+		cr.re = newLazyRE(r.RuleID, pattern, r.Keywords)
 		cr.lits = &litCheck{pattern: cr.re.String()}
 		if p := cr.re.String(); mayHaveLazyPrefix(p) {
 			cr.lazy = &lazySlot{pattern: p}
 		}
-		cr.window = windowOf(r.RuleID, cr.re.String(), r.Keywords)
-		cr.prefixes = displayPrefixes(r.RuleID, r.Regex.String())
 		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
 			cr.gate = regexp.MustCompile(g)
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,15 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	fail := func(err error) int { fmt.Fprintln(stderr, "escapegate scan:", err); return 2 }
+	// A CPU profile of the whole command, for benchmarking; an environment variable
+	// rather than a flag keeps it out of --help.
+	if p := os.Getenv("ESCAPEGATE_CPUPROFILE"); p != "" {
+		stopProfile, err := startCPUProfile(p)
+		if err != nil {
+			return fail(err)
+		}
+		defer stopProfile()
+	}
 	min, err := checks.ParseSeverity(*failOn)
 	if err != nil {
 		return fail(err)
@@ -67,9 +77,12 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fail(err)
 		}
 	}
-	eng, err := secrets.New(secrets.Options{ExtraRulesTOML: extra})
-	if err != nil {
-		return fail(fmt.Errorf("rules: %w", err))
+	// The live heap of a scan is small and bounded (the diff queue, one file per worker)
+	// while it allocates the whole input once over: collecting at twice the live heap
+	// instead of once spends ~13% less CPU for ~10 MB more peak memory. GOGC, when set,
+	// is the user's choice.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(scanGCPercent))
 	}
 	k := []byte(*key)
 	if len(k) == 0 {
@@ -78,7 +91,11 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fail(err)
 		}
 	}
-	s := scan.Scanner{Secrets: eng, Fingerprint: checks.NewFingerprinter(k), Repo: *repo}
+	// Compiling the rules takes a good part of a small scan: it runs while the diff is
+	// read or the tree is listed, and the scan waits for it.
+	ready := startEngine(secrets.Options{ExtraRulesTOML: extra}, func(eng *secrets.Engine) scan.Scanner {
+		return scan.Scanner{Secrets: eng, Fingerprint: checks.NewFingerprinter(k), Repo: *repo}
+	})
 	var findings []checks.Finding
 	if *diffPath != "" {
 		src, err := openLocal(ctx, *dir, *baseRef, *headRef)
@@ -95,18 +112,23 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			defer f.Close()
 			r = f
 		}
-		if findings, err = scanDiff(ctx, s, r, src); err != nil {
+		if findings, err = scanDiff(ctx, ready, r, src); err != nil {
 			return fail(err)
 		}
 	} else {
 		for _, p := range fset.Args() {
-			got, err := scanTree(ctx, s, p)
+			got, err := scanTree(ctx, ready, p)
 			if err != nil {
 				return fail(err)
 			}
 			findings = append(findings, got...)
 		}
 	}
+	s, err := ready()
+	if err != nil {
+		return fail(err)
+	}
+	eng := s.Secrets
 	sort.SliceStable(findings, func(i, j int) bool {
 		if findings[i].Path != findings[j].Path {
 			return findings[i].Path < findings[j].Path
@@ -130,19 +152,187 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return 0
 }
 
-// scanDiff runs the scan step over every file of a unified diff.
-func scanDiff(ctx context.Context, s scan.Scanner, r io.Reader, src scan.Contents) ([]checks.Finding, error) {
-	files, err := diff.Parse(r)
-	if err != nil {
-		return nil, fmt.Errorf("reading diff: %w", err)
-	}
-	return eachParallel(len(files), func(i int) ([]checks.Finding, error) {
-		f := files[i]
-		if f.Binary {
-			return nil, nil
+// startEngine compiles the rules on a goroutine of its own; the function it returns
+// waits for them and gives the scanner built on them (the same one to every caller).
+func startEngine(opts secrets.Options, scanner func(*secrets.Engine) scan.Scanner) func() (scan.Scanner, error) {
+	var s scan.Scanner
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var eng *secrets.Engine
+		if eng, err = secrets.New(opts); err != nil {
+			err = fmt.Errorf("rules: %w", err)
+			return
 		}
-		return s.Scan(ctx, scan.File{Path: f.Path, PreviousPath: f.OldPath, Status: f.Status, Added: f.Added, Removed: f.Removed}, src)
-	})
+		s = scanner(eng)
+	}()
+	return func() (scan.Scanner, error) {
+		<-done
+		return s, err
+	}
+}
+
+// scanDiff runs the scan step over every file of a unified diff. The diff is read as
+// a stream, one file at a time, by one goroutine that hands the files to a pool of
+// GOMAXPROCS workers through a short queue: only the files in flight are held, so
+// memory stays flat whatever the diff's size. Findings come out in the diff's order;
+// a diff that does not parse is an error even when files before the bad line were
+// scanned, and otherwise the error is that of the first file that failed.
+func scanDiff(ctx context.Context, ready func() (scan.Scanner, error), r io.Reader, src scan.Contents) ([]checks.Finding, error) {
+	return scanDiffQueue(ctx, ready, r, src, queueBytes)
+}
+
+// scanDiffQueue is scanDiff with the reader's lead bounded by maxQueued bytes.
+func scanDiffQueue(ctx context.Context, ready func() (scan.Scanner, error), r io.Reader, src scan.Contents, maxQueued int) ([]checks.Finding, error) {
+	type job struct {
+		i int
+		f diff.File
+	}
+	workers := runtime.GOMAXPROCS(0)
+	// The queue is bounded by the bytes it holds, not only by files: while the rules
+	// compile, the reader runs ahead by up to queueBytes, and a huge file still waits.
+	jobs := make(chan job, 4096)
+	budget := newByteBudget(maxQueued)
+	stop := make(chan struct{})
+	var readErr error // written before jobs is closed
+	go func() {
+		defer close(jobs)
+		d := diff.NewReader(r)
+		for i := 0; ; i++ {
+			f, err := d.Next()
+			if err == io.EOF {
+				return
+			}
+			if err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
+				readErr = fmt.Errorf("reading diff: %w", err)
+				return
+			}
+			if !budget.acquire(fileBytes(f)) {
+				return
+			}
+			select {
+			case jobs <- job{i, f}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	s, err := ready()
+	if err != nil {
+		close(stop)
+		budget.close()
+		for range jobs {
+		}
+		return nil, err
+	}
+	var mu sync.Mutex
+	results := map[int][]checks.Finding{}
+	firstErr, errAt := error(nil), -1
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				f := j.f
+				if f.Binary {
+					budget.release(fileBytes(f))
+					continue
+				}
+				out, err := s.Scan(ctx, scan.File{Path: f.Path, PreviousPath: f.OldPath, Status: f.Status, Added: f.Added, Removed: f.Removed}, src)
+				budget.release(fileBytes(f))
+				mu.Lock()
+				if len(out) > 0 {
+					results[j.i] = out
+				}
+				if err != nil && (errAt < 0 || j.i < errAt) {
+					firstErr, errAt = err, j.i
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if readErr != nil {
+		return nil, readErr
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	idx := make([]int, 0, len(results))
+	for i := range results {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	var out []checks.Finding
+	for _, i := range idx {
+		out = append(out, results[i]...)
+	}
+	return out, nil
+}
+
+// scanGCPercent is the garbage collector's target during a scan (GOGC's default is 100).
+const scanGCPercent = 200
+
+// queueBytes bounds what the diff reader holds ahead of the workers.
+const queueBytes = 4 << 20
+
+// fileBytes is about what a parsed file holds in memory: its lines and their text.
+func fileBytes(f diff.File) int {
+	n := 64 + len(f.Path) + len(f.OldPath)
+	for _, l := range f.Added {
+		n += 24 + len(l.Text)
+	}
+	for _, l := range f.Removed {
+		n += 24 + len(l.Text)
+	}
+	return n
+}
+
+// byteBudget lets a producer hold at most max bytes at a time; one item larger than
+// max is let through alone.
+type byteBudget struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	used   int
+	max    int
+	closed bool
+}
+
+func newByteBudget(max int) *byteBudget {
+	b := &byteBudget{max: max}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// acquire waits until n bytes fit (or nothing is held); false once closed.
+func (b *byteBudget) acquire(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && b.used > 0 && b.used+n > b.max {
+		b.cond.Wait()
+	}
+	if b.closed {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *byteBudget) release(n int) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *byteBudget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }
 
 // eachParallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and concatenates the
@@ -179,7 +369,7 @@ func eachParallel(n int, fn func(i int) ([]checks.Finding, error)) ([]checks.Fin
 
 // scanTree scans the files under root whole: the walk lists them, a pool of workers
 // reads and scans them, and findings come out in walk order.
-func scanTree(ctx context.Context, s scan.Scanner, root string) ([]checks.Finding, error) {
+func scanTree(ctx context.Context, ready func() (scan.Scanner, error), root string) ([]checks.Finding, error) {
 	type job struct{ path, rel string }
 	var jobs []job
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -206,6 +396,10 @@ func scanTree(ctx context.Context, s scan.Scanner, root string) ([]checks.Findin
 		jobs = append(jobs, job{path, rel})
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	s, err := ready()
 	if err != nil {
 		return nil, err
 	}

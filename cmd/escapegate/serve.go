@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -53,19 +52,6 @@ func uiOptions(cfg config.Config, fingerprintKey []byte, log zerolog.Logger) (*d
 		WebURL: cfg.GitHub.WebURL, APIURL: cfg.GitHub.V3APIURL, BaseURL: base,
 		SessionKey: key, SessionTTL: cfg.UI.SessionTTL, Refresh: cfg.UI.Refresh, RateLimits: limits, RepoFacets: facets,
 	}, nil
-}
-
-// startCPUProfile profiles the process until the returned stop is called.
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
