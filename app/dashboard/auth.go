@@ -252,23 +252,6 @@ func teamRef(owner, t string) string {
 	return owner + "/" + t
 }
 
-// permissionRank orders repository permissions as the override check does.
-func permissionRank(p string) int {
-	switch strings.ToLower(p) {
-	case "admin":
-		return 5
-	case "maintain":
-		return 4
-	case "write", "push":
-		return 3
-	case "triage":
-		return 2
-	case "read", "pull":
-		return 1
-	}
-	return 0
-}
-
 // permCacheTTL is how long a repository permission read at a page view is trusted.
 const permCacheTTL = 5 * time.Minute
 
@@ -283,7 +266,7 @@ func (d *Dashboard) repoAllowed(ctx context.Context, s Session, inst store.Insta
 	d.permMu.Lock()
 	if p, ok := d.perms[key]; ok && d.now().Sub(p.at) < permCacheTTL {
 		d.permMu.Unlock()
-		return permissionRank(p.got) >= permissionRank(want), nil
+		return policy.PermissionRank(p.got) >= policy.PermissionRank(want), nil
 	}
 	d.permMu.Unlock()
 	c, err := d.o.Clients(inst.ID)
@@ -307,7 +290,7 @@ func (d *Dashboard) repoAllowed(ctx context.Context, s Session, inst store.Insta
 	}
 	d.perms[key] = permEntry{got: got, at: d.now()}
 	d.permMu.Unlock()
-	return permissionRank(got) >= permissionRank(want), nil
+	return policy.PermissionRank(got) >= policy.PermissionRank(want), nil
 }
 
 type permEntry struct {

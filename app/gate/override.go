@@ -40,23 +40,6 @@ type OverrideOutcome struct {
 	Exception store.Exception
 }
 
-// permissionRank orders repository permissions; "" and none rank lowest.
-func permissionRank(p string) int {
-	switch strings.ToLower(p) {
-	case "admin":
-		return 5
-	case "maintain":
-		return 4
-	case "write", "push":
-		return 3
-	case "triage":
-		return 2
-	case "read", "pull":
-		return 1
-	}
-	return 0
-}
-
 // teamRef names a team as org/slug whether policy wrote "slug", "org/slug" or "@org/slug".
 func teamRef(owner, t string) string {
 	t = strings.TrimPrefix(strings.TrimSpace(t), "@")
@@ -86,7 +69,7 @@ func (s *Service) Approver(ctx context.Context, c gh.Client, pr PR, p policy.Pol
 		if err != nil {
 			return false, "", fmt.Errorf("reading permission of %s on %s: %w", user, pr.Repo, err)
 		}
-		if permissionRank(got) >= permissionRank(want) {
+		if policy.PermissionRank(got) >= policy.PermissionRank(want) {
 			return true, "", nil
 		}
 	}

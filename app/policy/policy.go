@@ -217,3 +217,21 @@ func matchAny(globs []string, name string) bool {
 func compileGlob(pattern string) (glob.Glob, error) {
 	return glob.Compile(pattern)
 }
+
+// PermissionRank orders repository permissions for override.approvers.permission
+// (admin > maintain > write > triage > read); "" and none rank lowest.
+func PermissionRank(p string) int {
+	switch strings.ToLower(p) {
+	case "admin":
+		return 5
+	case "maintain":
+		return 4
+	case "write", "push":
+		return 3
+	case "triage":
+		return 2
+	case "read", "pull":
+		return 1
+	}
+	return 0
+}
