@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,15 +24,8 @@ import (
 // limits off and answers 404 there), and a delivery that failed five days ago, past
 // github.com's three days but within GHES's seven, is redelivered by the sweep at start.
 func TestServeOnGHES(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "app.pem")
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	key, keyPath := writeAppKey(t, dir)
 	f := fakegithub.NewEnterprise()
 	defer f.Close()
 	f.SetApp(fakegithub.App{ID: 99, Slug: "escapegate", Name: "escapegate"})

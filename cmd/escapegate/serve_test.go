@@ -36,15 +36,8 @@ func freeAddr(t *testing.T) string {
 // environment override, a fresh bbolt store, the app's private key) against the fake
 // GitHub, delivers a signed webhook and waits for the check run; then it stops cleanly.
 func TestServeEndToEnd(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "app.pem")
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	key, keyPath := writeAppKey(t, dir)
 	f := fakegithub.New()
 	defer f.Close()
 	f.SetApp(fakegithub.App{ID: 99, Slug: "escapegate", Name: "escapegate"})
@@ -142,4 +135,19 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("condition not reached")
+}
+
+// writeAppKey makes a GitHub App private key and writes it to dir/app.pem (0600), as
+// register saves it; the fake GitHub is given the public half.
+func writeAppKey(t *testing.T, dir string) (*rsa.PrivateKey, string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "app.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return key, path
 }
