@@ -446,11 +446,15 @@ func (sc *scratch) onKeyword(end int, rules []int32) {
 		// neighbouring lines (only then does the rule's window apply).
 		cand := int32(sc.line)<<1 | 1
 		if pg := e.rules[ri].postGate; pg != nil {
+			// Most hits fail the gate: the text up to stop is tried first, as a
+			// match on the rest of the line alone is also one on that longer text
+			// (postGates; TestPostGatesHoldOnLongerText).
 			stop := min(len(sc.buf), end+1+postGateSpan)
-			if pg.Match(sc.buf[end+1 : min(stop, sc.starts[sc.line+1])]) {
-				cand = int32(sc.line) << 1 // the keyword's own line can hold the match
-			} else if !pg.Match(sc.buf[end+1 : stop]) {
+			if !pg.Match(sc.buf[end+1 : stop]) {
 				continue
+			}
+			if lineEnd := sc.starts[sc.line+1]; lineEnd >= stop || pg.Match(sc.buf[end+1:lineEnd]) {
+				cand = int32(sc.line) << 1 // the keyword's own line can hold the match
 			}
 		}
 		c := sc.cands[ri]
@@ -476,7 +480,8 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 		return
 	}
 	var found [][]int
-	if lp := r.lazy.get(); lp != nil {
+	lp := r.lazy.get()
+	if lp != nil {
 		found = lp.findAll(text, sc.matches[:0])
 		sc.matches = found
 	} else {
@@ -494,9 +499,9 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 			continue
 		}
 		ss, se := ms, me
-		if r.re.NumSubexp() > 0 {
+		if r.numGroups(lp) > 0 {
 			// As gitleaks does: groups come from matching the trimmed match alone.
-			if g := r.re.FindSubmatchIndex(sc.buf[ms:me]); g != nil {
+			if g := r.groups(lp, sc.buf[ms:me]); g != nil {
 				if r.secretGroup > 0 {
 					if 2*r.secretGroup+1 < len(g) && g[2*r.secretGroup] >= 0 {
 						ss, se = ms+g[2*r.secretGroup], ms+g[2*r.secretGroup+1]
@@ -539,6 +544,27 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 		}
 		sc.hits = append(sc.hits, h)
 	}
+}
+
+// numGroups is the rule's number of capture groups; lp (the rule's lazy prefix
+// form, or nil) has the same, its prefix being a character class.
+func (r *rule) numGroups(lp *lazyPrefix) int {
+	if lp != nil {
+		return lp.core.NumSubexp()
+	}
+	return r.re.NumSubexp()
+}
+
+// groups is the full pattern's FindSubmatchIndex(match) but for group 0 (the whole
+// match, unused). With a lazy prefix form it is its core's: on any text the full
+// pattern's leftmost match is the core's leftmost match extended back over the
+// prefix's class (lazyprefix.go), and the prefix holds no group, so every other
+// group's offsets are the core's.
+func (r *rule) groups(lp *lazyPrefix, match []byte) []int {
+	if lp != nil {
+		return lp.core.FindSubmatchIndex(match)
+	}
+	return r.re.FindSubmatchIndex(match)
 }
 
 // findingAllowed follows gitleaks' checkFindingAllowed for a scan without commits

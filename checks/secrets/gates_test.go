@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -56,4 +57,47 @@ func postGateAnywhere(r *rule, text string) bool {
 		}
 	}
 	return false
+}
+
+// TestPostGatesHoldOnLongerText checks what onKeyword relies on to try a post gate
+// once for most keyword hits: a match on the rest of a line (which ends in its
+// newline) is also a match on that text followed by the next lines. No gate may
+// depend on the end of the text right after a newline.
+func TestPostGatesHoldOnLongerText(t *testing.T) {
+	e := mustEngine(t, Options{})
+	const alphabet = "aZ09_.-=+/:;,>|?'\"` \t\\nr()\n"
+	rng := rand.New(rand.NewPCG(7, 13))
+	prefixes := []string{"", " = ", "_KEY = \"", "=", ": '", ":= `", "\\\"", " => "}
+	gated, checked := 0, 0
+	for i := range e.rules {
+		pg := e.rules[i].postGate
+		if pg == nil {
+			continue
+		}
+		gated++
+		for range 20000 {
+			var b strings.Builder
+			b.WriteString(prefixes[rng.IntN(len(prefixes))])
+			for n := rng.IntN(40); n > 0; n-- {
+				if rng.IntN(3) == 0 {
+					b.WriteString("abcdef0123456789"[:1+rng.IntN(16)])
+					continue
+				}
+				b.WriteByte(alphabet[rng.IntN(len(alphabet))])
+			}
+			text := b.String()
+			for k := 1; k < len(text); k++ {
+				if text[k-1] != '\n' || !pg.MatchString(text[:k]) {
+					continue
+				}
+				checked++
+				if !pg.MatchString(text) {
+					t.Fatalf("%s: post gate matches %q but not %q", e.rules[i].id, text[:k], text)
+				}
+			}
+		}
+	}
+	if gated == 0 || checked < 1000 {
+		t.Fatalf("%d gated rules, %d line ends that pass a gate: too few to tell", gated, checked)
+	}
 }

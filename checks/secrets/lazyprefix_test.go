@@ -23,6 +23,16 @@ func sameMatches(t *testing.T, r *rule, text, what string) bool {
 		t.Errorf("%s on %s %q: regex finds %v, lazy-prefix path %v", r.id, what, text, want, got)
 		return false
 	}
+	// The groups, found as the engine finds them on each match alone (runRule), are
+	// the core's too (all but group 0, the whole match, which the engine does not use).
+	lp := r.lazy.get()
+	for _, m := range want {
+		match := []byte(text[m[0]:m[1]])
+		if w, g := r.re.FindSubmatchIndex(match), r.groups(lp, match); len(w) != len(g) || !slices.Equal(w[2:], g[2:]) {
+			t.Errorf("%s on %s: groups of match %q: regex %v, lazy-prefix core %v", r.id, what, match, w, g)
+			return false
+		}
+	}
 	return true
 }
 

@@ -19,7 +19,12 @@ type lazyRE struct {
 	keywords []string
 	source   string // the pattern as the rule file writes it, for its display prefixes
 	re       *regexp.Regexp
+	// The window and the display prefixes need only the pattern's syntax: each is
+	// worked out on its own, so a rule that runs as its lazy prefix form alone never
+	// compiles the full pattern (its {0,50}? prefix makes that the costliest compile).
+	winOnce  sync.Once
 	win      int
+	preOnce  sync.Once
 	prefixes []string
 }
 
@@ -28,24 +33,19 @@ func newLazyRE(id, source string, keywords []string) *lazyRE {
 }
 
 func (l *lazyRE) get() *regexp.Regexp {
-	l.once.Do(func() {
-		l.re = regexp.MustCompile(l.pattern)
-		l.win = windowOf(l.id, l.pattern, l.keywords)
-		l.prefixes = displayPrefixes(l.id, l.source)
-	})
+	l.once.Do(func() { l.re = regexp.MustCompile(l.pattern) })
 	return l.re
 }
 
-// displayPrefixes are the rule's display prefixes (prefix.go); a finding of the rule
-// has run its regex, so they are worked out with it.
+// displayPrefixes are the rule's display prefixes (prefix.go).
 func (l *lazyRE) displayPrefixes() []string {
-	l.get()
+	l.preOnce.Do(func() { l.prefixes = displayPrefixes(l.id, l.source) })
 	return l.prefixes
 }
 
 // window is how many added lines around a keyword hit the regex runs on (windowOf).
 func (l *lazyRE) window() int {
-	l.get()
+	l.winOnce.Do(func() { l.win = windowOf(l.id, l.pattern, l.keywords) })
 	return l.win
 }
 
