@@ -1,8 +1,11 @@
 package secrets
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/zricethezav/gitleaks/v8/config"
 
 	"github.com/escapegate/escapegate/checks"
 	"github.com/escapegate/escapegate/checks/diff"
@@ -257,3 +260,30 @@ func TestLongLineIsScannedInWindows(t *testing.T) {
 }
 
 func otherGhToken() string { return "ghp_" + "Q1w2E3r4T5y6U7i8O9p0" + "A1s2D3f4G5h6J7k8" }
+
+// TestBuiltinRulesDecodeAsViper: the built-in rule files decode to the same
+// ViperConfig with go-toml as with viper, gitleaks' own reader of a config.
+func TestBuiltinRulesDecodeAsViper(t *testing.T) {
+	for name, data := range map[string][]byte{"gitleaks defaults": []byte(config.DefaultConfig), "escapegate rules": escapegateRulesTOML} {
+		direct, err := decodeRulesTOML(data, true)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		viaViper, err := decodeRulesTOML(data, false)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(direct.Rules) < 10 {
+			t.Fatalf("%s: %d rules decoded", name, len(direct.Rules))
+		}
+		if !reflect.DeepEqual(direct, viaViper) {
+			for i := range min(len(direct.Rules), len(viaViper.Rules)) {
+				if !reflect.DeepEqual(direct.Rules[i], viaViper.Rules[i]) {
+					t.Errorf("%s: rule %d: go-toml %+v, viper %+v", name, i, direct.Rules[i], viaViper.Rules[i])
+					break
+				}
+			}
+			t.Fatalf("%s: go-toml and viper decode it differently", name)
+		}
+	}
+}

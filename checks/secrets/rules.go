@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
 
@@ -101,21 +102,16 @@ const (
 // as the rule's secretGroup, which passes its checks; TestLazyRulesCompile checks
 // what the loader no longer checks for them (each compiles, secretGroup exists).
 // Policy rules go through the loader in full, so a bad one fails the load.
-func loadConfig(toml []byte, builtin bool) (_ config.Config, patterns map[string]string, err error) {
+func loadConfig(data []byte, builtin bool) (_ config.Config, patterns map[string]string, err error) {
 	// gitleaks compiles patterns with MustCompile: a bad pattern in policy is an error here, not a crash.
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("rules TOML: %v", r)
 		}
 	}()
-	v := viper.New()
-	v.SetConfigType("toml")
-	if err := v.ReadConfig(bytes.NewReader(toml)); err != nil {
-		return config.Config{}, nil, fmt.Errorf("reading rules TOML: %w", err)
-	}
-	var vc config.ViperConfig
-	if err := v.Unmarshal(&vc); err != nil {
-		return config.Config{}, nil, fmt.Errorf("decoding rules TOML: %w", err)
+	vc, err := decodeRulesTOML(data, builtin)
+	if err != nil {
+		return config.Config{}, nil, err
 	}
 	vc.Extend = config.Extend{}
 	for _, r := range vc.Rules {
@@ -166,6 +162,31 @@ func loadConfig(toml []byte, builtin bool) (_ config.Config, patterns map[string
 		}
 	}
 	return c, patterns, nil
+}
+
+// decodeRulesTOML decodes rules TOML into gitleaks' ViperConfig. Policy files go
+// through viper, as gitleaks reads a config (its weak typing and key rules included);
+// the built-in files, which escapegate ships and tests, are decoded by go-toml
+// directly: viper's map-and-reflect decoding was the largest part of New, which
+// every scan process pays before its first line. TestBuiltinRulesDecodeAsViper
+// checks that both decoders agree on them.
+func decodeRulesTOML(data []byte, builtin bool) (config.ViperConfig, error) {
+	var vc config.ViperConfig
+	if builtin {
+		if err := toml.Unmarshal(data, &vc); err != nil {
+			return vc, fmt.Errorf("decoding rules TOML: %w", err)
+		}
+		return vc, nil
+	}
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return vc, fmt.Errorf("reading rules TOML: %w", err)
+	}
+	if err := v.Unmarshal(&vc); err != nil {
+		return vc, fmt.Errorf("decoding rules TOML: %w", err)
+	}
+	return vc, nil
 }
 
 // compileRules builds the engine's rules: gitleaks' defaults, escapegate's own, then
