@@ -37,6 +37,7 @@ type lazyPrefix struct {
 type lazySlot struct {
 	once    sync.Once
 	pattern string
+	form    *lazyForm // known ahead (patternFacts): only its core is left to compile
 	lp      *lazyPrefix
 }
 
@@ -44,7 +45,13 @@ func (s *lazySlot) get() *lazyPrefix {
 	if s == nil {
 		return nil
 	}
-	s.once.Do(func() { s.lp = splitLazyPrefix(s.pattern) })
+	s.once.Do(func() {
+		if f := s.form; f != nil {
+			s.lp = &lazyPrefix{core: regexp.MustCompile(f.core), class: f.class, max: f.max}
+			return
+		}
+		s.lp = splitLazyPrefix(s.pattern)
+	})
 	return s.lp
 }
 

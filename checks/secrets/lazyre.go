@@ -32,6 +32,9 @@ func newLazyRE(id, source string, keywords []string) *lazyRE {
 	return &lazyRE{id: id, pattern: "(?m)" + source, source: source, keywords: keywords}
 }
 
+// presetWindow records a window known ahead (patternFacts).
+func (l *lazyRE) presetWindow(w int) { l.winOnce.Do(func() { l.win = w }) }
+
 func (l *lazyRE) get() *regexp.Regexp {
 	l.once.Do(func() { l.re = regexp.MustCompile(l.pattern) })
 	return l.re

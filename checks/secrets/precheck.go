@@ -16,25 +16,35 @@ type litCheck struct {
 	lits    []string // nil: no check
 }
 
+// presetLitCheck is a litCheck whose literals are known already.
+func presetLitCheck(lits []string) *litCheck {
+	c := &litCheck{}
+	c.once.Do(func() { c.lits = lits })
+	return c
+}
+
 func (c *litCheck) get() []string {
 	if c == nil {
 		return nil
 	}
-	c.once.Do(func() {
-		lits, ok := requiredLiterals(c.pattern)
-		if !ok || minLen(lits) < 2 {
-			return // a check on single bytes would pass almost everywhere
-		}
-		for _, l := range lits {
-			for i := 0; i < len(l); i++ {
-				if l[i] >= utf8.RuneSelf {
-					return // case folding beyond ASCII is not modelled
-				}
+	c.once.Do(func() { c.lits = literalPreCheck(c.pattern) })
+	return c.lits
+}
+
+// literalPreCheck is the literal set of a litCheck on pattern, or nil for none.
+func literalPreCheck(pattern string) []string {
+	lits, ok := requiredLiterals(pattern)
+	if !ok || minLen(lits) < 2 {
+		return nil // a check on single bytes would pass almost everywhere
+	}
+	for _, l := range lits {
+		for i := 0; i < len(l); i++ {
+			if l[i] >= utf8.RuneSelf {
+				return nil // case folding beyond ASCII is not modelled
 			}
 		}
-		c.lits = lits
-	})
-	return c.lits
+	}
+	return lits
 }
 
 // mayMatch reports whether text can hold a match: it holds one of lits (lower-case

@@ -267,9 +267,18 @@ func compileRule(r config.Rule, pattern, source string, globals []*config.Allowl
 		// (?m): $ and ^ also match at line ends, so a value at the end of a line in a
 		// file is found as it is when alone (gitleaks' fragments end where the file does).
 		cr.re = newLazyRE(r.RuleID, pattern, r.Keywords)
-		cr.lits = &litCheck{pattern: cr.re.String()}
-		if p := cr.re.String(); mayHaveLazyPrefix(p) {
-			cr.lazy = &lazySlot{pattern: p}
+		p := cr.re.String()
+		if f, ok := builtinFacts[keyOf(r.RuleID, p, r.Keywords)]; ok && source != SourcePolicy {
+			cr.lits = presetLitCheck(f.lits)
+			cr.re.presetWindow(f.window)
+			if f.lazy != nil {
+				cr.lazy = &lazySlot{pattern: p, form: f.lazy}
+			}
+		} else {
+			cr.lits = &litCheck{pattern: p}
+			if mayHaveLazyPrefix(p) {
+				cr.lazy = &lazySlot{pattern: p}
+			}
 		}
 		if g, ok := gates[r.RuleID]; ok && source == SourceGitleaks {
 			cr.gate = regexp.MustCompile(g)
