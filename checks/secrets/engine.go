@@ -54,6 +54,7 @@ type Engine struct {
 	globalSets  [][]*config.Allowlist
 	globalPathF [][]pathFilter // per global set and allowlist: literals its path regexes need
 	stops       map[*config.Allowlist]*stopIndex
+	regexes     map[*config.Allowlist]*regexSet // an allowlist's regexes, as RegexAllowed answers them
 	scratch     sync.Pool
 }
 
@@ -65,6 +66,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{rules: rules, globalSets: globalSets}
 	e.stops = map[*config.Allowlist]*stopIndex{}
+	e.regexes = map[*config.Allowlist]*regexSet{}
 	for _, set := range globalSets {
 		e.indexStopWords(set)
 	}
@@ -117,6 +119,9 @@ func (e *Engine) indexStopWords(als []*config.Allowlist) {
 	for _, a := range als {
 		if _, ok := e.stops[a]; !ok && len(a.StopWords) > 0 {
 			e.stops[a] = newStopIndex(a.StopWords)
+		}
+		if _, ok := e.regexes[a]; !ok && len(a.Regexes) > 0 {
+			e.regexes[a] = newRegexSet(a.Regexes)
 		}
 	}
 }
@@ -528,10 +533,12 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 		first, last := lineOf(sc.starts, ms), lineOf(sc.starts, me-1)
 		lineText := string(sc.buf[sc.starts[first] : sc.starts[last+1]-1])
 		match := string(sc.buf[ms:me])
-		if e.findingAllowed(sc.path, secret, match, lineText, r.globals) || e.findingAllowed(sc.path, secret, match, lineText, r.allowlists) {
-			continue
-		}
-		if notASecret(r, secret, match, string(sc.buf[sc.starts[lineOf(sc.starts, ss)]:ss])) {
+		// Cheapest first; any of them drops the finding.
+		if e.findingAllowed(sc.path, secret, match, lineText, r.globals, false) ||
+			e.findingAllowed(sc.path, secret, match, lineText, r.allowlists, false) ||
+			notASecret(r, secret, match, string(sc.buf[sc.starts[lineOf(sc.starts, ss)]:ss])) ||
+			e.findingAllowed(sc.path, secret, match, lineText, r.globals, true) ||
+			e.findingAllowed(sc.path, secret, match, lineText, r.allowlists, true) {
 			continue
 		}
 		h := hit{rule: ri, secStart: ss, secEnd: se, matchStart: ms, matchEnd: me, secret: secret, suppressedLine: -1}
@@ -568,8 +575,12 @@ func (r *rule) groups(lp *lazyPrefix, match []byte) []int {
 }
 
 // findingAllowed follows gitleaks' checkFindingAllowed for a scan without commits
-// (OR path allowlists were applied per file).
-func (e *Engine) findingAllowed(path, secret, match, line string, als []*config.Allowlist) bool {
+// (OR path allowlists were applied per file). It runs in two passes, whose order does
+// not change the answer (any allowlist that allows suffices): costly false does the
+// cheap checks (stopwords, and regexes on the secret of OR allowlists), costly true
+// the rest (regexes on the match or the line, AND allowlists), so that most findings
+// a cheap check allows never reach a regex over the whole match.
+func (e *Engine) findingAllowed(path, secret, match, line string, als []*config.Allowlist, costly bool) bool {
 	for _, a := range als {
 		target := secret
 		switch a.RegexTarget {
@@ -578,35 +589,51 @@ func (e *Engine) findingAllowed(path, secret, match, line string, als []*config.
 		case "line":
 			target = line
 		}
-		regexOK := a.RegexAllowed(target)
-		stopOK := false
-		if x := e.stops[a]; x != nil {
-			stopOK = x.contains(secret) // a.ContainsStopWord's trie is not built (stopwords.go)
-		}
 		if a.MatchCondition == config.AllowlistMatchAnd {
-			ok := true
+			if !costly {
+				continue
+			}
 			if len(a.Commits) > 0 {
-				ok = false
+				continue // no commit in a diff scan: the commit check fails
 			}
-			if len(a.Paths) > 0 {
-				ok = ok && a.PathAllowed(path)
+			if len(a.Paths) > 0 && !a.PathAllowed(path) {
+				continue
 			}
-			if len(a.Regexes) > 0 {
-				ok = ok && regexOK
+			if len(a.StopWords) > 0 && !e.stopOK(a, secret) {
+				continue
 			}
-			if len(a.StopWords) > 0 {
-				ok = ok && stopOK
+			if len(a.Regexes) > 0 && !e.regexAllowed(a, target) {
+				continue
 			}
-			if ok {
+			return true
+		}
+		onSecret := a.RegexTarget != "match" && a.RegexTarget != "line"
+		if !costly {
+			if e.stopOK(a, secret) || (onSecret && e.regexAllowed(a, target)) {
 				return true
 			}
 			continue
 		}
-		if regexOK || stopOK {
+		if !onSecret && e.regexAllowed(a, target) {
 			return true
 		}
 	}
 	return false
+}
+
+// regexAllowed is a.RegexAllowed(target), through the allowlist's regexSet.
+func (e *Engine) regexAllowed(a *config.Allowlist, target string) bool {
+	if set, ok := e.regexes[a]; ok {
+		return set.match(target)
+	}
+	return a.RegexAllowed(target) // an allowlist New did not index
+}
+
+// stopOK reports whether secret holds one of a's stopwords (a.ContainsStopWord; its
+// trie is not built, stopwords.go).
+func (e *Engine) stopOK(a *config.Allowlist, secret string) bool {
+	x := e.stops[a]
+	return x != nil && x.contains(secret)
 }
 
 func containsMarker(b []byte) bool {

@@ -51,6 +51,15 @@ func literalPreCheck(pattern string) []string {
 // ASCII) with ASCII case ignored, or a non-ASCII byte (under (?i) the Kelvin sign
 // matches k and ſ matches s, so such text is not judged).
 func mayMatch(text []byte, lits []string) bool {
+	return mayMatchIn(text, lits)
+}
+
+// mayMatchString is mayMatch for a string.
+func mayMatchString(text string, lits []string) bool {
+	return mayMatchIn(text, lits)
+}
+
+func mayMatchIn[T string | []byte](text T, lits []string) bool {
 	if lits == nil {
 		return true
 	}
@@ -79,7 +88,7 @@ func mayMatch(text []byte, lits []string) bool {
 }
 
 // hasPrefixFoldASCII reports whether b starts with lit (lower-case ASCII), ASCII case ignored.
-func hasPrefixFoldASCII(b []byte, lit string) bool {
+func hasPrefixFoldASCII[T string | []byte](b T, lit string) bool {
 	if len(b) < len(lit) {
 		return false
 	}
