@@ -2,12 +2,15 @@ package handlers
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/store"
 )
 
 // CheckRun handles check_run and check_suite re-requests: the head SHA is checked again.
@@ -51,7 +54,7 @@ type checkObject struct {
 }
 
 // Handle implements githubapp.EventHandler.
-func (h *CheckRun) Handle(ctx context.Context, eventType, _ string, payload []byte) error {
+func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
 	var ev checkEvent
 	if err := decode(payload, &ev); err != nil {
 		return err
@@ -73,21 +76,42 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, _ string, payload []by
 	if ev.Action == "requested_action" {
 		return h.requestedAction(ctx, ev, obj, r)
 	}
+	if len(obj.PullRequests) == 0 {
+		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
+		return nil
+	}
+	ctx = h.markRedelivery(ctx, deliveryID)
 	for _, p := range obj.PullRequests {
-		// The payload's pull request is a stub (number, head, base): the domain reads the rest.
+		// The payload's pull request is minimal (number, head, base): its head.sha is the
+		// PR's head when the event was sent, which the re-run commit may be older than.
 		pr := gate.PR{
 			Installation: ev.Installation.ID, Repo: r, RepoID: ev.Repository.GetID(),
 			DefaultBranch: ev.Repository.GetDefaultBranch(), Number: p.Number, HeadSHA: obj.HeadSHA,
 			HeadRef: p.Head.Ref, BaseSHA: p.Base.SHA, BaseRef: p.Base.Ref,
 		}
-		if err := h.Gate.Recheck(ctx, pr); err != nil {
+		if err := h.Gate.Recheck(ctx, pr, p.Head.SHA); err != nil {
 			return err
 		}
 	}
-	if len(obj.PullRequests) == 0 {
-		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
-	}
 	return nil
+}
+
+// markRedelivery marks ctx as a redelivery when the recovery sweep asked GitHub for this
+// delivery (it records that first): its payload may be days old. A store that cannot
+// answer counts as yes, which only costs the PR read.
+func (h *CheckRun) markRedelivery(ctx context.Context, deliveryID string) context.Context {
+	if deliveryID == "" || h.Store == nil {
+		return ctx
+	}
+	_, err := h.Store.GetSetting(ctx, delivery.RedeliveryKey(deliveryID))
+	switch {
+	case err == nil:
+		return delivery.WithRedelivered(ctx)
+	case errors.Is(err, store.ErrNotFound):
+		return ctx
+	}
+	zerolog.Ctx(ctx).Warn().Err(err).Msg("could not tell whether this is a redelivery; the pull request is read from GitHub")
+	return delivery.WithRedelivered(ctx)
 }
 
 // requestedAction handles a click on one of the check run's buttons.

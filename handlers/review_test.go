@@ -175,7 +175,8 @@ func TestRerunOfAnOlderHeadScansThatHead(t *testing.T) {
 	if run := e.lastRun(next.HeadSHA); run.Conclusion != "success" {
 		t.Fatalf("o2: %s %q", run.Conclusion, run.Title)
 	}
-	e.send("check_run", events.CheckRunRerequested(e.inst, e.repo, pr, old.ID, "alice"))
+	// GitHub's payload names the PR as it stands (head o2) beside the re-run commit o1.
+	e.send("check_run", events.CheckRunRerequestedOn(e.inst, e.repo, next, pr.HeadSHA, old.ID, "alice"))
 	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
 		t.Fatalf("o1 re-run: %s %q (the key is still in o1)", run.Conclusion, run.Title)
 	}

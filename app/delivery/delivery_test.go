@@ -23,3 +23,22 @@ func TestAttempt(t *testing.T) {
 		}
 	}
 }
+
+func TestLate(t *testing.T) {
+	bg := context.Background()
+	cases := []struct {
+		name              string
+		ctx               context.Context
+		redelivered, late bool
+	}{
+		{"first attempt", bg, false, false},
+		{"retry", WithAttempt(bg, 2), false, true},
+		{"redelivery", WithRedelivered(bg), true, true},
+		{"redelivery retried", WithAttempt(WithRedelivered(bg), 2), true, true},
+	}
+	for _, tc := range cases {
+		if Redelivered(tc.ctx) != tc.redelivered || Late(tc.ctx) != tc.late {
+			t.Errorf("%s: Redelivered = %v, Late = %v", tc.name, Redelivered(tc.ctx), Late(tc.ctx))
+		}
+	}
+}

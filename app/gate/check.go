@@ -38,6 +38,9 @@ type PR struct {
 	// atHead: HeadSHA is not the PR's current head, so its files come from a compare of
 	// base and HeadSHA (the PR files listing answers for the current head only).
 	atHead bool
+	// partial: Labels and Title are not known (a re-requested check's minimal pull
+	// request), so release-PR-ness by them is taken from the store (syncReleaseComment).
+	partial bool
 }
 
 // CheckOutcome is what a check concluded (for callers and tests).
@@ -513,7 +516,9 @@ func (s *Service) recheckExpired(ctx context.Context, inst int64, repo gh.Repo, 
 		_, _, err := s.exceptions(ctx, repo, e.PR)
 		return false, err
 	}
-	err = s.Recheck(ctx, PR{Installation: inst, Repo: repo, RepoID: r.ID, DefaultBranch: r.DefaultBranch, Number: e.PR, HeadSHA: full.HeadSHA})
+	// The PR was just read: it is checked again at its head without reading it twice.
+	pr := withRead(PR{Installation: inst, Repo: repo, RepoID: r.ID, DefaultBranch: r.DefaultBranch, Number: e.PR}, full)
+	err = s.recheck(ctx, c, pr)
 	return err == nil, err
 }
 
@@ -554,35 +559,62 @@ func short(sha string) string {
 	return sha
 }
 
-// Recheck checks a PR again when a check run or suite is re-requested; the payload's
-// pull request is a stub, so the rest is read from GitHub.
-func (s *Service) Recheck(ctx context.Context, pr PR) error {
+// Recheck checks a PR again when its check run or suite is re-requested. pr.HeadSHA is
+// the commit whose check is re-run; pr.BaseSHA, pr.BaseRef and pr.HeadRef are what the
+// event's minimal pull request says, and prHead is that pull request's head.sha: the
+// PR's head when the event was sent ("": not known).
+//
+// A delivery handled as it is sent is taken at its word (DESIGN §7: one read of the
+// files, one write of the result): a re-run of the PR's head lists the PR's files, one
+// of an older head compares the payload's base with that head. A retry or a redelivery
+// may be days old, when the PR has moved on and its files are a newer head's, and a
+// payload without the heads names nothing to trust: then the PR is read from GitHub.
+func (s *Service) Recheck(ctx context.Context, pr PR, prHead string) error {
 	c, err := s.client(pr.Installation)
 	if err != nil {
 		return err
 	}
-	full, err := c.GetPullRequest(ctx, pr.Repo, pr.Number)
-	if err != nil {
-		return fmt.Errorf("reading %s#%d: %w", pr.Repo, pr.Number, err)
+	if prHead != "" && pr.BaseSHA != "" && pr.HeadSHA != "" && !delivery.Late(ctx) {
+		// The minimal pull request has no labels or title: the release comment goes by
+		// what the store remembers (see syncReleaseComment).
+		pr.Labels, pr.Title, pr.partial = nil, "", true
+		pr.atHead = pr.HeadSHA != prHead
+	} else {
+		full, err := c.GetPullRequest(ctx, pr.Repo, pr.Number)
+		if err != nil {
+			return fmt.Errorf("reading %s#%d: %w", pr.Repo, pr.Number, err)
+		}
+		pr = withRead(pr, full)
 	}
+	return s.recheck(ctx, c, pr)
+}
+
+// withRead fills pr from the pull request as GitHub has it now. A re-run of an older
+// head keeps that head and the base it was checked against (rescanned from their
+// compare, not the PR's newer files under the older head's SHA).
+func withRead(pr PR, full gh.PullRequest) PR {
 	pr.Author, pr.Title, pr.Labels = full.Author, full.Title, full.Labels
 	pr.HeadRef, pr.BaseRef = full.HeadRef, full.BaseRef
 	if pr.HeadSHA == "" {
 		pr.HeadSHA = full.HeadSHA
 	}
 	if pr.HeadSHA != full.HeadSHA && pr.BaseSHA != "" {
-		// A re-run of an older head's check: rescan that head (against the base the
-		// payload names), not the PR's newer files under the older head's SHA.
 		pr.atHead = true
 	} else {
 		pr.HeadSHA, pr.BaseSHA = full.HeadSHA, full.BaseSHA
 	}
+	return pr
+}
+
+// recheck checks pr again once its heads are known.
+func (s *Service) recheck(ctx context.Context, c gh.Client, pr PR) error {
 	if pr.DefaultBranch == "" {
+		var err error
 		if pr.DefaultBranch, err = c.GetRepository(ctx, pr.Repo); err != nil {
 			return fmt.Errorf("reading %s: %w", pr.Repo, err)
 		}
 	}
-	_, err = s.CheckPullRequest(ctx, pr)
+	_, err := s.CheckPullRequest(ctx, pr)
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gate"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/gh/ghfake"
@@ -469,17 +470,32 @@ func TestPolicyFilesAreReadWhereDocumented(t *testing.T) {
 }
 
 // TestRecheck: a re-requested check of the PR's current head lists the PR's files; one
-// of an older head rescans that head from the compare of base...that head.
+// of an older head rescans that head from the compare of base...that head. A delivery
+// handled as it is sent is taken at its word (its minimal pull request's head.sha is the
+// PR's head); a retry, a redelivery or a payload without that head reads the PR first.
 func TestRecheck(t *testing.T) {
 	leaky := envFile("deploy/prod.env", criticalLine())
+	bg := context.Background()
 	tests := []struct {
 		name        string
-		head        string
+		ctx         context.Context
+		head        string // the commit whose check is re-run
+		prHead      string // the payload's pull_requests[].head.sha ("": not sent)
+		noDefault   bool   // the payload's repository has no default_branch
 		want        string
 		wantCompare bool
+		wantReads   int  // GetPullRequest
+		sameRun     bool // a retry finds the run it would post already there (o1's verdict)
 	}{
-		{name: "older head", head: "o1", want: "failure", wantCompare: true},
-		{name: "current head", head: "o2", want: "success"},
+		{name: "current head from the payload", ctx: bg, head: "o2", prHead: "o2", want: "success"},
+		{name: "older head from the payload", ctx: bg, head: "o1", prHead: "o2", want: "failure", wantCompare: true},
+		{name: "current head, payload without head.sha", ctx: bg, head: "o2", want: "success", wantReads: 1},
+		{name: "older head, payload without head.sha", ctx: bg, head: "o1", want: "failure", wantCompare: true, wantReads: 1},
+		// The payload's head is o1, as when the event was sent; the PR has moved on to o2 since.
+		{name: "stale retry", ctx: delivery.WithAttempt(bg, 2), head: "o1", prHead: "o1", want: "failure", wantCompare: true, wantReads: 1, sameRun: true},
+		{name: "stale redelivery", ctx: delivery.WithRedelivered(bg), head: "o1", prHead: "o1", want: "failure", wantCompare: true, wantReads: 1},
+		{name: "redelivery of the current head", ctx: delivery.WithRedelivered(bg), head: "o2", prHead: "o2", want: "success", wantReads: 1},
+		{name: "default branch not in the payload", ctx: bg, head: "o2", prHead: "o2", noDefault: true, want: "success"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -488,12 +504,24 @@ func TestRecheck(t *testing.T) {
 			f.gh.Compares[ghfake.Compare{Repo: repoName, Base: sha("base"), Head: old.HeadSHA}] = []gh.File{leaky}
 			f.push(old, "o2", envFile("README.md", "clean"))
 			f.gh.Calls = nil
-			// The payload's pull request is a stub; the default branch is read from GitHub.
-			stub := gate.PR{Installation: inst, Repo: repo, Number: 1, HeadSHA: sha(tc.head), BaseSHA: sha("base"), BaseRef: "main"}
-			if err := f.svc.Recheck(f.ctx, stub); err != nil {
+			// The payload's pull request is minimal: number, head and base.
+			stub := gate.PR{Installation: inst, Repo: repo, RepoID: 42, DefaultBranch: "main", Number: 1, HeadSHA: sha(tc.head),
+				HeadRef: "feature/1", BaseSHA: sha("base"), BaseRef: "main"}
+			if tc.noDefault {
+				stub.DefaultBranch = ""
+			}
+			prHead := ""
+			if tc.prHead != "" {
+				prHead = sha(tc.prHead)
+			}
+			if err := f.svc.Recheck(tc.ctx, stub, prHead); err != nil {
 				t.Fatal(err)
 			}
-			if run := f.lastRun(sha(tc.head)); run.Conclusion != tc.want || len(f.runsOn(sha(tc.head))) != 2 {
+			runs := 2
+			if tc.sameRun {
+				runs = 1
+			}
+			if run := f.lastRun(sha(tc.head)); run.Conclusion != tc.want || len(f.runsOn(sha(tc.head))) != runs {
 				t.Fatalf("re-run of %s: %s %q (%d runs)", tc.head, run.Conclusion, run.Title, len(f.runsOn(sha(tc.head))))
 			}
 			compares, lists := f.gh.CallsTo("CompareCommits"), f.gh.CallsTo("ListPullRequestFiles")
@@ -504,8 +532,45 @@ func TestRecheck(t *testing.T) {
 			} else if len(compares) != 0 || len(lists) != 1 {
 				t.Fatalf("compares %v, file listings %d: want the PR's files listed", compares, len(lists))
 			}
-			if n := len(f.gh.CallsTo("GetRepository")); n != 1 {
-				t.Fatalf("default branch read %d times, want once", n)
+			if n := len(f.gh.CallsTo("GetPullRequest")); n != tc.wantReads {
+				t.Fatalf("pull request read %d times, want %d", n, tc.wantReads)
+			}
+			wantRepo := 0
+			if tc.noDefault {
+				wantRepo = 1
+			}
+			if n := len(f.gh.CallsTo("GetRepository")); n != wantRepo {
+				t.Fatalf("default branch read %d times, want %d", n, wantRepo)
+			}
+		})
+	}
+}
+
+// TestRecheckReleaseComment: a re-run from the payload, which has no labels or title,
+// refreshes the release comment of a PR that a label made a release PR (the store
+// remembers its comment) and posts none on a PR that never had one; neither reads the PR.
+func TestRecheckReleaseComment(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		edits  int
+	}{
+		{"release PR by its label", []string{"release"}, 1},
+		{"ordinary PR", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			rel := releasePR(func(p *gate.PR) { p.Labels = tc.labels })
+			f.register(rel, changelog)
+			f.check(rel)
+			f.gh.Calls = nil
+			stub := gate.PR{Installation: inst, Repo: repo, RepoID: 42, DefaultBranch: "main", Number: rel.Number, HeadSHA: rel.HeadSHA,
+				HeadRef: rel.HeadRef, BaseSHA: rel.BaseSHA, BaseRef: rel.BaseRef}
+			if err := f.svc.Recheck(f.ctx, stub, rel.HeadSHA); err != nil {
+				t.Fatal(err)
+			}
+			if f.count("EditComment") != tc.edits || f.count("CreateComment") != 0 || f.count("ListComments") != 0 || f.count("GetPullRequest") != 0 {
+				t.Fatalf("calls %v: want %d edit of the release comment and no PR read", f.gh.Methods(), tc.edits)
 			}
 		})
 	}

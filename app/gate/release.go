@@ -58,8 +58,9 @@ func (s *Service) ReleaseComment(ctx context.Context, repo gh.Repo, p policy.Pol
 
 // syncReleaseComment posts or edits the one escape-rate comment of a release PR.
 func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p policy.Policy) error {
-	if !p.IsReleasePR(pr.BaseRef, pr.HeadRef, pr.Labels, pr.Title) {
-		return nil
+	release, err := s.isReleasePR(ctx, pr, p)
+	if err != nil || !release {
+		return err
 	}
 	unlock := s.lockRepo(pr.Repo)
 	defer unlock()
@@ -104,6 +105,29 @@ func (s *Service) syncReleaseComment(ctx context.Context, c gh.Client, pr PR, p 
 		return fmt.Errorf("remembering release comment id: %w", err)
 	}
 	return nil
+}
+
+// isReleasePR reports whether pr is a release PR. When its labels and title are not
+// known (a re-requested check's minimal pull request has neither) and the branches do not
+// decide, the release comment the store remembers does: escapegate posted it when an
+// event that had them (opened, labeled, edited, synchronize) found a release PR. So a
+// re-run spends no API call on reading them; a release PR whose comment was never posted
+// gets it from its next pull_request event.
+func (s *Service) isReleasePR(ctx context.Context, pr PR, p policy.Policy) (bool, error) {
+	if p.IsReleasePR(pr.BaseRef, pr.HeadRef, pr.Labels, pr.Title) {
+		return true, nil
+	}
+	if !pr.partial || (len(p.Release.Labels) == 0 && p.Release.TitlePattern == "") {
+		return false, nil
+	}
+	_, err := s.store.GetReleaseComment(ctx, pr.Repo.String(), pr.Number)
+	switch {
+	case err == nil:
+		return true, nil
+	case isNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("reading release comment id: %w", err)
 }
 
 // refreshReleaseComments updates the comment of every open release PR after an escape was recorded.

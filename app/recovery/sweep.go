@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/store"
 )
@@ -120,6 +121,14 @@ func (s *Service) sweep(ctx context.Context) (SweepResult, error) {
 		log := s.o.Log.With().Str("delivery", c.guid).Int64("log_id", c.latest.ID).Str("event", c.latest.Event).
 			Str("action", c.latest.Action).Int64("installation", c.latest.InstallationID).
 			Time("delivered_at", c.latest.DeliveredAt).Int("status_code", c.latest.StatusCode).Int("attempt", t.Attempts+1).Logger()
+		// Recorded before it is asked for (GitHub may redeliver before the call returns): the
+		// handler of a re-requested check takes its payload for days old, not for now.
+		if err := s.o.Store.PutSetting(ctx, delivery.RedeliveryKey(c.guid), []byte(c.first.UTC().Format(time.RFC3339))); err != nil {
+			if ctx.Err() == nil {
+				log.Warn().Err(err).Int("left", len(todo)-i).Msg("redelivery not recorded: redeliveries left for the next sweep")
+			}
+			break
+		}
 		err := s.o.App.Redeliver(ctx, c.latest.ID)
 		if err != nil && (ctx.Err() != nil || gh.IsRateLimit(err)) {
 			// Not attempted: this one and the rest wait for the next sweep.
@@ -150,7 +159,10 @@ func (s *Service) sweep(ctx context.Context) (SweepResult, error) {
 		st.Mark = mark
 	}
 	res.Mark = st.Mark
-	st.prune(now.Add(-s.o.Window))
+	for _, g := range st.prune(now.Add(-s.o.Window)) {
+		// GitHub no longer redelivers it: its record goes too (a leftover only costs a key).
+		_ = s.o.Store.DeleteSetting(context.WithoutCancel(ctx), delivery.RedeliveryKey(g))
+	}
 	// Saved even when ctx ended: the attempts asked for are recorded.
 	if err := s.saveState(context.WithoutCancel(ctx), st); err != nil {
 		return res, err
@@ -311,15 +323,17 @@ func (s *Service) saveState(ctx context.Context, st state) error {
 }
 
 // prune forgets attempts older than the window (GitHub no longer lists them), and the
-// oldest beyond maxTries.
-func (st *state) prune(oldest time.Time) {
+// oldest beyond maxTries; it returns the GUIDs it forgot.
+func (st *state) prune(oldest time.Time) []string {
+	var gone []string
 	for g, t := range st.Tries {
 		if t.Last.Before(oldest) {
 			delete(st.Tries, g)
+			gone = append(gone, g)
 		}
 	}
 	if len(st.Tries) <= maxTries {
-		return
+		return gone
 	}
 	type kv struct {
 		g string
@@ -332,5 +346,7 @@ func (st *state) prune(oldest time.Time) {
 	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
 	for _, x := range all[:len(all)-maxTries] {
 		delete(st.Tries, x.g)
+		gone = append(gone, x.g)
 	}
+	return gone
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/escapegate/escapegate/app/delivery"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/recovery"
 	"github.com/escapegate/escapegate/store"
@@ -30,6 +31,8 @@ type fakeApp struct {
 	redeliverErr map[int64]error
 	listErr      error
 	pagesServed  int
+	// onRedeliver, when set, runs as GitHub is asked to redeliver id (the fake's lock held).
+	onRedeliver func(ctx context.Context, id int64)
 
 	installs []gh.Installation
 	repos    map[int64][]gh.InstallationRepo
@@ -55,10 +58,13 @@ func (f *fakeApp) ListHookDeliveries(_ context.Context, cursor string, n int) ([
 	return append([]gh.HookDelivery(nil), f.log[from:to]...), next, nil
 }
 
-func (f *fakeApp) Redeliver(_ context.Context, id int64) error {
+func (f *fakeApp) Redeliver(ctx context.Context, id int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.redelivered = append(f.redelivered, id)
+	if f.onRedeliver != nil {
+		f.onRedeliver(ctx, id)
+	}
 	return f.redeliverErr[id]
 }
 
@@ -269,6 +275,36 @@ func TestSweepAcrossRuns(t *testing.T) {
 	// An unchanged log, swept again: nothing.
 	sweep()
 	sweep()
+}
+
+// TestSweepRecordsRedeliveries: the store knows a delivery is a redelivery before GitHub
+// is asked for it (the handler may run before the request returns), and forgets it once
+// the delivery is out of the window GitHub redelivers from.
+func TestSweepRecordsRedeliveries(t *testing.T) {
+	app := &fakeApp{}
+	app.add(entry(1, "g1", 50*time.Minute, 0, false))
+	st := memstore.New()
+	ctx := context.Background()
+	recorded := map[int64]bool{}
+	app.onRedeliver = func(ctx context.Context, id int64) {
+		_, err := st.GetSetting(ctx, delivery.RedeliveryKey("g1"))
+		recorded[id] = err == nil
+	}
+	clock := now
+	s, _ := newService(t, app, st, func() time.Time { return clock }, recovery.Options{Window: 72 * time.Hour})
+	if res, err := s.Sweep(ctx); err != nil || len(res.Redelivered) != 1 {
+		t.Fatalf("sweep = %+v, %v", res, err)
+	}
+	if !recorded[1] {
+		t.Fatal("g1 was not recorded as a redelivery before GitHub was asked for it")
+	}
+	clock = now.Add(73 * time.Hour)
+	if _, err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetSetting(ctx, delivery.RedeliveryKey("g1")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("g1's record after the window: %v, want it gone", err)
+	}
 }
 
 // TestSweepListsBackToTheMarkOnly: a sweep after a sweep reads one page, not the window.

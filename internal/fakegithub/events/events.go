@@ -145,15 +145,46 @@ func Push(installation int64, r Repo, branch, before, after string, paths []stri
 	return mustJSON(ev)
 }
 
-// CheckRunRerequested builds a check_run rerequested event for the escapegate check on p.
+// CheckRunRerequested builds a check_run rerequested event for the escapegate check run
+// on p's head, p being the pull request as it stands.
 func CheckRunRerequested(installation int64, r Repo, p PR, checkRunID int64, sender string) []byte {
+	return CheckRunRerequestedOn(installation, r, p, p.HeadSHA, checkRunID, sender)
+}
+
+// CheckRunRerequestedOn builds a check_run rerequested event for the escapegate check run
+// on headSHA, p's head or an older one. Its pull request is minimal, as GitHub's is
+// (number, head and base), and its head is p's: the PR's head when the event is sent.
+func CheckRunRerequestedOn(installation int64, r Repo, p PR, headSHA string, checkRunID int64, sender string) []byte {
 	ev := github.CheckRunEvent{
 		Action: github.String("rerequested"),
-		CheckRun: &github.CheckRun{ID: github.Int64(checkRunID), Name: github.String("escapegate"), HeadSHA: github.String(p.HeadSHA),
-			Status: github.String("completed"), PullRequests: []*github.PullRequest{p.gh(r)}},
+		CheckRun: &github.CheckRun{ID: github.Int64(checkRunID), Name: github.String("escapegate"), HeadSHA: github.String(headSHA),
+			Status: github.String("completed"), PullRequests: []*github.PullRequest{p.minimal(r)}},
 		Repo: r.gh(), Sender: user(sender), Installation: inst(installation), Org: org(r),
 	}
 	return mustJSON(ev)
+}
+
+// CheckSuiteRerequested builds a check_suite rerequested event for the suite on headSHA
+// (p's head or an older one), with p as a minimal pull request (see CheckRunRerequestedOn).
+func CheckSuiteRerequested(installation int64, r Repo, p PR, headSHA string, sender string) []byte {
+	ev := github.CheckSuiteEvent{
+		Action: github.String("rerequested"),
+		CheckSuite: &github.CheckSuite{ID: github.Int64(r.ID*100 + int64(p.Number)), HeadBranch: github.String(p.HeadRef), HeadSHA: github.String(headSHA),
+			Status: github.String("completed"), Conclusion: github.String("failure"), PullRequests: []*github.PullRequest{p.minimal(r)}},
+		Repo: r.gh(), Sender: user(sender), Installation: inst(installation), Org: org(r),
+	}
+	return mustJSON(ev)
+}
+
+// minimal is p as check_run and check_suite payloads carry it: no title, labels or author.
+func (p PR) minimal(r Repo) *github.PullRequest {
+	full := p.gh(r)
+	ref := &github.Repository{ID: github.Int64(r.ID), Name: full.Base.Repo.Name, URL: github.String("https://api.github.com/repos/" + r.FullName)}
+	return &github.PullRequest{
+		ID: full.ID, Number: full.Number, URL: github.String(fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", r.FullName, p.Number)),
+		Head: &github.PullRequestBranch{Ref: full.Head.Ref, SHA: full.Head.SHA, Repo: ref},
+		Base: &github.PullRequestBranch{Ref: full.Base.Ref, SHA: full.Base.SHA, Repo: ref},
+	}
 }
 
 // InstallationCreated builds an installation created event for repos.
