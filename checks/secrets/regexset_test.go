@@ -48,7 +48,7 @@ func TestRegexSetAsGitleaks(t *testing.T) {
 	texts := []string{"", "true", "TRUE", "false", "null", "$1", "${2}", "$HOME", "${HOME}", "{{ .Values.x }}", "%s", "%USERNAME%",
 		"ab", "aaaa", "****", "....", "public_key", "keyVaultToStoreSecrets", "io.jsonwebtoken:jjwt", "FOO=\nBAR=\n", "foo=\nbar=", "Monkey", "mONKEY"}
 	rng := rand.New(rand.NewPCG(5, 17))
-	for range 40000 {
+	for range 6000 {
 		var b strings.Builder
 		for n := 1 + rng.IntN(6); n > 0; n-- {
 			b.WriteString(pieces[rng.IntN(len(pieces))])
@@ -56,8 +56,8 @@ func TestRegexSetAsGitleaks(t *testing.T) {
 		texts = append(texts, b.String())
 	}
 	if samples, err := samplesIfPresent(t); err == nil {
-		for _, s := range samples {
-			texts = append(texts, s.Text)
+		for _, i := range sweepSamples(samples) {
+			texts = append(texts, samples[i].Text)
 		}
 	}
 	allowed := 0
