@@ -166,6 +166,7 @@ type scratch struct {
 	line        int // current line of the keyword walk
 	engine      *Engine
 	walk        func(end int, rules []int32)
+	kwHeld      []kwHit // the keyword scan's scratch
 }
 
 // hit is one finding inside a block, before de-duplication.
@@ -407,7 +408,7 @@ func (e *Engine) scanBlock(sc *scratch, block []diff.Line) {
 		sc.engine = e
 		sc.walk = sc.onKeyword // bound once: a method value per block would allocate
 	}
-	e.keywords.scan(sc.buf, sc.walk)
+	e.keywords.scan(sc.buf, sc.walk, &sc.kwHeld)
 	nLines := len(sc.starts) - 1
 	for _, ri := range e.noKeyword {
 		if !sc.skip[ri] && !(sc.pathPending[ri] && e.pathExcludes(sc, ri)) {

@@ -1,5 +1,7 @@
 package secrets
 
+import "bytes"
+
 // kwMatcher finds every occurrence of a set of keywords (overlapping ones too) in one
 // pass, ignoring ASCII case: an Aho-Corasick automaton turned into a dense DFA over
 // byte classes. Bytes that occur in no keyword share one class, which always leads
@@ -127,9 +129,76 @@ func addVals(dst, src []int32) []int32 {
 	return dst
 }
 
+// kwHit is a keyword hit held back: where it ends, and the state it left.
+type kwHit struct {
+	end   int
+	state uint32
+}
+
+// twoStreams is the text length from which scan walks two halves at once.
+const twoStreams = 64
+
 // scan calls hit for every position where keywords end (end is the index of their
-// last byte) with the values of all keywords ending there.
-func (m *kwMatcher) scan(text []byte, hit func(end int, vals []int32)) {
+// last byte), in ascending order, with the values of all keywords ending there. later
+// is scratch space for the hits of the second half.
+//
+// A text of a few lines or more is walked as two streams, its halves split after a
+// newline: each step of the automaton waits on the table load of the step before, so
+// two independent walks run in about the time of one. A newline is in no keyword, so
+// it leads back to the start state, where the second walk starts: both walks see what
+// one walk would. The second half's hits are held back and reported after the first's.
+func (m *kwMatcher) scan(text []byte, hit func(end int, vals []int32), later *[]kwHit) {
+	mid := -1
+	if m.class['\n'] == 0 && len(text) >= twoStreams {
+		if i := bytes.IndexByte(text[len(text)/2:], '\n'); i >= 0 {
+			mid = len(text)/2 + i + 1
+		}
+	}
+	if mid < 0 || mid >= len(text) {
+		m.walk(text, hit)
+		return
+	}
+	a, b := text[:mid], text[mid:]
+	trans, class, nclass := m.trans, &m.class, m.nclass
+	held := (*later)[:0]
+	var sa, sb uint32
+	n := min(len(a), len(b))
+	a, b = a[:n:n], b[:n:n]
+	for i := range n {
+		sa = trans[sa+uint32(class[a[i]])]
+		sb = trans[sb+uint32(class[b[i]])]
+		if (sa|sb)&outFlag != 0 {
+			if sa&outFlag != 0 {
+				sa &^= outFlag
+				hit(i, m.out[sa/nclass])
+			}
+			if sb&outFlag != 0 {
+				sb &^= outFlag
+				held = append(held, kwHit{mid + i, sb})
+			}
+		}
+	}
+	// The rest of the longer half (the first, or the second by a line at most).
+	for i := n; i < mid; i++ {
+		if sa = trans[sa+uint32(class[text[i]])]; sa&outFlag != 0 {
+			sa &^= outFlag
+			hit(i, m.out[sa/nclass])
+		}
+	}
+	for i := mid + n; i < len(text); i++ {
+		if sb = trans[sb+uint32(class[text[i]])]; sb&outFlag != 0 {
+			sb &^= outFlag
+			held = append(held, kwHit{i, sb})
+		}
+	}
+	for _, h := range held {
+		hit(h.end, m.out[h.state/nclass])
+	}
+	*later = held
+}
+
+// walk is scan as one stream.
+func (m *kwMatcher) walk(text []byte, hit func(end int, vals []int32)) {
 	trans, class := m.trans, &m.class
 	s := uint32(0)
 	for i, b := range text {
