@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -166,48 +165,52 @@ type Reader struct {
 	p    hunkParser
 	n    int // lines read
 	done bool
-	// free holds line slices handed back by Recycle, emptied, for the next files:
-	// allocating them afresh was a third of reading a diff.
-	free chan []Line
+	// slabs hold the lines of the files handed out, many files to an allocation:
+	// a slice per file, grown line by line, was a third of reading a diff.
+	slabs lineSlabs
 }
 
 // NewReader reads the diff r holds.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{lr: lineReader{r: r}, free: make(chan []Line, recycledSlices)}
+	d := &Reader{lr: lineReader{r: r}}
+	d.p.slabs = &d.slabs
+	return d
 }
 
-// Bounds on what Recycle keeps: how many slices, and the longest one kept.
-const (
-	recycledSlices   = 32
-	maxRecycledLines = 8192
-)
-
-// Recycle hands back the line slices of a file that Next returned, once the caller is
-// done with them (its lines' texts stay valid: they are not part of the slices).
-// Safe to call from other goroutines than the one calling Next.
-func (d *Reader) Recycle(f File) {
-	for _, s := range [][]Line{f.Added, f.Removed} {
-		if cap(s) == 0 || cap(s) > maxRecycledLines {
-			continue
-		}
-		clear(s) // drop the texts, so that a kept slice keeps no input alive
-		select {
-		case d.free <- s[:0]:
-		default:
-		}
-	}
-}
-
-// newFile starts a file, on recycled slices when there are some.
+// newFile starts a file.
 func (d *Reader) newFile() *File {
-	f := &File{Status: "modified"}
-	for _, s := range []*[]Line{&f.Added, &f.Removed} {
-		select {
-		case *s = <-d.free:
-		default:
-		}
+	d.cur = &File{Status: "modified"}
+	d.p = hunkParser{file: d.cur, slabs: &d.slabs}
+	return d.cur
+}
+
+// lineSlabs are shared backing arrays for the lines of many files: a file's lines are
+// appended at the end of a slab and cut off when the file ends, so that a slab is one
+// allocation for about slabLines lines. A file that outgrows what is left of a slab
+// moves to a new one. A slab lives as long as one of its files.
+type lineSlabs struct{ added, removed []Line }
+
+const slabLines = 4096
+
+func appendToSlab(s []Line, l Line) []Line {
+	if len(s) == cap(s) {
+		ns := make([]Line, len(s), max(slabLines, 2*len(s)))
+		copy(ns, s)
+		s = ns
 	}
-	return f
+	return append(s, l)
+}
+
+// cutSlab hands out the lines appended to s since the last cut (nil for none), capped
+// so that appending to them cannot overwrite the next file's.
+func cutSlab(s *[]Line) []Line {
+	n := len(*s)
+	if n == 0 {
+		return nil
+	}
+	out := (*s)[:n:n]
+	*s = (*s)[n:]
+	return out
 }
 
 // Next returns the next file of the diff, or io.EOF after the last one. Its paths are
@@ -231,10 +234,9 @@ func (d *Reader) Next() (File, error) {
 		switch {
 		case strings.HasPrefix(raw, "diff --git "):
 			f, ok := d.flush()
-			d.cur = d.newFile()
+			d.newFile()
 			a, b := splitGitHeader(raw[len("diff --git "):])
 			d.cur.OldPath, d.cur.Path = a, b
-			d.p = hunkParser{file: d.cur}
 			if ok {
 				return f, nil
 			}
@@ -246,8 +248,7 @@ func (d *Reader) Next() (File, error) {
 			var done bool
 			if cur == nil || p.started {
 				f, done = d.flush()
-				d.cur = d.newFile()
-				d.p = hunkParser{file: d.cur}
+				d.newFile()
 			}
 			if name := headerPath(raw[4:]); name == "" {
 				d.cur.Status = "added"
@@ -297,6 +298,7 @@ func (d *Reader) flush() (File, bool) {
 	}
 	f := *d.cur
 	d.cur = nil
+	f.Added, f.Removed = cutSlab(&d.slabs.added), cutSlab(&d.slabs.removed)
 	if f.Status == "removed" {
 		f.Path = ""
 	}
@@ -308,13 +310,11 @@ func (d *Reader) flush() (File, bool) {
 // with "--" or an added "++" is never mistaken for a file header.
 type hunkParser struct {
 	file             *File
+	slabs            *lineSlabs // nil: lines go to the file's own slices
 	started          bool
 	oldLeft, newLeft int
 	oldNo, newNo     int
 }
-
-// maxPrealloc caps the lines set aside ahead from one hunk header's counts.
-const maxPrealloc = 4096
 
 func (p *hunkParser) inHunk() bool { return p.oldLeft > 0 || p.newLeft > 0 }
 
@@ -326,11 +326,6 @@ func (p *hunkParser) line(raw string) error {
 		}
 		p.started = true
 		p.oldNo, p.oldLeft, p.newNo, p.newLeft = o, oc, nw, nc
-		// The counts bound the hunk's added and removed lines: room for them at once
-		// saves the slices' repeated growth (a fifth of reading a diff). The counts come
-		// from the input, so what is set aside ahead is capped.
-		p.file.Added = slices.Grow(p.file.Added, min(nc, maxPrealloc))
-		p.file.Removed = slices.Grow(p.file.Removed, min(oc, maxPrealloc))
 		return nil
 	}
 	if !p.inHunk() {
@@ -341,11 +336,19 @@ func (p *hunkParser) line(raw string) error {
 	}
 	switch raw[0] {
 	case '+':
-		p.file.Added = append(p.file.Added, Line{No: p.newNo, Text: raw[1:]})
+		if p.slabs != nil {
+			p.slabs.added = appendToSlab(p.slabs.added, Line{No: p.newNo, Text: raw[1:]})
+		} else {
+			p.file.Added = append(p.file.Added, Line{No: p.newNo, Text: raw[1:]})
+		}
 		p.newNo++
 		p.newLeft--
 	case '-':
-		p.file.Removed = append(p.file.Removed, Line{No: p.oldNo, Text: raw[1:]})
+		if p.slabs != nil {
+			p.slabs.removed = appendToSlab(p.slabs.removed, Line{No: p.oldNo, Text: raw[1:]})
+		} else {
+			p.file.Removed = append(p.file.Removed, Line{No: p.oldNo, Text: raw[1:]})
+		}
 		p.oldNo++
 		p.oldLeft--
 	case ' ':

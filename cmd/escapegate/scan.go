@@ -196,9 +196,9 @@ func scanDiffQueue(ctx context.Context, ready func() (scan.Scanner, error), r io
 	budget := newByteBudget(maxQueued)
 	stop := make(chan struct{})
 	var readErr error // written before jobs is closed
-	d := diff.NewReader(r)
 	go func() {
 		defer close(jobs)
+		d := diff.NewReader(r)
 		for i := 0; ; i++ {
 			f, err := d.Next()
 			if err == io.EOF {
@@ -239,12 +239,10 @@ func scanDiffQueue(ctx context.Context, ready func() (scan.Scanner, error), r io
 				f := j.f
 				if f.Binary {
 					budget.release(fileBytes(f))
-					d.Recycle(f)
 					continue
 				}
 				out, err := s.Scan(ctx, scan.File{Path: f.Path, PreviousPath: f.OldPath, Status: f.Status, Added: f.Added, Removed: f.Removed}, src)
 				budget.release(fileBytes(f))
-				d.Recycle(f) // the findings keep no line slice
 				mu.Lock()
 				if len(out) > 0 {
 					results[j.i] = out
