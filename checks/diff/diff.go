@@ -111,6 +111,7 @@ func (lr *lineReader) fill() {
 		lr.eof = true
 	}
 	buf := lr.buf[:nt+n]
+	from := nt // the tail holds no newline: a long line is not searched again at every read
 	if lr.skip {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
@@ -118,11 +119,11 @@ func (lr *lineReader) fill() {
 			return
 		}
 		lr.skip = false
-		buf = buf[i+1:]
+		buf, from = buf[i+1:], 0
 	}
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		lr.lines = string(buf[:i+1])
-		buf = buf[i+1:]
+	if i := bytes.LastIndexByte(buf[from:], '\n'); i >= 0 {
+		lr.lines = string(buf[:from+i+1])
+		buf = buf[from+i+1:]
 	}
 	if len(buf) > MaxLineBytes && !lr.eof {
 		// A line with no end in sight: keep its first MaxLineBytes, drop the rest.
