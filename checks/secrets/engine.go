@@ -482,7 +482,7 @@ func (e *Engine) runRule(sc *scratch, ri int32, lo, hi int) {
 	r := &e.rules[ri]
 	base := sc.starts[lo]
 	text := sc.buf[base:sc.starts[hi+1]]
-	if r.gate != nil && !r.gate.Match(text) || !mayMatch(text, r.lits.get()) {
+	if r.gate != nil && !r.gate.Match(text) || (r.lits != nil && !r.lits.mayMatch(text)) {
 		return
 	}
 	var found [][]int

@@ -10,7 +10,8 @@ import "strings"
 // rule it meets, about a tenth of a scan of a 12 MB diff. TestBuiltinFacts fails when
 // the table and the live computation disagree, so a changed rule cannot go stale.
 type patternFacts struct {
-	lits   []string // literalPreCheck; nil: none
+	lits   []string   // literalPreCheck; nil: none
+	also   [][]string // requiredLiteralSets
 	window int
 	lazy   *lazyForm // nil: the pattern has no lazy prefix form
 }
@@ -31,7 +32,7 @@ func keyOf(id, pattern string, keywords []string) factsKey {
 
 // deriveFacts works the facts out (pattern with its (?m) prefix).
 func deriveFacts(id, pattern string, keywords []string) patternFacts {
-	f := patternFacts{lits: literalPreCheck(pattern), window: windowOf(id, pattern, keywords)}
+	f := patternFacts{lits: literalPreCheck(pattern), also: requiredLiteralSets(pattern), window: windowOf(id, pattern, keywords)}
 	if mayHaveLazyPrefix(pattern) {
 		if lp := splitLazyPrefix(pattern); lp != nil {
 			f.lazy = &lazyForm{core: lp.core.String(), class: lp.class, max: lp.max}

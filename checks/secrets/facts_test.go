@@ -66,7 +66,7 @@ func TestEngineTakesBuiltinFacts(t *testing.T) {
 		if a.re == nil {
 			continue
 		}
-		if !reflect.DeepEqual(a.lits.get(), b.lits.get()) || a.re.window() != b.re.window() || (a.lazy.get() == nil) != (b.lazy.get() == nil) {
+		if !reflect.DeepEqual(a.lits.get(), b.lits.get()) || !reflect.DeepEqual(a.lits.also, b.lits.also) || a.re.window() != b.re.window() || (a.lazy.get() == nil) != (b.lazy.get() == nil) {
 			t.Errorf("%s: the table's facts differ from the pattern's", a.id)
 		}
 		if la, lb := a.lazy.get(), b.lazy.get(); la != nil && (la.core.String() != lb.core.String() || !reflect.DeepEqual(la.class, lb.class) || la.max != lb.max) {
@@ -94,6 +94,9 @@ func renderFacts(t *testing.T, facts map[factsKey]patternFacts) []byte {
 		fmt.Fprintf(&b, "\t{%q, %q, %q}: {", k.id, k.pattern, k.keywords)
 		if f.lits != nil {
 			fmt.Fprintf(&b, "lits: %#v, ", f.lits)
+		}
+		if f.also != nil {
+			fmt.Fprintf(&b, "also: %#v, ", f.also)
 		}
 		fmt.Fprintf(&b, "window: %d", f.window)
 		if f.lazy != nil {

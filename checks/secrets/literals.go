@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -20,6 +21,80 @@ func requiredLiterals(pattern string) (lits []string, ok bool) {
 		return nil, false
 	}
 	return l.lits, true
+}
+
+// requiredLiteralSets returns further literal sets (lower-cased ASCII) that every match
+// of pattern holds one of each: those of the elements of its top-level sequence (and
+// of the sequences inside its groups and repeats), besides requiredLiterals' best one.
+// A set whose strings are single characters common in code is left out: it would
+// pass almost everywhere. url-credentials' "@" is such a set: most URLs near its
+// keyword "https://" hold no credentials, and hold no "@".
+func requiredLiteralSets(pattern string) [][]string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	best, _ := requiredLiterals(pattern)
+	var out [][]string
+	seen := map[string]bool{strings.Join(best, "\x00"): true}
+	var walk func(*syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		switch re.Op {
+		case syntax.OpCapture, syntax.OpPlus:
+			walk(re.Sub[0])
+			return
+		case syntax.OpRepeat:
+			if re.Min >= 1 {
+				walk(re.Sub[0])
+			}
+			return
+		case syntax.OpConcat:
+			for _, sub := range re.Sub {
+				walk(sub)
+			}
+			return
+		}
+		l := reqLits(re)
+		if !l.ok || !usefulLiteralSet(l.lits) || impliedBy(best, l.lits) {
+			return
+		}
+		if k := strings.Join(l.lits, "\x00"); !seen[k] {
+			seen[k] = true
+			out = append(out, l.lits)
+		}
+	}
+	walk(re.Simplify())
+	return out
+}
+
+// impliedBy reports whether holding one of best means holding one of set (each of
+// best contains one of set).
+func impliedBy(best, set []string) bool {
+	if len(best) == 0 {
+		return false
+	}
+	for _, b := range best {
+		if !slices.ContainsFunc(set, func(s string) bool { return strings.Contains(b, s) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// usefulLiteralSet: ASCII strings, none of them empty or a single character other
+// than punctuation rare in source code.
+func usefulLiteralSet(lits []string) bool {
+	for _, l := range lits {
+		if l == "" || (len(l) == 1 && !strings.Contains("@#$%&*|~^!?\\`", l)) {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			if l[i] >= utf8.RuneSelf {
+				return false
+			}
+		}
+	}
+	return len(lits) > 0
 }
 
 const maxReqLits = 32

@@ -13,13 +13,14 @@ import (
 type litCheck struct {
 	once    sync.Once
 	pattern string
-	lits    []string // nil: no check
+	lits    []string   // nil: no check
+	also    [][]string // further sets, one string of each of which a match holds (requiredLiteralSets)
 }
 
 // presetLitCheck is a litCheck whose literals are known already.
-func presetLitCheck(lits []string) *litCheck {
+func presetLitCheck(lits []string, also [][]string) *litCheck {
 	c := &litCheck{}
-	c.once.Do(func() { c.lits = lits })
+	c.once.Do(func() { c.lits, c.also = lits, also })
 	return c
 }
 
@@ -27,8 +28,22 @@ func (c *litCheck) get() []string {
 	if c == nil {
 		return nil
 	}
-	c.once.Do(func() { c.lits = literalPreCheck(c.pattern) })
+	c.once.Do(func() { c.lits, c.also = literalPreCheck(c.pattern), requiredLiteralSets(c.pattern) })
 	return c.lits
+}
+
+// mayMatch reports whether text can hold a match of the rule: it holds one of lits and
+// one of each further set (mayMatch).
+func (c *litCheck) mayMatch(text []byte) bool {
+	if !mayMatch(text, c.get()) {
+		return false
+	}
+	for _, set := range c.also {
+		if !mayMatch(text, set) {
+			return false
+		}
+	}
+	return true
 }
 
 // literalPreCheck is the literal set of a litCheck on pattern, or nil for none.

@@ -13,8 +13,8 @@ import (
 func TestLiteralPreCheckIsNecessary(t *testing.T) {
 	rs := rulesWhere(t, func(r *rule) bool { return r.lits.get() != nil }, 100, "only %d rules have a literal pre-check")
 	check := func(r *rule, text, what string) {
-		if r.re.MatchString(text) && !mayMatch([]byte(text), r.lits.get()) {
-			t.Errorf("%s matches %s %q but its pre-check (%q) fails", r.id, what, text, r.lits.get())
+		if r.re.MatchString(text) && !r.lits.mayMatch([]byte(text)) {
+			t.Errorf("%s matches %s %q but its pre-check (%q and %q) fails", r.id, what, text, r.lits.get(), r.lits.also)
 		}
 	}
 	matched := 0
@@ -49,6 +49,9 @@ func TestLiteralPreCheckIsNecessary(t *testing.T) {
 	noteSample(t)
 	for _, r := range rs {
 		words := append(append([]string(nil), r.keywords...), r.lits.get()...)
+		for _, set := range r.lits.also {
+			words = append(words, set...)
+		}
 		for i := range sweepSize(200, 20) {
 			check(r, randomLine(rng, words, 20+i%120), "random text")
 		}

@@ -269,7 +269,7 @@ func compileRule(r config.Rule, pattern, source string, globals []*config.Allowl
 		cr.re = newLazyRE(r.RuleID, pattern, r.Keywords)
 		p := cr.re.String()
 		if f, ok := builtinFacts[keyOf(r.RuleID, p, r.Keywords)]; ok && source != SourcePolicy {
-			cr.lits = presetLitCheck(f.lits)
+			cr.lits = presetLitCheck(f.lits, f.also)
 			cr.re.presetWindow(f.window)
 			if f.lazy != nil {
 				cr.lazy = &lazySlot{pattern: p, form: f.lazy}
