@@ -52,9 +52,9 @@ type Engine struct {
 	pathOnly    []int32    // rules without a regex: the path alone is the finding
 	pathChecked []int32    // rules whose eligibility depends on the file's path
 	globalSets  [][]*config.Allowlist
-	globalPathF [][]pathFilter // per global set and allowlist: literals its path regexes need
 	stops       map[*config.Allowlist]*stopIndex
 	regexes     map[*config.Allowlist]*regexSet // an allowlist's regexes, as RegexAllowed answers them
+	paths       map[*config.Allowlist]*regexSet // its path regexes, as PathAllowed answers them
 	scratch     sync.Pool
 }
 
@@ -67,18 +67,12 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{rules: rules, globalSets: globalSets}
 	e.stops = map[*config.Allowlist]*stopIndex{}
 	e.regexes = map[*config.Allowlist]*regexSet{}
+	e.paths = map[*config.Allowlist]*regexSet{}
 	for _, set := range globalSets {
 		e.indexStopWords(set)
 	}
 	for i := range rules {
 		e.indexStopWords(rules[i].allowlists)
-	}
-	for _, set := range globalSets {
-		fs := make([]pathFilter, len(set))
-		for i, a := range set {
-			fs[i] = newPathFilter(a)
-		}
-		e.globalPathF = append(e.globalPathF, fs)
 	}
 	kwIndex := map[string]int{}
 	var kws []string
@@ -122,6 +116,9 @@ func (e *Engine) indexStopWords(als []*config.Allowlist) {
 		}
 		if _, ok := e.regexes[a]; !ok && len(a.Regexes) > 0 {
 			e.regexes[a] = newRegexSet(a.Regexes)
+		}
+		if _, ok := e.paths[a]; !ok && len(a.Paths) > 0 {
+			e.paths[a] = newRegexSet(a.Paths)
 		}
 	}
 }
@@ -318,13 +315,8 @@ func (e *Engine) prepareFile(sc *scratch, path string) bool {
 	// Rules share one of two global allowlists (defaults; defaults plus policy's):
 	// evaluate each once per file.
 	var setAllowed [2]bool
-	lower, filtered := lowerPath(path)
 	for set := range e.globalSets {
-		var fs []pathFilter
-		if filtered {
-			fs = e.globalPathF[set]
-		}
-		setAllowed[set] = pathOrCommitAllowedFiltered(path, lower, e.globalSets[set], fs)
+		setAllowed[set] = e.pathOrCommitAllowed(path, e.globalSets[set])
 	}
 	any := false
 	for i := range e.rules {
@@ -347,7 +339,7 @@ func (e *Engine) prepareFile(sc *scratch, path string) bool {
 func (e *Engine) pathExcludes(sc *scratch, ri int32) bool {
 	r := &e.rules[ri]
 	sc.pathPending[ri] = false
-	if (r.path != nil && !r.path.MatchString(sc.path)) || pathOrCommitAllowed(sc.path, r.allowlists) {
+	if (r.path != nil && !r.path.MatchString(sc.path)) || e.pathOrCommitAllowed(sc.path, r.allowlists) {
 		sc.skip[ri] = true
 	}
 	return sc.skip[ri]
@@ -356,19 +348,11 @@ func (e *Engine) pathExcludes(sc *scratch, ri int32) bool {
 // pathOrCommitAllowed follows gitleaks' checkCommitOrPathAllowed for a scan without
 // commits: an OR allowlist allows a matching path; an AND allowlist only when all
 // its (path, commit) checks pass and it has no regexes or stopwords to check later.
-func pathOrCommitAllowed(path string, als []*config.Allowlist) bool {
-	return pathOrCommitAllowedFiltered(path, "", als, nil)
-}
-
-// pathOrCommitAllowedFiltered is pathOrCommitAllowed where filters (nil, or one per
-// allowlist) skip the path regexes of allowlists that cannot match lower, the path
-// lower-cased.
-func pathOrCommitAllowedFiltered(path, lower string, als []*config.Allowlist, filters []pathFilter) bool {
+func (e *Engine) pathOrCommitAllowed(path string, als []*config.Allowlist) bool {
 	if path == "" {
 		return false
 	}
-	for i, a := range als {
-		pathOK := (filters == nil || filters[i].mayAllow(lower)) && a.PathAllowed(path)
+	for _, a := range als {
 		if a.MatchCondition == config.AllowlistMatchAnd {
 			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
 				continue
@@ -376,16 +360,27 @@ func pathOrCommitAllowedFiltered(path, lower string, als []*config.Allowlist, fi
 			if len(a.Commits) > 0 {
 				continue // no commit in a diff scan: the commit check fails
 			}
-			if len(a.Paths) > 0 && pathOK {
+			if len(a.Paths) > 0 && e.pathAllowed(a, path) {
 				return true
 			}
 			continue
 		}
-		if pathOK {
+		if e.pathAllowed(a, path) {
 			return true
 		}
 	}
 	return false
+}
+
+// pathAllowed is a.PathAllowed(path), through the allowlist's regexSet of paths.
+func (e *Engine) pathAllowed(a *config.Allowlist, path string) bool {
+	if len(a.Paths) == 0 {
+		return false
+	}
+	if set, ok := e.paths[a]; ok {
+		return set.match(path)
+	}
+	return a.PathAllowed(path) // an allowlist New did not index
 }
 
 // scanBlock finds the secrets in a run of consecutive added lines; they land in sc.hits.
@@ -597,7 +592,7 @@ func (e *Engine) findingAllowed(path, secret, match, line string, als []*config.
 			if len(a.Commits) > 0 {
 				continue // no commit in a diff scan: the commit check fails
 			}
-			if len(a.Paths) > 0 && !a.PathAllowed(path) {
+			if len(a.Paths) > 0 && !e.pathAllowed(a, path) {
 				continue
 			}
 			if len(a.StopWords) > 0 && !e.stopOK(a, secret) {

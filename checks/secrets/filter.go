@@ -8,10 +8,21 @@ import (
 )
 
 // lockFiles are dependency lock files that gitleaks' global allowlist does not list;
-// their hashes and integrity values are never secrets.
-var lockFiles = regexp.MustCompile(`(?i)(?:^|/)(?:Cargo\.lock|composer\.lock|Gemfile\.lock|packages\.lock\.json|flake\.lock|mix\.lock|pubspec\.lock|Package\.resolved|bun\.lockb?|uv\.lock|pdm\.lock|Podfile\.lock|conda-lock\.ya?ml|\.terraform\.lock\.hcl|go\.work\.sum)$`)
+// their hashes and integrity values are never secrets. A path is one when its last
+// element is one of these names, case ignored as (?i) ignores it (strings.EqualFold).
+var lockFiles = []string{"Cargo.lock", "composer.lock", "Gemfile.lock", "packages.lock.json", "flake.lock",
+	"mix.lock", "pubspec.lock", "Package.resolved", "bun.lock", "bun.lockb", "uv.lock", "pdm.lock", "Podfile.lock",
+	"conda-lock.yml", "conda-lock.yaml", ".terraform.lock.hcl", "go.work.sum"}
 
-func ownPathAllowed(path string) bool { return lockFiles.MatchString(path) }
+func ownPathAllowed(path string) bool {
+	name := path[strings.LastIndexByte(path, '/')+1:]
+	for _, l := range lockFiles {
+		if strings.EqualFold(name, l) {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	uuidRe      = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

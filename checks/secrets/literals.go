@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/zricethezav/gitleaks/v8/config"
 )
 
 // requiredLiterals returns strings, lower-cased, one of which every match of pattern
@@ -213,46 +211,4 @@ func minLen(l []string) int {
 		}
 	}
 	return m
-}
-
-// pathFilter answers an allowlist's PathAllowed without running its path regexes
-// when the path holds none of the literals they need (most paths).
-type pathFilter struct {
-	lits []string // nil: no literal set known, always ask the allowlist
-}
-
-func newPathFilter(a *config.Allowlist) pathFilter {
-	var all []string
-	for _, p := range a.Paths {
-		l, ok := requiredLiterals(p.String())
-		if !ok {
-			return pathFilter{}
-		}
-		all = append(all, l...)
-	}
-	return pathFilter{lits: all}
-}
-
-// mayAllow reports whether a's path regexes can match path (lower is path lower-cased).
-func (f pathFilter) mayAllow(lower string) bool {
-	if f.lits == nil {
-		return true
-	}
-	for _, l := range f.lits {
-		if strings.Contains(lower, l) {
-			return true
-		}
-	}
-	return false
-}
-
-// lowerPath lower-cases an ASCII path; ok is false for other paths (whose case
-// folding the filter does not model).
-func lowerPath(path string) (string, bool) {
-	for i := 0; i < len(path); i++ {
-		if path[i] >= utf8.RuneSelf {
-			return "", false
-		}
-	}
-	return strings.ToLower(path), true
 }

@@ -2,13 +2,16 @@ package secrets
 
 import (
 	"math/rand/v2"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestPathFilterIsNecessary: the literal filter never skips a global allowlist that
-// allows the path.
-func TestPathFilterIsNecessary(t *testing.T) {
+// TestPathSetsAsGitleaks: the engine's path checks (allowlists' path regexes split
+// into branches behind their literals) allow exactly the paths gitleaks' PathAllowed
+// does.
+func TestPathSetsAsGitleaks(t *testing.T) {
 	e := mustEngine(t, Options{ExtraRulesTOML: []byte(`
 [allowlist]
 paths = ['''(?i)fixtures?/''', '''\.snap$''']
@@ -26,11 +29,12 @@ keywords = ["orgtok_"]
 		"test/Fixtures/key.pem", "ui/__snapshots__/a.snap", "main.go", "src/app.py", "README.md", "",
 		"go.work.sum", ".mvn/wrapper/MavenWrapperDownloader.java", "bower_components/x", "x.min.js",
 	}
-	// Random paths built from the filters' own literals and path-like pieces.
+	// Random paths built from the branches' own literals and path-like pieces.
 	var pieces []string
-	for _, fs := range e.globalPathF {
-		for _, f := range fs {
-			pieces = append(pieces, f.lits...)
+	for _, set := range e.paths {
+		set.once.Do(set.build)
+		for _, b := range set.branches {
+			pieces = append(pieces, b.lits...)
 		}
 	}
 	pieces = append(pieces, "/", ".", "-", "a", "B", "1", "_", "min", "js", "lib", "python", "3", ".11")
@@ -48,24 +52,26 @@ keywords = ["orgtok_"]
 		paths = append(paths, b.String())
 	}
 	allowed := 0
-	for set := range e.globalSets {
+	sets := slices.Clone(e.globalSets)
+	for i := range e.rules {
+		sets = append(sets, e.rules[i].allowlists)
+	}
+	for si, set := range sets {
 		for _, p := range paths {
-			lower, ok := lowerPath(p)
-			if !ok {
-				continue
-			}
-			want := pathOrCommitAllowed(p, e.globalSets[set])
-			if want {
-				allowed++
-			}
-			if got := pathOrCommitAllowedFiltered(p, lower, e.globalSets[set], e.globalPathF[set]); got != want {
-				t.Errorf("set %d, path %q: filtered %v, regexes %v", set, p, got, want)
+			for _, a := range set {
+				want := a.PathAllowed(p)
+				if want {
+					allowed++
+				}
+				if got := e.pathAllowed(a, p); got != want {
+					t.Fatalf("allowlist set %d, path %q: engine %v, gitleaks %v", si, p, got, want)
+				}
 			}
 		}
 	}
-	t.Logf("%d allowed of %d paths in %d sets", allowed, len(paths), len(e.globalSets))
+	t.Logf("%d allowed answers for %d paths and %d allowlist sets", allowed, len(paths), len(sets))
 	if allowed < 100 {
-		t.Fatalf("only %d allowed paths: the test does not exercise the filter", allowed)
+		t.Fatalf("only %d allowed paths: the test does not exercise the path checks", allowed)
 	}
 }
 
@@ -84,6 +90,22 @@ func TestRequiredLiterals(t *testing.T) {
 		got, ok := requiredLiterals(tc.pattern)
 		if ok != (tc.want != nil) || strings.Join(got, ",") != strings.Join(tc.want, ",") {
 			t.Errorf("%s: got %q %v, want %q", tc.pattern, got, ok, tc.want)
+		}
+	}
+}
+
+// TestOwnLockFiles: the lock-file names are matched as the pattern they replace
+// matched them, (?i)(?:^|/)(?:names)$.
+func TestOwnLockFiles(t *testing.T) {
+	ref := regexp.MustCompile(`(?i)(?:^|/)(?:Cargo\.lock|composer\.lock|Gemfile\.lock|packages\.lock\.json|flake\.lock|mix\.lock|pubspec\.lock|Package\.resolved|bun\.lockb?|uv\.lock|pdm\.lock|Podfile\.lock|conda-lock\.ya?ml|\.terraform\.lock\.hcl|go\.work\.sum)$`)
+	var paths []string
+	for _, l := range lockFiles {
+		paths = append(paths, l, "a/"+l, "a/b/"+strings.ToUpper(l), "x"+l, l+"x", "a/x"+l, l+"/a", strings.ReplaceAll(l, "k", "\u212a"))
+	}
+	paths = append(paths, "", "/", "Cargo.lock/", "bun.lockbb", "conda-lock.yl", "go.sum", "composer.json")
+	for _, p := range paths {
+		if got, want := ownPathAllowed(p), ref.MatchString(p); got != want {
+			t.Errorf("%q: %v, pattern %v", p, got, want)
 		}
 	}
 }
