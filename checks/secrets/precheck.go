@@ -66,15 +66,6 @@ func literalPreCheck(pattern string) []string {
 // ASCII) with ASCII case ignored, or a non-ASCII byte (under (?i) the Kelvin sign
 // matches k and ſ matches s, so such text is not judged).
 func mayMatch(text []byte, lits []string) bool {
-	return mayMatchIn(text, lits)
-}
-
-// mayMatchString is mayMatch for a string.
-func mayMatchString(text string, lits []string) bool {
-	return mayMatchIn(text, lits)
-}
-
-func mayMatchIn[T string | []byte](text T, lits []string) bool {
 	if lits == nil {
 		return true
 	}
@@ -103,7 +94,7 @@ func mayMatchIn[T string | []byte](text T, lits []string) bool {
 }
 
 // hasPrefixFoldASCII reports whether b starts with lit (lower-case ASCII), ASCII case ignored.
-func hasPrefixFoldASCII[T string | []byte](b T, lit string) bool {
+func hasPrefixFoldASCII(b []byte, lit string) bool {
 	if len(b) < len(lit) {
 		return false
 	}

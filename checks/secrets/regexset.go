@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // regexSet answers an allowlist's RegexAllowed with the same answers, faster. gitleaks
@@ -68,11 +69,40 @@ func (s *regexSet) match(target string) bool {
 		return false
 	}
 	s.once.Do(s.build)
+	// Lower-cased once for every branch's literals; a target with non-ASCII bytes
+	// runs every branch (case folding beyond ASCII is not modelled).
+	lower, ascii := lowerASCII(target)
 	for _, b := range s.branches {
-		if b.lits != nil && !mayMatchString(target, b.lits) {
+		if b.lits != nil && ascii && !containsAny(lower, b.lits) {
 			continue
 		}
 		if b.re.MatchString(target) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII lower-cases s when it is ASCII (ok false otherwise); s itself when it
+// holds no upper-case letter.
+func lowerASCII(s string) (string, bool) {
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+		upper = upper || ('A' <= c && c <= 'Z')
+	}
+	if !upper {
+		return s, true
+	}
+	return strings.ToLower(s), true
+}
+
+func containsAny(s string, lits []string) bool {
+	for _, l := range lits {
+		if strings.Contains(s, l) {
 			return true
 		}
 	}
