@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -375,8 +376,8 @@ func parseHunkHeader(h string) (oldStart, oldCount, newStart, newCount int, err 
 	if end < 0 {
 		return 0, 0, 0, 0, fmt.Errorf("malformed hunk header %q", truncate(h, 60))
 	}
-	fields := strings.Fields(rest[:end])
-	if len(fields) != 2 || !strings.HasPrefix(fields[0], "-") || !strings.HasPrefix(fields[1], "+") {
+	fields, n := fields2(rest[:end])
+	if n != 2 || !strings.HasPrefix(fields[0], "-") || !strings.HasPrefix(fields[1], "+") {
 		return 0, 0, 0, 0, fmt.Errorf("malformed hunk header %q", truncate(h, 60))
 	}
 	if oldStart, oldCount, err = parseRange(fields[0][1:]); err != nil {
@@ -386,6 +387,36 @@ func parseHunkHeader(h string) (oldStart, oldCount, newStart, newCount int, err 
 		return 0, 0, 0, 0, fmt.Errorf("hunk header %q: %w", truncate(h, 60), err)
 	}
 	return oldStart, oldCount, newStart, newCount, nil
+}
+
+// fields2 is strings.Fields for a text that should hold two fields, without a slice
+// per hunk header: the first two fields, and how many there are (3 meaning more).
+func fields2(s string) (f [2]string, n int) {
+	start := -1
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			if start >= 0 {
+				if n == 2 {
+					return f, 3
+				}
+				f[n] = s[start:i]
+				n++
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		if n == 2 {
+			return f, 3
+		}
+		f[n] = s[start:]
+		n++
+	}
+	return f, n
 }
 
 func parseRange(s string) (start, count int, err error) {

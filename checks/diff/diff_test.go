@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -274,4 +275,21 @@ func FuzzParsePatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFields2 holds fields2 to strings.Fields on texts that have 0 to 4 fields.
+func TestFields2(t *testing.T) {
+	for _, s := range []string{"", " ", "-1,2 +3,4", " -1,2 +3,4 ", "-1 +2", "a", "a b c", "a  b\tc d", "\u00a0-1\u2003+2\u00a0", "-1,2\v+3", "x\u0085y"} {
+		want := strings.Fields(s)
+		f, n := fields2(s)
+		if len(want) > 2 {
+			if n != 3 {
+				t.Errorf("%q: %d fields, want more than 2", s, n)
+			}
+			continue
+		}
+		if n != len(want) || !slices.Equal(f[:n], want) {
+			t.Errorf("%q: %q (%d), want %q", s, f[:n], n, want)
+		}
+	}
 }
