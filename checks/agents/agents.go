@@ -132,21 +132,9 @@ func classifyContent(p string, content []byte) fileKind {
 func Wants(path string, added []diff.Line) bool {
 	switch classify(path) {
 	case kindNone:
-		if strings.HasSuffix(path, ".json") {
-			for _, l := range added {
-				if claudeRuleMentions.in(l.Text) {
-					return true
-				}
-			}
-		}
-		return false
+		return strings.HasSuffix(path, ".json") && claudeRuleMentions.anyLine(added)
 	case kindPython:
-		for _, l := range added {
-			if frameworkMentions.in(l.Text) {
-				return true
-			}
-		}
-		return false
+		return frameworkMentions.anyLine(added)
 	}
 	return true
 }

@@ -1,5 +1,7 @@
 package agents
 
+import "github.com/escapegate/escapegate/checks/diff"
+
 // A mention set answers "does this text hold one of these literals?" in one pass over
 // its bytes: an Aho-Corasick automaton turned into a dense DFA over byte classes, so
 // the work per byte is one table lookup and nothing is tried twice. It replaces
@@ -137,6 +139,59 @@ func (m *mentionSet) in(s string) bool {
 		}
 	}
 	return false
+}
+
+// inEither reports in(a) || in(b), walking both texts at once: each step of a walk
+// waits on the table load of the one before, so two independent walks take about the
+// time of one.
+func (m *mentionSet) inEither(a, b string) bool {
+	trans, class := m.trans, &m.class
+	sa, sb := uint16(0), uint16(0)
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		sa = trans[sa+uint16(class[a[i]])]
+		sb = trans[sb+uint16(class[b[i]])]
+		if (sa|sb)&matchFlag != 0 {
+			if sa&matchFlag != 0 {
+				sa &^= matchFlag
+				if m.followed(m.match[int(sa)/m.nclass], a, i+1) {
+					return true
+				}
+			}
+			if sb&matchFlag != 0 {
+				sb &^= matchFlag
+				if m.followed(m.match[int(sb)/m.nclass], b, i+1) {
+					return true
+				}
+			}
+		}
+	}
+	// The rest of the longer text, from the state its walk reached.
+	st, s := sa, a
+	if len(b) > len(a) {
+		st, s = sb, b
+	}
+	for i := n; i < len(s); i++ {
+		st = trans[st+uint16(class[s[i]])]
+		if st&matchFlag != 0 {
+			st &^= matchFlag
+			if m.followed(m.match[int(st)/m.nclass], s, i+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyLine reports whether one of lines holds one of the set's literals, two lines at a time.
+func (m *mentionSet) anyLine(lines []diff.Line) bool {
+	i := 0
+	for ; i+1 < len(lines); i += 2 {
+		if m.inEither(lines[i].Text, lines[i+1].Text) {
+			return true
+		}
+	}
+	return i < len(lines) && m.in(lines[i].Text)
 }
 
 // inBytes is in for a byte slice.

@@ -39,6 +39,22 @@ func sameMention(t *testing.T, s string) {
 	}
 }
 
+// samePair checks two texts walked at once, s beside partners shorter, longer,
+// matching or not.
+func samePair(t *testing.T, s string) {
+	t.Helper()
+	for _, other := range []string{"", "x", "import os, sys  # nothing to see in this longer line at all", "from langchain import x", s + s} {
+		for _, pair := range [][2]string{{s, other}, {other, s}} {
+			if got, want := frameworkMentions.inEither(pair[0], pair[1]), refFrameworkMention.MatchString(pair[0]) || refFrameworkMention.MatchString(pair[1]); got != want {
+				t.Errorf("frameworkMentions.inEither(%q, %q) = %v, regexp says %v", trim(pair[0]), trim(pair[1]), got, want)
+			}
+			if got, want := claudeRuleMentions.inEither(pair[0], pair[1]), refClaudeRuleMention.MatchString(pair[0]) || refClaudeRuleMention.MatchString(pair[1]); got != want {
+				t.Errorf("claudeRuleMentions.inEither(%q, %q) = %v, regexp says %v", trim(pair[0]), trim(pair[1]), got, want)
+			}
+		}
+	}
+}
+
 func trim(s string) string {
 	if len(s) > 80 {
 		return s[:80] + "…"
@@ -99,6 +115,7 @@ func TestMentionSetsRandom(t *testing.T) {
 			}
 		}
 		sameMention(t, b.String())
+		samePair(t, b.String())
 	}
 }
 
