@@ -88,6 +88,7 @@ func TestMentionSetsEdgeCases(t *testing.T) {
 	}
 	for _, s := range cases {
 		sameMention(t, s)
+		samePair(t, s)
 	}
 }
 
