@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -99,5 +100,59 @@ func TestPostGatesHoldOnLongerText(t *testing.T) {
 	}
 	if gated == 0 || checked < 1000 {
 		t.Fatalf("%d gated rules, %d line ends that pass a gate: too few to tell", gated, checked)
+	}
+}
+
+// TestVaultRunGate: the byte gate after vault-service-token's keywords passes every
+// text where the rule matches right after the keyword, ASCII or not, and fails short
+// or broken runs.
+func TestVaultRunGate(t *testing.T) {
+	g := runPostGates["vault-service-token"]
+	re := regexp.MustCompile(`\A(?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24}))`)
+	for _, tc := range []struct {
+		after string
+		want  bool
+	}{
+		{"abcdefghijklmnopqrstuvwx", true},
+		{"ABCDEFGHIJKLMNOPQRSTUVW", false},
+		{"abcdefghijkl mnopqrstuvwx", false},
+		{"ſ\u212aabcdefghijklmnopqrstu", true},
+		{"abc_def-ghi_jkl-mno_pqr-stu", true},
+	} {
+		if got := g.MatchString(tc.after); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.after, got, tc.want)
+		}
+		if re.MatchString("s."+tc.after) && !g.MatchString(tc.after) {
+			t.Errorf("%q: the rule matches after s. but the gate fails", tc.after)
+		}
+		if got := g.Match([]byte(tc.after)); got != g.MatchString(tc.after) {
+			t.Errorf("%q: Match and MatchString disagree", tc.after)
+		}
+	}
+	rng := rand.New(rand.NewPCG(2, 9))
+	inRun, others := []rune("aZ09ſ\u212a"), []rune("_-. é")
+	matched := 0
+	for range 20000 {
+		var b strings.Builder
+		for n := 20 + rng.IntN(100); n > 0; n-- {
+			if rng.IntN(40) == 0 {
+				b.WriteRune(others[rng.IntN(len(others))])
+				continue
+			}
+			b.WriteRune(inRun[rng.IntN(len(inRun))])
+		}
+		after := b.String()
+		for _, kw := range []string{"s.", "hvs."} {
+			if !re.MatchString(kw + after) {
+				continue
+			}
+			matched++
+			if !g.MatchString(after) {
+				t.Fatalf("%q: the rule matches after %s but the gate fails", after, kw)
+			}
+		}
+	}
+	if matched < 1000 {
+		t.Fatalf("only %d random texts matched: too few to tell", matched)
 	}
 }
