@@ -77,12 +77,15 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fail(err)
 		}
 	}
-	// The live heap of a scan is small and bounded (the diff queue, one file per worker)
-	// while it allocates the whole input once over: collecting at twice the live heap
-	// instead of once spends ~13% less CPU for ~10 MB more peak memory. GOGC, when set,
-	// is the user's choice.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(scanGCPercent))
+	// The live heap of a scan is small and bounded (the rules, the diff queue, one file
+	// per worker: under 100 MB even with two 10 MB files read whole at once) while it
+	// allocates the whole input once over: the collector waits for a memory limit rather
+	// than for the heap to double, so most scans end before it runs at all (~11% less
+	// CPU than collecting at twice the live heap) and memory stays bounded whatever the
+	// input's size. GOGC or GOMEMLIMIT, when set, are the user's choice.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(scanMemoryLimit))
 	}
 	k := []byte(*key)
 	if len(k) == 0 {
@@ -273,8 +276,8 @@ func scanDiffQueue(ctx context.Context, ready func() (scan.Scanner, error), r io
 	return out, nil
 }
 
-// scanGCPercent is the garbage collector's target during a scan (GOGC's default is 100).
-const scanGCPercent = 200
+// scanMemoryLimit is the heap size at which a scan's garbage collector runs.
+const scanMemoryLimit = 128 << 20
 
 // queueBytes bounds what the diff reader holds ahead of the workers.
 const queueBytes = 4 << 20
