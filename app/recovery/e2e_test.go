@@ -9,11 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/escapegate/escapegate/app/recovery"
-	"github.com/escapegate/escapegate/app/server"
-	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakecreds"
 	"github.com/escapegate/escapegate/internal/fakegithub"
@@ -124,12 +120,7 @@ func TestFailedWhileDownRecovered(t *testing.T) {
 	// An event escapegate does not subscribe to.
 	f.AddHookDelivery(fakegithub.HookDelivery{GUID: "6f1c0a00-0000-4000-8000-000000000005", StatusCode: 0, Event: "star", Payload: []byte(`{"action":"created"}`)})
 
-	app, err := server.PlainApp(f.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := recovery.New(recovery.Options{App: app, Store: h.Store, Gate: h.Server.Gate(), Log: zerolog.Nop(),
-		Events: handlers.Events(), Sleep: func(context.Context, time.Duration) error { return nil }})
+	rec, err := h.Recovery(f.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/escapegate/escapegate/app/recovery"
-	"github.com/escapegate/escapegate/app/server"
-	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/internal/demo"
 	"github.com/escapegate/escapegate/internal/fakecreds"
 	"github.com/escapegate/escapegate/internal/fakegithub"
@@ -237,12 +232,7 @@ func TestStaleRerunRedelivered(t *testing.T) {
 	const guid = "6f1c0a00-0000-4000-8000-0000000000aa"
 	h.GitHub.AddHookDelivery(fakegithub.HookDelivery{GUID: guid, DeliveredAt: time.Now().Add(-time.Hour), StatusCode: 0,
 		Event: "check_run", Payload: events.CheckRunRerequested(3, repo, stale, 1, "a")})
-	app, err := server.PlainApp(h.GitHub.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := recovery.New(recovery.Options{App: app, Store: h.Store, Gate: h.Server.Gate(), Log: zerolog.Nop(),
-		Events: handlers.Events(), Sleep: func(context.Context, time.Duration) error { return nil }})
+	rec, err := h.Recovery(h.GitHub.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

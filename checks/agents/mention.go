@@ -126,10 +126,12 @@ func addFollow(fs []follow, f follow) []follow {
 const matchFlag = 1 << 15
 
 // in reports whether s holds one of the set's literals followed as it requires.
-func (m *mentionSet) in(s string) bool {
+func (m *mentionSet) in(s string) bool { return m.inFrom(s, 0, 0) }
+
+// inFrom is in for s[from:], the walk being in state st at from.
+func (m *mentionSet) inFrom(s string, from int, st uint16) bool {
 	trans, class := m.trans, &m.class
-	st := uint16(0)
-	for i := 0; i < len(s); i++ {
+	for i := from; i < len(s); i++ {
 		st = trans[st+uint16(class[s[i]])]
 		if st&matchFlag != 0 {
 			st &^= matchFlag
@@ -167,20 +169,10 @@ func (m *mentionSet) inEither(a, b string) bool {
 		}
 	}
 	// The rest of the longer text, from the state its walk reached.
-	st, s := sa, a
 	if len(b) > len(a) {
-		st, s = sb, b
+		return m.inFrom(b, n, sb)
 	}
-	for i := n; i < len(s); i++ {
-		st = trans[st+uint16(class[s[i]])]
-		if st&matchFlag != 0 {
-			st &^= matchFlag
-			if m.followed(m.match[int(st)/m.nclass], s, i+1) {
-				return true
-			}
-		}
-	}
-	return false
+	return m.inFrom(a, n, sa)
 }
 
 // anyLine reports whether one of lines holds one of the set's literals, two lines at a time.

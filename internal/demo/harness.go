@@ -21,8 +21,10 @@ import (
 	"github.com/escapegate/escapegate/app/config"
 	"github.com/escapegate/escapegate/app/dashboard"
 	"github.com/escapegate/escapegate/app/gh"
+	"github.com/escapegate/escapegate/app/recovery"
 	"github.com/escapegate/escapegate/app/server"
 	"github.com/escapegate/escapegate/checks/secrets"
+	"github.com/escapegate/escapegate/handlers"
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/store"
 	"github.com/escapegate/escapegate/store/bolt"
@@ -199,6 +201,17 @@ func demoUI(fake *fakegithub.Server, fingerprintKey []byte, base string, teams [
 }
 
 // Close stops both servers and closes the store.
+// Recovery is a delivery-log recovery service on the harness's store and gate, whose
+// GitHub is at githubURL (the harness's fake or another), with no wait between requests.
+func (h *Harness) Recovery(githubURL string) (*recovery.Service, error) {
+	app, err := server.PlainApp(githubURL)
+	if err != nil {
+		return nil, err
+	}
+	return recovery.New(recovery.Options{App: app, Store: h.Store, Gate: h.Server.Gate(), Log: zerolog.Nop(),
+		Events: handlers.Events(), Sleep: func(context.Context, time.Duration) error { return nil }})
+}
+
 func (h *Harness) Close() {
 	h.GitHub.WaitWebhooks()
 	h.http.Close()

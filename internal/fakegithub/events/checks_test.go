@@ -2,15 +2,12 @@ package events_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
-	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // TestCheckPullRequestsMatchGitHubsSchema validates the pull requests of the check_run
@@ -18,16 +15,7 @@ import (
 // (octokit/webhooks): minimal ones, without title, labels or author, as GitHub sends
 // them, so that no test leans on a field a real re-run does not carry.
 func TestCheckPullRequestsMatchGitHubsSchema(t *testing.T) {
-	path := testenv.Shared(t, "fixtures/webhook-schemas/octokit-webhooks-7.6.1.schema.json")
-	raw, err := os.ReadFile(filepath.Clean(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	defs, _ := doc["definitions"].(map[string]any)
+	defs := webhookDefinitions(t)
 	if defs["check-run-pull-request"] == nil {
 		t.Fatal("the schema has no check-run-pull-request definition")
 	}

@@ -1,30 +1,18 @@
 package events_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/escapegate/escapegate/internal/fakegithub/events"
-	"github.com/escapegate/escapegate/internal/testenv"
 )
 
 // TestMergeGroupMatchesGitHubsSchema validates the merge_group payloads the tests and
 // the demo send against the published webhook schema (octokit/webhooks), so that their
 // shape is GitHub's: the same fields the handler decodes from real deliveries.
 func TestMergeGroupMatchesGitHubsSchema(t *testing.T) {
-	path := testenv.Shared(t, "fixtures/webhook-schemas/octokit-webhooks-7.6.1.schema.json")
-	raw, err := os.ReadFile(filepath.Clean(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	defs := webhookDefinitions(t)
 	repo := events.Repo{ID: 42, FullName: "acme/app", DefaultBranch: "main"}
 	g := events.Group{HeadSHA: "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d", BaseSHA: "380387fbc80638b734a49e1be1c4dfec1c01b33c", Base: "main", PR: 104}
 	for _, tc := range []struct{ action, reason, def string }{
@@ -35,7 +23,6 @@ func TestMergeGroupMatchesGitHubsSchema(t *testing.T) {
 		// The event's own fields as the definition has them (with the document's definitions
 		// beside them for their $refs); repository, sender and organization are the shared
 		// builders' minimal objects, which the handlers read only a few fields of.
-		defs, _ := doc["definitions"].(map[string]any)
 		def, _ := defs[tc.def].(map[string]any)
 		props, _ := def["properties"].(map[string]any)
 		own := map[string]any{"action": props["action"], "merge_group": props["merge_group"], "installation": props["installation"]}
