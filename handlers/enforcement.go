@@ -30,15 +30,16 @@ type rulesEvent struct {
 }
 
 // Handle implements githubapp.EventHandler. An organization's ruleset names no
-// repository: then every repository of the installation is read again, paced.
-func (h *Enforcement) Handle(ctx context.Context, _, _ string, payload []byte) error {
+// repository: then every repository of the installation is read again, paced, and a
+// retry of the delivery goes on where the last attempt stopped.
+func (h *Enforcement) Handle(ctx context.Context, _, deliveryID string, payload []byte) error {
 	var ev rulesEvent
 	if err := decode(payload, &ev); err != nil {
 		return err
 	}
 	inst := ev.Installation.ID
 	if ev.Repository == nil || ev.Repository.FullName == "" {
-		_, err := h.Gate.RefreshAllEnforcement(ctx, inst, 0, h.InstallPace)
+		_, err := h.Gate.RefreshEnforcementAfterChange(ctx, inst, deliveryID, h.InstallPace)
 		return err
 	}
 	repo, err := gh.ParseRepo(ev.Repository.FullName)

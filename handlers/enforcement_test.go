@@ -171,3 +171,51 @@ func TestAdvisoryEscapeNamesTheMissingRequirement(t *testing.T) {
 	}
 	e.checkAPI()
 }
+
+// TestOrgRulesetRefreshResumes: an organization ruleset re-reads every repository of the
+// installation; when one repository cannot be read, a retry of the same delivery reads
+// only the repositories not read since the first attempt began, and once it succeeds
+// the next delivery reads them all again.
+func TestOrgRulesetRefreshResumes(t *testing.T) {
+	e := newEnv(t)
+	repos := []events.Repo{e.repo, {ID: 43, FullName: "acme/api", DefaultBranch: "main"}, {ID: 44, FullName: "acme/web", DefaultBranch: "main"}}
+	for _, r := range repos[1:] {
+		e.h.GitHub.AddRepo(r.FullName, "main")
+	}
+	e.h.GitHub.AddInstallation(e.inst, "acme/app", "acme/.github", "acme/api", "acme/web")
+	e.send("installation", events.InstallationCreated(e.inst, "acme", repos, "octo-admin"))
+	rulesRead := func() map[string]int {
+		n := map[string]int{}
+		for _, r := range e.h.GitHub.Requests() {
+			for _, rp := range repos {
+				if strings.Contains(r.Path, "/repos/"+rp.FullName+"/rules/branches/") {
+					n[rp.FullName]++
+				}
+			}
+		}
+		return n
+	}
+	g := e.h.Server.Gate()
+	e.h.GitHub.ResetRequests()
+	e.h.GitHub.InjectFault(fakegithub.Fault{Path: "/repos/acme/api/rules/branches/", Kind: fakegithub.ServerError, Times: 100})
+	_, err := g.RefreshEnforcementAfterChange(e.ctx, e.inst, "d-org-1", 0)
+	if err == nil {
+		t.Fatal("a repository that cannot be read must fail the delivery")
+	}
+	first := rulesRead()
+	if first["acme/app"] != 1 || first["acme/web"] != 1 || first["acme/api"] == 0 {
+		t.Fatalf("first attempt read %v", first)
+	}
+	e.h.GitHub.ClearFaults()
+	e.h.GitHub.ResetRequests()
+	if n, err := g.RefreshEnforcementAfterChange(e.ctx, e.inst, "d-org-1", 0); err != nil || n != 1 {
+		t.Fatalf("retry: %d read, %v; want 1 (acme/api)", n, err)
+	}
+	if got := rulesRead(); got["acme/app"] != 0 || got["acme/web"] != 0 || got["acme/api"] != 1 {
+		t.Fatalf("the retry read %v, want acme/api alone", got)
+	}
+	e.h.GitHub.ResetRequests()
+	if n, err := g.RefreshEnforcementAfterChange(e.ctx, e.inst, "d-org-2", 0); err != nil || n != 3 {
+		t.Fatalf("a new delivery: %d read, %v; want all 3", n, err)
+	}
+}

@@ -112,6 +112,16 @@ func (s *Service) putEnforcement(ctx context.Context, repo gh.Repo, e store.Enfo
 // not read in the last fresh (0: all of them), pausing pace between repositories; one
 // repository's error does not stop the rest. It returns how many it read.
 func (s *Service) RefreshAllEnforcement(ctx context.Context, inst int64, fresh, pace time.Duration) (int, error) {
+	var notSince time.Time
+	if fresh > 0 {
+		notSince = s.now().Add(-fresh)
+	}
+	return s.refreshAll(ctx, inst, notSince, pace)
+}
+
+// refreshAll is RefreshAllEnforcement for the repositories not read since notSince
+// (zero: all of them).
+func (s *Service) refreshAll(ctx context.Context, inst int64, notSince time.Time, pace time.Duration) (int, error) {
 	repos, err := s.store.ListRepositories(ctx, inst)
 	if err != nil {
 		return 0, fmt.Errorf("listing repositories of installation %d: %w", inst, err)
@@ -119,7 +129,7 @@ func (s *Service) RefreshAllEnforcement(ctx context.Context, inst int64, fresh, 
 	n := 0
 	var errs []error
 	for _, rp := range repos {
-		if !rp.RemovedAt.IsZero() || (fresh > 0 && rp.Enforcement != nil && s.now().Sub(rp.Enforcement.CheckedAt) < fresh) {
+		if !rp.RemovedAt.IsZero() || (!notSince.IsZero() && rp.Enforcement != nil && !rp.Enforcement.CheckedAt.Before(notSince)) {
 			continue
 		}
 		if n > 0 {
@@ -140,6 +150,38 @@ func (s *Service) RefreshAllEnforcement(ctx context.Context, inst int64, fresh, 
 	}
 	if len(errs) > 0 {
 		return n, fmt.Errorf("enforcement of %d repositories not read: %w", len(errs), errs[0])
+	}
+	return n, nil
+}
+
+// RefreshEnforcementAfterChange re-reads every repository of an installation after a
+// change that names none (an organization's ruleset), for delivery id. The first
+// attempt records when it started; a retry of the same delivery (after a failure or a
+// restart part-way) reads only the repositories not read since then, so thousands of
+// repositories are not read again from the start each time.
+func (s *Service) RefreshEnforcementAfterChange(ctx context.Context, inst int64, id string, pace time.Duration) (int, error) {
+	key := "enforcement/refresh/" + id
+	started := s.now().UTC()
+	stamp := []byte(started.Format(time.RFC3339Nano))
+	claimed, err := s.store.ClaimOnce(ctx, key, stamp)
+	if err != nil {
+		return 0, fmt.Errorf("recording the refresh of installation %d: %w", inst, err)
+	}
+	if !claimed {
+		b, err := s.store.GetSetting(ctx, key)
+		if err != nil {
+			return 0, fmt.Errorf("reading the refresh of installation %d: %w", inst, err)
+		}
+		if t, err := time.Parse(time.RFC3339Nano, string(b)); err == nil {
+			started = t
+		}
+	}
+	n, err := s.refreshAll(ctx, inst, started, pace)
+	if err != nil {
+		return n, err
+	}
+	if err := s.store.DeleteSetting(ctx, key); err != nil {
+		s.logger(ctx).Warn().Err(err).Str("key", key).Msg("refresh record not deleted")
 	}
 	return n, nil
 }
