@@ -68,6 +68,9 @@ the same table.
   and integrity hashes (` + "`sha512-…`" + `, ` + "`h1:…`" + `). For generic-api-key and the password rule, UUIDs and hex digests
   unless the match names a credential (` + "`secret`" + `, ` + "`token`" + `, ` + "`password`" + `, ` + "`api_key`" + `, ...).
 
+How the engine reaches these answers fast, and why each of its shortcuts changes none of them:
+[secret-engine.md](secret-engine.md).
+
 ## De-duplication
 
 When two rules find overlapping values on the same line, one finding is kept: the more specific rule
