@@ -519,14 +519,18 @@ func IsBinary(content []byte) bool {
 
 // Lines splits whole-file content into numbered lines, for scanning plain files as if all were added.
 func Lines(content []byte) []Line {
-	s := strings.ReplaceAll(string(content), "\r\n", "\n")
-	parts := strings.Split(s, "\n")
-	if len(parts) > 0 && parts[len(parts)-1] == "" {
-		parts = parts[:len(parts)-1]
-	}
-	out := make([]Line, len(parts))
-	for i, t := range parts {
-		out[i] = Line{No: i + 1, Text: t}
+	// One copy of the content and one slice of lines: every line ends at a newline,
+	// without the "\r" of a "\r\n"; a last line without a newline keeps what it has.
+	s := string(content)
+	out := make([]Line, 0, bytes.Count(content, []byte{'\n'})+1)
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			out = append(out, Line{No: len(out) + 1, Text: s})
+			break
+		}
+		out = append(out, Line{No: len(out) + 1, Text: strings.TrimSuffix(s[:i], "\r")})
+		s = s[i+1:]
 	}
 	return out
 }

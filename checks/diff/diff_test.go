@@ -144,6 +144,31 @@ func TestLinesAndBinary(t *testing.T) {
 	}
 }
 
+// refLines is the split Lines replaced, kept as its reference.
+func refLines(content []byte) []Line {
+	parts := strings.Split(strings.ReplaceAll(string(content), "\r\n", "\n"), "\n")
+	if len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	out := make([]Line, len(parts))
+	for i, t := range parts {
+		out[i] = Line{No: i + 1, Text: t}
+	}
+	return out
+}
+
+// FuzzLines holds Lines to the split it replaced; the seeds are the edge cases.
+func FuzzLines(f *testing.F) {
+	for _, s := range []string{"", "\n", "a", "a\n", "a\r", "a\r\n", "a\r\r\n", "\r\n\r\n", "a\r\nb", "a\nb\n\n", "\r", "x\r\ny\rz\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Lines(b), refLines(b); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("Lines(%q) = %v, want %v", b, got, want)
+		}
+	})
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n")
 	f.Fuzz(func(t *testing.T, s string) {
