@@ -173,17 +173,12 @@ type Reader struct {
 }
 
 // NewReader reads the diff r holds.
-func NewReader(r io.Reader) *Reader {
-	d := &Reader{lr: lineReader{r: r}}
-	d.p.slabs = &d.slabs
-	return d
-}
+func NewReader(r io.Reader) *Reader { return &Reader{lr: lineReader{r: r}} }
 
-// newFile starts a file.
-func (d *Reader) newFile() *File {
+// newFile starts a file, its lines going to the slabs.
+func (d *Reader) newFile() {
 	d.cur = &File{Status: "modified"}
 	d.p = hunkParser{file: d.cur, slabs: &d.slabs}
-	return d.cur
 }
 
 // lineSlabs are shared backing arrays for the lines of many files: a file's lines are
