@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"github.com/escapegate/escapegate/internal/fakegithub"
 	"github.com/escapegate/escapegate/store"
 	"github.com/escapegate/escapegate/store/bolt"
+	"github.com/escapegate/escapegate/store/postgres"
+	"github.com/escapegate/escapegate/store/postgres/pgtest"
 )
 
 // dyingStore fails the first write that records a fix-later issue on an exception
@@ -145,13 +148,39 @@ func TestFixLaterIssueOnceAfterDeath(t *testing.T) {
 	e.oneIssue("after the takeover")
 }
 
+// pgStore opens the PostgreSQL store on dsn, migrated, closed at the end of the test.
+func pgStore(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // TestFixLaterTwoTrackersOpenOneIssue: the merge could not open the issue (GitHub
-// failed); two gate services on one store (two replicas) track it. One that read the
-// exception before the other recorded its issue opens none; two passes at once open one.
+// failed); two gate services (two replicas) track it. One that read the exception
+// before the other recorded its issue opens none; two passes at once open one, on one
+// bbolt store and on PostgreSQL with a connection pool each.
 func TestFixLaterTwoTrackersOpenOneIssue(t *testing.T) {
-	for _, concurrent := range []bool{false, true} {
+	for _, tc := range []struct {
+		concurrent, postgres bool
+	}{{false, false}, {true, false}, {true, true}} {
+		concurrent := tc.concurrent
 		clk := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-		stale := &staleExceptions{Store: boltStore(t)}
+		var first, second store.Store
+		if tc.postgres {
+			dsn := pgtest.FreshSchema(t)
+			first, second = pgStore(t, dsn), pgStore(t, dsn)
+			t.Cleanup(func() { second.Close() })
+		} else {
+			first = boltStore(t)
+			second = first
+		}
+		stale := &staleExceptions{Store: first}
 		e := mergedFixLater(t, clk, stale, func(e *env) {
 			// Every issue write fails (the prefix takes comments too) until the merge is handled.
 			e.h.GitHub.InjectFault(fakegithub.Fault{Method: "POST", Path: "/repos/acme/app/issues", Kind: fakegithub.ServerError, Times: 1000})
@@ -163,7 +192,11 @@ func TestFixLaterTwoTrackersOpenOneIssue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, err := gate.New(gate.Options{Store: stale, Clients: clients, FingerprintKey: e.h.FingerprintKey, Now: clk.Now,
+		var otherStore store.Store = stale
+		if tc.postgres {
+			otherStore = second
+		}
+		other, err := gate.New(gate.Options{Store: otherStore, Clients: clients, FingerprintKey: e.h.FingerprintKey, Now: clk.Now,
 			AppID: e.h.GitHub.App().ID})
 		if err != nil {
 			t.Fatal(err)
@@ -187,7 +220,7 @@ func TestFixLaterTwoTrackersOpenOneIssue(t *testing.T) {
 				}
 			}
 		}
-		e.oneIssue(map[bool]string{false: "one tracker after the other", true: "two trackers at once"}[concurrent])
+		e.oneIssue(fmt.Sprintf("concurrent %v, postgres %v", concurrent, tc.postgres))
 	}
 }
 

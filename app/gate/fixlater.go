@@ -98,8 +98,8 @@ func (s *Service) trackFixLater(ctx context.Context, c gh.Client, repo gh.Repo, 
 	return opened, true, nil
 }
 
-// FixLaterClaimKey is the store setting that claims the opening of exception id's issue.
-func FixLaterClaimKey(id int64) string { return fmt.Sprintf("fixlater/issue/%d", id) }
+// fixLaterClaimKey is the store setting that claims the opening of exception id's issue.
+func fixLaterClaimKey(id int64) string { return fmt.Sprintf("fixlater/issue/%d", id) }
 
 // openFixLaterIssue opens e's issue exactly once, across attempts (the merge's, the
 // periodic pass's, a retry after a crash) and replicas: under a claim (package claim),
@@ -108,7 +108,7 @@ func FixLaterClaimKey(id int64) string { return fmt.Sprintf("fixlater/issue/%d",
 // before recording. It returns e as stored with its issue; ok is false (and err nil)
 // when another attempt holds the claim: that attempt opens it, or a later pass does.
 func (s *Service) openFixLaterIssue(ctx context.Context, c gh.Client, repo gh.Repo, e store.Exception, author string) (_ store.Exception, opened, ok bool, err error) {
-	key := FixLaterClaimKey(e.ID)
+	key := fixLaterClaimKey(e.ID)
 	claims := claim.Claims{Store: s.store, Now: s.now, StaleAfter: DefaultFixLaterStaleAfter}
 	held, err := claims.Acquire(ctx, key)
 	if err != nil {
