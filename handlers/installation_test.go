@@ -172,7 +172,7 @@ func TestMonthlySummaryOnce(t *testing.T) {
 	if outs[0].Status != summary.StatusCreated || outs[1].Status != summary.StatusExists || outs[0].Issue.Number != outs[1].Issue.Number {
 		t.Fatalf("outcomes = %+v / %+v", outs[0].Status, outs[1].Status)
 	}
-	// A replica that lost the claim (a fresh store key) finds the issue by its title.
+	// A replica that lost the claim (a fresh store key) finds the issue by its title in the issues list.
 	if err := e.h.Store.DeleteSetting(e.ctx, summary.Key(e.inst, month)); err != nil {
 		t.Fatal(err)
 	}

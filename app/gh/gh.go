@@ -188,9 +188,12 @@ type Client interface {
 	// CreateIssue opens an issue assigned to assignees (when GitHub refuses an assignee,
 	// who cannot be assigned in the repository, the issue is opened unassigned).
 	CreateIssue(ctx context.Context, r Repo, title, body string, assignees ...string) (Issue, error)
-	// FindIssueByTitle finds an issue (open or closed) with exactly this title that
-	// escapegate opened (Mine); anyone else's issue with the title is passed over.
-	FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error)
+	// FindIssueSince finds an issue (open or closed) with exactly this title that
+	// escapegate opened (Mine) and created at or after since (zero: any time); anyone
+	// else's issue with the title is passed over. It reads the issues list, which sees
+	// an issue as soon as it is created (search's index lags behind), so an attempt that
+	// recorded when it began finds what an earlier, crashed attempt created.
+	FindIssueSince(ctx context.Context, r Repo, title string, since time.Time) (Issue, bool, error)
 
 	// BranchRequirements lists the status checks required before a change reaches
 	// branch: those of the active rulesets that apply to it (repository and

@@ -695,7 +695,7 @@ func issueFrom(i *github.Issue) Issue {
 	return Issue{Number: i.GetNumber(), Title: i.GetTitle(), State: i.GetState(), Author: i.GetUser().GetLogin(), Mine: true}
 }
 
-// issueItem is an issue as GitHub lists or searches it, with performed_via_github_app,
+// issueItem is an issue as GitHub lists it, with performed_via_github_app,
 // which go-github v62 does not decode.
 type issueItem struct {
 	Number int    `json:"number"`
@@ -706,6 +706,7 @@ type issueItem struct {
 		Type  string `json:"type"`
 	} `json:"user"`
 	PullRequest *json.RawMessage `json:"pull_request"`
+	CreatedAt   time.Time        `json:"created_at"`
 	App         *struct {
 		ID int64 `json:"id"`
 	} `json:"performed_via_github_app"`
@@ -737,19 +738,41 @@ func (c *client) CreateIssue(ctx context.Context, r Repo, title, body string, as
 	return issueFrom(i), nil
 }
 
-// FindIssueByTitle finds an issue with exactly this title that this app opened: an issue
-// of the same title by anyone else (a person, another app) is passed over.
-func (c *client) FindIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
-	iss, found, err := c.searchIssueByTitle(ctx, r, title)
-	if err == nil {
-		return iss, found, nil
+// MaxIssuePages bounds FindIssueSince's listing (100 issues a page): past it the lookup
+// fails rather than report "not found", which would open a duplicate.
+const MaxIssuePages = 50
+
+// FindIssueSince lists the issues updated since since (an issue created since then is
+// among them), newest created first, and stops at the first created before since.
+func (c *client) FindIssueSince(ctx context.Context, r Repo, title string, since time.Time) (Issue, bool, error) {
+	v := url.Values{"state": {"all"}, "sort": {"created"}, "direction": {"desc"}, "per_page": {strconv.Itoa(perPage)}}
+	if !since.IsZero() {
+		since = since.UTC().Truncate(time.Second)
+		v.Set("since", since.Format(time.RFC3339))
 	}
-	// Search has its own, smaller rate limit and is eventually consistent: listing is the fallback.
-	iss, found, lerr := c.listIssueByTitle(ctx, r, title)
-	if lerr != nil {
-		return Issue{}, false, fmt.Errorf("find issue by title: %w", errors.Join(err, lerr))
+	base := fmt.Sprintf("repos/%s/%s/issues?", url.PathEscape(r.Owner), url.PathEscape(r.Name))
+	for page := 1; page <= MaxIssuePages; {
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		req, err := c.gh.NewRequest(http.MethodGet, base+v.Encode(), nil)
+		if err != nil {
+			return Issue{}, false, wrap(err, "list issues", r)
+		}
+		var items []issueItem
+		resp, err := c.gh.Do(ctx, req, &items)
+		if err != nil {
+			return Issue{}, false, wrap(err, "list issues", r)
+		}
+		if is, ok := c.mineIssue(items, title); ok {
+			return is, true, nil
+		}
+		if resp.NextPage == 0 || len(items) == 0 || items[len(items)-1].CreatedAt.Before(since) {
+			return Issue{}, false, nil
+		}
+		page = resp.NextPage
 	}
-	return iss, found, nil
+	return Issue{}, false, wrap(fmt.Errorf("more than %d pages of issues updated since %s", MaxIssuePages, since.Format(time.RFC3339)), "list issues", r)
 }
 
 // mineIssue returns the first of items that is an issue titled title and opened by this app.
@@ -763,64 +786,6 @@ func (c *client) mineIssue(items []issueItem, title string) (Issue, bool) {
 		}
 	}
 	return Issue{}, false
-}
-
-func (c *client) searchIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
-	q := fmt.Sprintf("repo:%s/%s in:title %s type:issue", r.Owner, r.Name, quoteSearch(title))
-	for page := 1; ; {
-		v := url.Values{"q": {q}, "per_page": {strconv.Itoa(perPage)}}
-		if page > 1 {
-			v.Set("page", strconv.Itoa(page))
-		}
-		req, err := c.gh.NewRequest(http.MethodGet, "search/issues?"+v.Encode(), nil)
-		if err != nil {
-			return Issue{}, false, wrap(err, "search issues", r)
-		}
-		var res struct {
-			Items []issueItem `json:"items"`
-		}
-		resp, err := c.gh.Do(ctx, req, &res)
-		if err != nil {
-			return Issue{}, false, wrap(err, "search issues", r)
-		}
-		if is, ok := c.mineIssue(res.Items, title); ok {
-			return is, true, nil
-		}
-		if resp.NextPage == 0 || len(res.Items) == 0 {
-			return Issue{}, false, nil
-		}
-		page = resp.NextPage
-	}
-}
-
-// quoteSearch makes title one search phrase; search syntax has no escape for '"', so it is dropped.
-func quoteSearch(title string) string {
-	return `"` + strings.ReplaceAll(title, `"`, " ") + `"`
-}
-
-func (c *client) listIssueByTitle(ctx context.Context, r Repo, title string) (Issue, bool, error) {
-	for page := 1; ; {
-		u := fmt.Sprintf("repos/%s/%s/issues?state=all&per_page=%d", url.PathEscape(r.Owner), url.PathEscape(r.Name), perPage)
-		if page > 1 {
-			u += fmt.Sprintf("&page=%d", page)
-		}
-		req, err := c.gh.NewRequest(http.MethodGet, u, nil)
-		if err != nil {
-			return Issue{}, false, wrap(err, "list issues", r)
-		}
-		var items []issueItem
-		resp, err := c.gh.Do(ctx, req, &items)
-		if err != nil {
-			return Issue{}, false, wrap(err, "list issues", r)
-		}
-		if is, ok := c.mineIssue(items, title); ok {
-			return is, true, nil
-		}
-		if resp.NextPage == 0 || len(items) == 0 {
-			return Issue{}, false, nil
-		}
-		page = resp.NextPage
-	}
 }
 
 // compile-time check

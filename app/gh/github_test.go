@@ -549,9 +549,15 @@ func TestMayHaveApplied(t *testing.T) {
 	}
 }
 
+// TestIssues: FindIssueSince finds escapegate's own issue of the exact title through the
+// issues list (search, lagging behind, is not asked), as soon as it is created, bounded
+// by since; another's issue of the title, a pull request or a near title is passed over.
 func TestIssues(t *testing.T) {
 	f, c, _ := setup(t)
 	ctx := context.Background()
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	f.SetIssueClock(func() time.Time { return t0 })
+	f.SetSearchLag(-1)
 	f.AddPull(repoName, fakegithub.Pull{Title: "escapegate: summary for 2026-01", HeadSHA: "h"}) // a PR, not an issue
 	f.AddIssue(repoName, fakegithub.Issue{Title: "escapegate: summary for 2026-01 (draft)"})
 	title := "escapegate: summary for 2026-01"
@@ -561,29 +567,53 @@ func TestIssues(t *testing.T) {
 	// Without its app id a client takes any app's bot for its own: here it knows it.
 	c = gh.New(f.GitHubClient(), gh.WithAppID(1))
 
-	if _, found, err := c.FindIssueByTitle(ctx, acme, title); err != nil || found {
+	since := t0.Add(-time.Minute)
+	if _, found, err := c.FindIssueSince(ctx, acme, title, since); err != nil || found {
 		t.Fatalf("before creating: found=%v err=%v", found, err)
 	}
 	created, err := c.CreateIssue(ctx, acme, title, "body")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, found, err := c.FindIssueByTitle(ctx, acme, title)
-	if err != nil || !found || got != created || !got.Mine {
-		t.Fatalf("FindIssueByTitle = %+v %v %v; want %+v", got, found, err, created)
+	for _, s := range []time.Time{since, {}} {
+		got, found, err := c.FindIssueSince(ctx, acme, title, s)
+		if err != nil || !found || got != created || !got.Mine {
+			t.Fatalf("FindIssueSince(%v) = %+v %v %v; want %+v", s, got, found, err, created)
+		}
 	}
-
-	// Search failing (beyond its retries): the listing finds it too.
-	f.InjectFault(fakegithub.Fault{Path: "/search/", Kind: fakegithub.ServerError, Times: 1 + gh.DefaultRetryPolicy().MaxRetries})
-	got, found, err = c.FindIssueByTitle(ctx, acme, title)
-	if err != nil || !found || got != created {
-		t.Fatalf("with search down: %+v %v %v", got, found, err)
+	if _, found, err := c.FindIssueSince(ctx, acme, title, t0.Add(time.Minute)); err != nil || found {
+		t.Errorf("since after its creation: found=%v err=%v", found, err)
 	}
-	if countPaths(f, "/repos/acme/web/issues?") != 1 {
-		t.Errorf("fallback listing not used: %v", f.Requests())
+	if n := countPaths(f, "/search/"); n != 0 {
+		t.Errorf("%d search requests", n)
+	}
+	want := "/repos/acme/web/issues?direction=desc&per_page=100&since=2026-12-01T08%3A59%3A00Z&sort=created&state=all"
+	if countPaths(f, want) == 0 {
+		t.Errorf("no request %s in %v", want, f.Requests())
 	}
 	if is := f.Issues(repoName); len(is) != 4 || is[3].Title != title || is[3].Body != "body" {
 		t.Errorf("issues = %+v", is)
+	}
+}
+
+// TestFindIssueSinceStopsAtOlderIssues: the listing (newest created first) stops at the
+// first page that reaches issues created before since, and pages until then.
+func TestFindIssueSinceStopsAtOlderIssues(t *testing.T) {
+	f, _, _ := setup(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	c := gh.New(f.GitHubClient(), gh.WithAppID(1))
+	// 150 older issues, updated since t0 (commented on), then 150 newer ones.
+	for i := range 300 {
+		at := t0.Add(time.Duration(i-150) * time.Minute)
+		f.AddIssue(repoName, fakegithub.Issue{Title: fmt.Sprint("issue ", i), CreatedAt: at, UpdatedAt: t0.Add(time.Hour)})
+	}
+	f.ResetRequests()
+	if _, found, err := c.FindIssueSince(ctx, acme, "absent", t0); err != nil || found {
+		t.Fatalf("found=%v err=%v", found, err)
+	}
+	if n := countPaths(f, "/repos/acme/web/issues?"); n != 2 {
+		t.Errorf("%d pages listed, want 2 (the second reaches issues older than since)", n)
 	}
 }
 

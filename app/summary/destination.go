@@ -67,7 +67,7 @@ func (s *Service) Target(ctx context.Context, inst store.Installation) (Destinat
 
 // Loop posts each installation's summary once its month is due, checking at start and
 // then every interval until ctx ends. Several replicas may run it: the store's claim
-// and a title search keep it to one issue.
+// and the lookup before creating (package claim) keep it to one issue.
 func (s *Service) Loop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

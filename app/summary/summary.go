@@ -2,26 +2,24 @@
 // installation and month, in the repository its policy names, exactly once
 // across restarts and replicas.
 //
-// Exactly-once rests on two things. A claim in the store (ClaimOnce on
-// "summary/<installation>/<YYYY-MM>") lets one runner create the issue; its
-// value records a state ("creating", then "done"), the owner and the time. And
-// before creating, the claim holder looks the issue up by title, because a runner
-// may have crashed after GitHub created the issue but before it recorded "done",
-// or a person may have opened it by hand. A "creating" claim older than
-// StaleAfter is taken over by exactly one runner: the takeover is itself a
-// ClaimOnce on a key derived from the stale claim, so two runners that both see
-// it stale cannot both proceed.
+// Exactly-once rests on two things (package claim). A claim in the store
+// (ClaimOnce on "summary/<installation>/<YYYY-MM>") lets one runner create the
+// issue; its value records a state ("creating", "released", then "done"), the
+// owner, the time and when the first attempt began. And before creating, the
+// claim holder looks for escapegate's issue of that title among the issues
+// updated since that first attempt began (the issues list, which sees an issue as
+// soon as it is created, unlike search), because a runner may have crashed after
+// GitHub created the issue but before it recorded "done". A "creating" claim older
+// than StaleAfter, or one released after a failure, is taken over by exactly one
+// runner.
 package summary
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/escapegate/escapegate/app/claim"
 	"github.com/escapegate/escapegate/app/escaperate"
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/render"
@@ -58,20 +56,6 @@ type Outcome struct {
 	Body         string    `json:"body,omitempty"` // set when this run rendered it
 	Issue        gh.Issue  `json:"issue"`          // set when created or found
 }
-
-// claim is the value stored under a summary's key.
-type claim struct {
-	State   string    `json:"state"` // creating, done
-	Owner   string    `json:"owner"`
-	At      time.Time `json:"at"`
-	Attempt int       `json:"attempt"`
-	Issue   int       `json:"issue,omitempty"`
-}
-
-const (
-	stateCreating = "creating"
-	stateDone     = "done"
-)
 
 // Runner runs the monthly summary. The zero value is ready to use.
 type Runner struct {
@@ -114,7 +98,7 @@ func (r Runner) Run(ctx context.Context, st store.Store, c gh.Client, inst store
 		if err != nil {
 			return out, err
 		}
-		if found && cl.State == stateDone {
+		if found && cl.State == claim.Done {
 			out.Status, out.Issue = StatusExists, gh.Issue{Number: cl.Issue, Title: out.Title}
 			return out, nil
 		}
@@ -129,89 +113,55 @@ func (r Runner) Run(ctx context.Context, st store.Store, c gh.Client, inst store
 		return out, nil
 	}
 
-	held, err := r.acquire(ctx, st, out.Key)
-	if err != nil || !held.ok {
-		out.Status = held.status
-		out.Issue = gh.Issue{Number: held.issue, Title: out.Title}
-		return out, err
+	cl := r.claims(st)
+	held, err := cl.Acquire(ctx, out.Key)
+	switch {
+	case err != nil:
+		return out, fmt.Errorf("summary %s: %w", out.Key, err)
+	case held.Done:
+		out.Status, out.Issue = StatusExists, gh.Issue{Number: held.Issue, Title: out.Title}
+		return out, nil
+	case !held.OK:
+		out.Status = StatusInProgress
+		return out, nil
 	}
-	// We hold the claim. The issue may exist already: a runner that crashed after
-	// creating it. Never create a second one. Only escapegate's own issue counts: anyone
-	// can open an issue with the summary's title, and that must not stop the summary.
-	if is, found, err := c.FindIssueByTitle(ctx, summaryRepo, out.Title); err != nil {
-		r.release(ctx, st, out.Key)
+	// We hold the claim. The issue may exist already: an attempt that crashed after
+	// creating it, or whose create failed after GitHub made it. Never create a second
+	// one. Only escapegate's own issue counts: anyone can open an issue with the
+	// summary's title, and that must not stop the summary.
+	if is, found, err := c.FindIssueSince(ctx, summaryRepo, out.Title, held.Claim.LookupSince()); err != nil {
+		cl.Release(ctx, out.Key, held.Claim)
 		return out, fmt.Errorf("summary %s: find issue in %s: %w", out.Key, summaryRepo, err)
-	} else if found && is.Mine {
+	} else if found {
 		out.Status, out.Issue = StatusExists, is
-		return out, r.markDone(ctx, st, out.Key, held.claim, is.Number)
+		return out, r.markDone(ctx, cl, out.Key, held.Claim, is.Number)
 	}
 	is, err := c.CreateIssue(ctx, summaryRepo, out.Title, out.Body)
 	if err != nil {
 		// Let the next tick retry at once; if GitHub did create it, the lookup above finds it.
-		r.release(ctx, st, out.Key)
+		cl.Release(ctx, out.Key, held.Claim)
 		return out, fmt.Errorf("summary %s: create issue in %s: %w", out.Key, summaryRepo, err)
 	}
 	out.Status, out.Issue = StatusCreated, is
-	return out, r.markDone(ctx, st, out.Key, held.claim, is.Number)
+	return out, r.markDone(ctx, cl, out.Key, held.Claim, is.Number)
 }
 
-type acquired struct {
-	ok     bool
-	claim  claim
-	status Status // when not ok
-	issue  int
-}
-
-// acquire takes the claim on key, or takes over a stale one.
-func (r Runner) acquire(ctx context.Context, st store.Store, key string) (acquired, error) {
-	mine := claim{State: stateCreating, Owner: r.owner(), At: r.now(), Attempt: 1}
-	ok, err := claimOnce(ctx, st, key, mine)
-	if err != nil || ok {
-		return acquired{ok: ok, claim: mine}, err
-	}
-	cur, found, err := readClaim(ctx, st, key)
-	switch {
-	case err != nil:
-		return acquired{}, err
-	case !found:
-		// Released between our ClaimOnce and our read (a failed create): try once more.
-		ok, err := claimOnce(ctx, st, key, mine)
-		if err != nil || ok {
-			return acquired{ok: ok, claim: mine}, err
-		}
-		return acquired{status: StatusInProgress}, nil
-	case cur.State == stateDone:
-		return acquired{status: StatusExists, issue: cur.Issue}, nil
-	case mine.At.Sub(cur.At) < r.staleAfter():
-		return acquired{status: StatusInProgress}, nil
-	}
-	// Stale: its owner most likely died. Exactly one runner wins the takeover of
-	// this particular stale claim (attempt, owner and time identify it).
-	takeover := fmt.Sprintf("%s/takeover/%d/%s/%d", key, cur.Attempt, cur.Owner, cur.At.UnixNano())
-	won, err := claimOnce(ctx, st, takeover, mine)
-	if err != nil || !won {
-		return acquired{status: StatusInProgress}, err
-	}
-	mine.Attempt = cur.Attempt + 1
-	if err := putClaim(ctx, st, key, mine); err != nil {
-		return acquired{}, err
-	}
-	return acquired{ok: true, claim: mine}, nil
-}
-
-func (r Runner) markDone(ctx context.Context, st store.Store, key string, cl claim, issue int) error {
-	cl.State, cl.Issue, cl.At = stateDone, issue, r.now()
-	if err := putClaim(ctx, st, key, cl); err != nil {
-		// The issue exists; the next holder of a stale claim finds it by title.
-		return fmt.Errorf("summary %s: record issue #%d: %w", key, issue, err)
+// markDone records the issue; when that fails the claim is released, so that the next
+// run takes it over at once and finds the issue.
+func (r Runner) markDone(ctx context.Context, cl claim.Claims, key string, held claim.Claim, issue int) error {
+	if err := cl.MarkDone(ctx, key, held, issue); err != nil {
+		cl.Release(ctx, key, held)
+		return fmt.Errorf("summary %s: %w", key, err)
 	}
 	return nil
 }
 
-// release drops our claim after a failure, so the next tick retries without waiting
-// for it to go stale. Best effort: if it fails, the claim simply goes stale.
-func (r Runner) release(ctx context.Context, st store.Store, key string) {
-	_ = st.DeleteSetting(context.WithoutCancel(ctx), key)
+func (r Runner) claims(st store.Store) claim.Claims {
+	stale := r.StaleAfter
+	if stale <= 0 {
+		stale = DefaultStaleAfter
+	}
+	return claim.Claims{Store: st, Now: r.now, StaleAfter: stale, Owner: r.Owner}
 }
 
 func (r Runner) now() time.Time {
@@ -221,58 +171,6 @@ func (r Runner) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (r Runner) staleAfter() time.Duration {
-	if r.StaleAfter > 0 {
-		return r.StaleAfter
-	}
-	return DefaultStaleAfter
-}
-
-func (r Runner) owner() string {
-	if r.Owner != "" {
-		return r.Owner
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func readClaim(ctx context.Context, st store.Store, key string) (claim, bool, error) {
-	v, err := st.GetSetting(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return claim{}, false, nil
-	}
-	if err != nil {
-		return claim{}, false, fmt.Errorf("read claim %s: %w", key, err)
-	}
-	var cl claim
-	if err := json.Unmarshal(v, &cl); err != nil {
-		// An unreadable claim is treated as a stale "creating" one: the title lookup
-		// still prevents a duplicate issue.
-		return claim{State: stateCreating}, true, nil
-	}
-	return cl, true, nil
-}
-
-func claimOnce(ctx context.Context, st store.Store, key string, cl claim) (bool, error) {
-	v, err := json.Marshal(cl)
-	if err != nil {
-		return false, fmt.Errorf("encode claim %s: %w", key, err)
-	}
-	ok, err := st.ClaimOnce(ctx, key, v)
-	if err != nil {
-		return false, fmt.Errorf("claim %s: %w", key, err)
-	}
-	return ok, nil
-}
-
-func putClaim(ctx context.Context, st store.Store, key string, cl claim) error {
-	v, err := json.Marshal(cl)
-	if err != nil {
-		return fmt.Errorf("encode claim %s: %w", key, err)
-	}
-	if err := st.PutSetting(ctx, key, v); err != nil {
-		return fmt.Errorf("write claim %s: %w", key, err)
-	}
-	return nil
+func readClaim(ctx context.Context, st store.Store, key string) (claim.Claim, bool, error) {
+	return claim.Claims{Store: st}.Read(ctx, key)
 }

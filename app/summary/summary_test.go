@@ -43,7 +43,8 @@ func (f *fakeGitHub) CreateIssue(_ context.Context, r gh.Repo, title, body strin
 	return is, nil
 }
 
-func (f *fakeGitHub) FindIssueByTitle(_ context.Context, r gh.Repo, title string) (gh.Issue, bool, error) {
+// FindIssueSince takes every issue as created since since: the fake keeps no times.
+func (f *fakeGitHub) FindIssueSince(_ context.Context, r gh.Repo, title string, _ time.Time) (gh.Issue, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.finds++

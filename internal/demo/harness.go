@@ -120,6 +120,9 @@ func NewHarness(ctx context.Context, o Options) (*Harness, error) {
 		newFake = fakegithub.NewEnterprise
 	}
 	fake := newFake()
+	if o.Now != nil {
+		fake.SetIssueClock(o.Now) // issues' times agree with escapegate's clock
+	}
 	clients, err := server.PlainClients(fake.URL(), o.GitHub...)
 	if err != nil {
 		fake.Close()

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -477,6 +478,7 @@ func (f *Server) addLabels(c *call, r *repoState) {
 			*ls = append(*ls, l)
 		}
 	}
+	f.touch(r, n)
 	writeJSON(c.w, http.StatusOK, labelsJSON(*ls))
 }
 
@@ -500,6 +502,7 @@ func (f *Server) removeLabel(c *call, r *repoState) {
 	for i, l := range *ls {
 		if l == c.segs[6] {
 			*ls = append((*ls)[:i], (*ls)[i+1:]...)
+			f.touch(r, n)
 			writeJSON(c.w, http.StatusOK, labelsJSON(*ls))
 			return
 		}
@@ -566,6 +569,7 @@ func (f *Server) createComment(c *call, r *repoState) {
 	f.lastID++
 	cm := &Comment{ID: f.lastID, Issue: n, Body: body, Author: f.bot()}
 	r.comments = append(r.comments, cm)
+	f.touch(r, n)
 	writeJSON(c.w, http.StatusCreated, f.commentJSON(r, cm))
 }
 
@@ -619,9 +623,10 @@ func (f *Server) issueJSON(r *repoState, i *Issue) map[string]any {
 	return map[string]any{
 		"id": int64(i.Number) + r.id*100000, "number": i.Number, "title": i.Title, "body": i.Body, "state": i.State,
 		"user": user(i.Author), "labels": labelsJSON(i.Labels), "performed_via_github_app": f.appOf(i.Author),
-		"assignees": assigneesJSON(i.Assignees),
-		"html_url":  fmt.Sprintf("https://github.com/%s/issues/%d", r.fullName(), i.Number),
-		"url":       fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), i.Number),
+		"assignees":  assigneesJSON(i.Assignees),
+		"created_at": i.CreatedAt.UTC().Format(time.RFC3339), "updated_at": i.UpdatedAt.UTC().Format(time.RFC3339),
+		"html_url": fmt.Sprintf("https://github.com/%s/issues/%d", r.fullName(), i.Number),
+		"url":      fmt.Sprintf("%s/repos/%s/issues/%d", f.base(), r.fullName(), i.Number),
 	}
 }
 
@@ -631,13 +636,14 @@ func (f *Server) pullAsIssueJSON(r *repoState, p *Pull) map[string]any {
 	if p.Merged {
 		st = "closed"
 	}
-	m := f.issueJSON(r, &Issue{Number: p.Number, Title: p.Title, Body: p.Body, State: st, Author: p.Author, Labels: p.Labels})
+	m := f.issueJSON(r, &Issue{Number: p.Number, Title: p.Title, Body: p.Body, State: st, Author: p.Author, Labels: p.Labels,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt})
 	m["pull_request"] = map[string]any{"url": fmt.Sprintf("%s/repos/%s/pulls/%d", f.base(), r.fullName(), p.Number)}
 	return m
 }
 
 // issuesAndPulls lists issues and pull requests newest first, filtered by state.
-func (f *Server) issuesAndPulls(r *repoState, state string, keep func(title string, isPull bool) bool) []map[string]any {
+func (f *Server) issuesAndPulls(r *repoState, state string, keep func(i *Issue, isPull bool) bool) []map[string]any {
 	nums := make([]int, 0, len(r.issues)+len(r.pulls))
 	for n := range r.issues {
 		nums = append(nums, n)
@@ -650,13 +656,13 @@ func (f *Server) issuesAndPulls(r *repoState, state string, keep func(title stri
 	for _, n := range nums {
 		var m map[string]any
 		if i, ok := r.issues[n]; ok {
-			if !keep(i.Title, false) {
+			if !keep(i, false) {
 				continue
 			}
 			m = f.issueJSON(r, i)
 		} else {
 			p := r.pulls[n]
-			if !keep(p.Title, true) {
+			if !keep(&Issue{Title: p.Title, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}, true) {
 				continue
 			}
 			m = f.pullAsIssueJSON(r, p)
@@ -667,16 +673,6 @@ func (f *Server) issuesAndPulls(r *repoState, state string, keep func(title stri
 		out = append(out, m)
 	}
 	return out
-}
-
-func (f *Server) listIssues(c *call, r *repoState) {
-	state := c.r.URL.Query().Get("state")
-	if state == "" {
-		state = "open"
-	}
-	all := f.issuesAndPulls(r, state, func(string, bool) bool { return true })
-	from, to := c.page(len(all))
-	writeJSON(c.w, http.StatusOK, append([]map[string]any{}, all[from:to]...))
 }
 
 func (f *Server) getIssue(c *call, r *repoState) {
@@ -722,6 +718,8 @@ func (f *Server) createIssue(c *call, r *repoState) {
 		}
 	}
 	i := &Issue{Number: r.nextNumber(), Title: title, State: "open", Author: f.bot(), Labels: in.Labels, Assignees: in.Assignees}
+	f.stamp(&i.CreatedAt, &i.UpdatedAt)
+	f.indexLater(i)
 	if in.Body != nil {
 		i.Body = *in.Body
 	}
@@ -758,11 +756,11 @@ func (f *Server) searchIssues(c *call) {
 		if state == "" {
 			state = "all"
 		}
-		items = f.issuesAndPulls(r, state, func(title string, isPull bool) bool {
-			if (kind == "issue" && isPull) || (kind == "pr" && !isPull) {
+		items = f.issuesAndPulls(r, state, func(i *Issue, isPull bool) bool {
+			if (kind == "issue" && isPull) || (kind == "pr" && !isPull) || !f.searchable(i) {
 				return false
 			}
-			lt := strings.ToLower(title)
+			lt := strings.ToLower(i.Title)
 			for _, t := range terms {
 				if !strings.Contains(lt, t) {
 					return false

@@ -98,6 +98,9 @@ type Server struct {
 	revoked       []string // credentials sent to POST /credentials/revoke (the fake keeps them; the app must not)
 	revokeCalls   int
 
+	issueNow  func() time.Time // stamps issues and pulls (issues.go)
+	searchLag int              // requests before search finds a new issue; < 0: never (issues.go)
+
 	enterprise atomic.Bool // see NewEnterprise (enterprise.go)
 	oauthS     *oauthState // web sign-in (oauth.go)
 }
@@ -106,6 +109,7 @@ type Server struct {
 func New() *Server {
 	f := &Server{
 		now:           time.Now,
+		issueNow:      time.Now,
 		repos:         map[string]*repoState{},
 		teams:         map[string]map[string]string{},
 		app:           App{ID: 1, Slug: "escapegate", Name: "escapegate", Owner: "escapegate"},

@@ -3,6 +3,7 @@ package fakegithub
 import (
 	"sort"
 	"strings"
+	"time"
 )
 
 // PullFile is a changed file of a pull request or a comparison.
@@ -33,6 +34,9 @@ type Pull struct {
 	// ChangedFiles is what GitHub reports as changed_files; 0 means len(Files).
 	// GitHub lists at most 3,000 files whatever the count.
 	ChangedFiles int
+	// CreatedAt and UpdatedAt are GitHub's created_at and updated_at; zero: when added
+	// (the issue clock, SetIssueClock).
+	CreatedAt, UpdatedAt time.Time
 }
 
 // Annotation is a check-run annotation as received.
@@ -84,6 +88,13 @@ type Issue struct {
 	Labels []string
 	// Assignees are the logins the issue is assigned to.
 	Assignees []string
+	// CreatedAt and UpdatedAt are GitHub's created_at and updated_at; zero: when added
+	// or created (the issue clock, SetIssueClock). A comment or a label moves UpdatedAt.
+	CreatedAt, UpdatedAt time.Time
+	// searchableAfter is the request count from which search finds the issue (SetSearchLag);
+	// never: search never finds it.
+	searchableAfter int
+	neverSearchable bool
 }
 
 type repoState struct {
@@ -197,6 +208,7 @@ func (f *Server) AddPull(repo string, p Pull) int {
 	if p.BaseRef == "" {
 		p.BaseRef = r.defaultBranch
 	}
+	f.stamp(&p.CreatedAt, &p.UpdatedAt)
 	if p.Author == "" {
 		p.Author = "octocat"
 	}
@@ -282,6 +294,8 @@ func (f *Server) AddIssue(repo string, i Issue) int {
 	if i.Author == "" {
 		i.Author = "octocat"
 	}
+	f.stamp(&i.CreatedAt, &i.UpdatedAt)
+	f.indexLater(&i)
 	r.issues[i.Number] = &i
 	return i.Number
 }

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/escapegate/escapegate/app/gh"
 )
@@ -116,7 +117,7 @@ type Client struct {
 	// Comments are each pull request's comments, oldest first. Only those marked Mine
 	// count as escapegate's own (the ones the client creates are).
 	Comments map[PR][]gh.Comment
-	// Issues are each repository's issues. FindIssueByTitle finds only those marked
+	// Issues are each repository's issues. FindIssueSince finds only those marked
 	// Mine (escapegate's own), as the real client does.
 	Issues map[string][]gh.Issue
 	// Required are the status checks required on each branch (BranchRequirements).
@@ -516,10 +517,12 @@ func (f *Client) CreateIssue(_ context.Context, r gh.Repo, title, body string, a
 	return is, nil
 }
 
-func (f *Client) FindIssueByTitle(_ context.Context, r gh.Repo, title string) (gh.Issue, bool, error) {
+// FindIssueSince takes every issue as created since since: the fake keeps no times, and
+// it sees its writes at once, as GitHub's issues list does.
+func (f *Client) FindIssueSince(_ context.Context, r gh.Repo, title string, since time.Time) (gh.Issue, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, err := f.begin("FindIssueByTitle", r, title); err != nil {
+	if _, err := f.begin("FindIssueSince", r, title, since); err != nil {
 		return gh.Issue{}, false, err
 	}
 	for _, is := range f.Issues[r.String()] {

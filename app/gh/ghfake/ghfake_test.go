@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/escapegate/escapegate/app/gh"
 	"github.com/escapegate/escapegate/app/gh/ghfake"
@@ -199,21 +200,21 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-// TestIssuesOnlyMineAreFound: FindIssueByTitle passes over issues escapegate did not
+// TestIssuesOnlyMineAreFound: FindIssueSince passes over issues escapegate did not
 // open, as the real client does; the issues CreateIssue makes are escapegate's own.
 func TestIssuesOnlyMineAreFound(t *testing.T) {
 	f := ghfake.New()
 	ctx := context.Background()
 	r := gh.Repo{Owner: "acme", Name: "reports"}
 	f.Issues[r.String()] = []gh.Issue{{Number: 1, Title: "summary", Author: "mallory"}}
-	if _, found, err := f.FindIssueByTitle(ctx, r, "summary"); err != nil || found {
+	if _, found, err := f.FindIssueSince(ctx, r, "summary", time.Time{}); err != nil || found {
 		t.Fatalf("someone else's issue found: %v %v", found, err)
 	}
 	created, err := f.CreateIssue(ctx, r, "summary", "body")
 	if err != nil || !created.Mine || created.Author != f.Login {
 		t.Fatalf("created %+v, %v", created, err)
 	}
-	if got, found, err := f.FindIssueByTitle(ctx, r, "summary"); err != nil || !found || got != created {
+	if got, found, err := f.FindIssueSince(ctx, r, "summary", time.Time{}); err != nil || !found || got != created {
 		t.Fatalf("found %+v %v %v, want %+v", got, found, err, created)
 	}
 }
