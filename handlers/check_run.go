@@ -37,9 +37,13 @@ type checkEvent struct {
 }
 
 type checkObject struct {
-	Name         string `json:"name"`
-	HeadSHA      string `json:"head_sha"`
-	ExternalID   string `json:"external_id"`
+	Name       string `json:"name"`
+	HeadSHA    string `json:"head_sha"`
+	HeadBranch string `json:"head_branch"` // a check suite's
+	ExternalID string `json:"external_id"`
+	CheckSuite *struct {
+		HeadBranch string `json:"head_branch"`
+	} `json:"check_suite"` // a check run's suite
 	PullRequests []struct {
 		Number int `json:"number"`
 		Head   struct {
@@ -77,8 +81,7 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return h.requestedAction(ctx, ev, obj, r)
 	}
 	if len(obj.PullRequests) == 0 {
-		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check has no pull request (fork or direct push); nothing to check")
-		return nil
+		return h.recheckUnnamed(ctx, eventType, ev, obj, r)
 	}
 	ctx = h.markRedelivery(ctx, deliveryID)
 	for _, p := range obj.PullRequests {
@@ -94,6 +97,31 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		}
 	}
 	return nil
+}
+
+// recheckUnnamed handles a re-request whose payload names no pull request. GitHub lists
+// there only pull requests whose head is in the repository itself, so a fork's pull
+// request is never named: the check run's external id, escapegate's "owner/name#N",
+// says which pull request it checked, and the rest is read from GitHub. A merge queue
+// group's run is left alone (the queue checks a group again by queueing it).
+func (h *CheckRun) recheckUnnamed(ctx context.Context, eventType string, ev checkEvent, obj *checkObject, r gh.Repo) error {
+	branch := obj.HeadBranch
+	if obj.CheckSuite != nil {
+		branch = obj.CheckSuite.HeadBranch
+	}
+	number := 0
+	if _, group := gate.QueuePR(branch); eventType == "check_run" && !group {
+		number = gate.PRFromExternalID(obj.ExternalID, r)
+	}
+	if number == 0 {
+		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check names no pull request (a direct push, a merge group); nothing to check")
+		return nil
+	}
+	pr := gate.PR{
+		Installation: ev.Installation.ID, Repo: r, RepoID: ev.Repository.GetID(),
+		DefaultBranch: ev.Repository.GetDefaultBranch(), Number: number, HeadSHA: obj.HeadSHA,
+	}
+	return h.Gate.Recheck(ctx, pr, "") // no head named: the pull request is read
 }
 
 // markRedelivery marks ctx as a redelivery when the recovery sweep asked GitHub for this

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,4 +208,65 @@ func TestPushDeletingPolicyDropsCachedPolicy(t *testing.T) {
 	if run := e.lastRun(next.HeadSHA); run.Conclusion != "failure" {
 		t.Fatalf("after the org policy was deleted: %s %q", run.Conclusion, run.Title)
 	}
+}
+
+// TestRerunOfAForkPullRequest: GitHub names no pull request in a check run's payload when
+// the pull request's head is in a fork; the run's external id says which it checked, so
+// a re-run checks it again (the pull request read from GitHub). A merge group's run and
+// a run whose external id names another repository are left alone.
+func TestRerunOfAForkPullRequest(t *testing.T) {
+	e := newEnv(t)
+	pr := e.openPR(1, "alice", "f1", envFile("deploy/prod.env", criticalFinding()))
+	old := e.lastRun(pr.HeadSHA)
+	if old.Conclusion != "failure" {
+		t.Fatalf("f1: %s %q", old.Conclusion, old.Title)
+	}
+	runs := len(e.h.GitHub.CheckRuns(e.repo.FullName))
+	e.h.GitHub.ResetRequests()
+	e.send("check_run", events.CheckRunRerequestedFromFork(e.inst, e.repo, pr, old.ID, "alice"))
+	if got := len(e.h.GitHub.CheckRuns(e.repo.FullName)); got != runs+1 {
+		t.Fatalf("%d check runs after the re-run, want %d", got, runs+1)
+	}
+	if run := e.lastRun(pr.HeadSHA); run.ID == old.ID || run.Conclusion != "failure" {
+		t.Fatalf("re-run: run %d (was %d) %s %q", run.ID, old.ID, run.Conclusion, run.Title)
+	}
+	read := false
+	for _, r := range e.h.GitHub.Requests() {
+		read = read || (r.Method == "GET" && strings.HasSuffix(r.Path, "/repos/acme/app/pulls/1"))
+	}
+	if !read {
+		t.Fatal("the pull request the payload does not name was not read")
+	}
+	for name, payload := range map[string][]byte{
+		"merge group": rerunWith(t, events.CheckRunRerequestedFromFork(e.inst, e.repo, pr, old.ID, "alice"),
+			"check_run.check_suite.head_branch", "gh-readonly-queue/main/pr-1-"+pr.BaseSHA),
+		"another repository": rerunWith(t, events.CheckRunRerequestedFromFork(e.inst, e.repo, pr, old.ID, "alice"),
+			"check_run.external_id", "other/app#1"),
+	} {
+		runs := len(e.h.GitHub.CheckRuns(e.repo.FullName))
+		e.send("check_run", payload)
+		if got := len(e.h.GitHub.CheckRuns(e.repo.FullName)); got != runs {
+			t.Fatalf("%s: %d check runs, want %d (nothing to check)", name, got, runs)
+		}
+	}
+}
+
+// rerunWith sets the field at path (dot-separated) of a JSON payload to value.
+func rerunWith(t *testing.T, payload []byte, path, value string) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	keys := strings.Split(path, ".")
+	cur := m
+	for _, k := range keys[:len(keys)-1] {
+		cur = cur[k].(map[string]any)
+	}
+	cur[keys[len(keys)-1]] = value
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -54,7 +54,7 @@ func requestKey(repo gh.Repo, pr int, head string) string {
 func (s *Service) RequestException(ctx context.Context, req ExceptionRequest) (posted bool, err error) {
 	number := req.PR
 	if number == 0 {
-		number = prFromExternalID(req.ExternalID, req.Repo)
+		number = PRFromExternalID(req.ExternalID, req.Repo)
 	}
 	log := s.logger(ctx)
 	if number == 0 {
@@ -151,8 +151,9 @@ func uncovered(ev evaluation) []checks.Finding {
 	return out
 }
 
-// prFromExternalID reads the PR number of escapegate's external id "owner/name#N".
-func prFromExternalID(id string, repo gh.Repo) int {
+// PRFromExternalID reads the PR number of escapegate's external id "owner/name#N" of a
+// check run on repo (0: none).
+func PRFromExternalID(id string, repo gh.Repo) int {
 	name, num, ok := strings.Cut(id, "#")
 	if !ok || !strings.EqualFold(name, repo.String()) {
 		return 0

@@ -155,10 +155,23 @@ func CheckRunRerequested(installation int64, r Repo, p PR, checkRunID int64, sen
 // on headSHA, p's head or an older one. Its pull request is minimal, as GitHub's is
 // (number, head and base), and its head is p's: the PR's head when the event is sent.
 func CheckRunRerequestedOn(installation int64, r Repo, p PR, headSHA string, checkRunID int64, sender string) []byte {
+	return checkRunRerequested(installation, r, p, headSHA, checkRunID, sender, []*github.PullRequest{p.minimal(r)})
+}
+
+// CheckRunRerequestedFromFork builds a check_run rerequested event for the escapegate
+// check run on the head of p, a pull request from a fork: GitHub lists in a check run's
+// pull_requests only those whose head is in the repository itself, so it names none;
+// the run's external id (escapegate's "owner/name#N") still says which it checked.
+func CheckRunRerequestedFromFork(installation int64, r Repo, p PR, checkRunID int64, sender string) []byte {
+	return checkRunRerequested(installation, r, p, p.HeadSHA, checkRunID, sender, []*github.PullRequest{})
+}
+
+func checkRunRerequested(installation int64, r Repo, p PR, headSHA string, checkRunID int64, sender string, prs []*github.PullRequest) []byte {
 	ev := github.CheckRunEvent{
 		Action: github.String("rerequested"),
 		CheckRun: &github.CheckRun{ID: github.Int64(checkRunID), Name: github.String("escapegate"), HeadSHA: github.String(headSHA),
-			Status: github.String("completed"), PullRequests: []*github.PullRequest{p.minimal(r)}},
+			ExternalID: github.String(fmt.Sprintf("%s#%d", r.FullName, p.Number)), Status: github.String("completed"),
+			CheckSuite: &github.CheckSuite{ID: github.Int64(r.ID*100 + int64(p.Number)), HeadBranch: github.String(p.HeadRef)}, PullRequests: prs},
 		Repo: r.gh(), Sender: user(sender), Installation: inst(installation), Org: org(r),
 	}
 	return mustJSON(ev)
