@@ -101,25 +101,29 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 
 // recheckUnnamed handles a re-request whose payload names no pull request. GitHub lists
 // there only pull requests whose head is in the repository itself, so a fork's pull
-// request is never named: the check run's external id, escapegate's "owner/name#N",
-// says which pull request it checked, and the rest is read from GitHub. A merge queue
-// group's run is left alone (the queue checks a group again by queueing it).
+// request is never named: the check run's external id, escapegate's "owner/name#N"
+// (for a suite, that of its newest escapegate run), says which pull request it checked,
+// and the rest is read from GitHub. A merge queue group's run is left alone (the queue
+// checks a group again by queueing it).
 func (h *CheckRun) recheckUnnamed(ctx context.Context, eventType string, ev checkEvent, obj *checkObject, r gh.Repo) error {
 	branch := obj.HeadBranch
 	if obj.CheckSuite != nil {
 		branch = obj.CheckSuite.HeadBranch
 	}
-	number := 0
-	if _, group := gate.QueuePR(branch); eventType == "check_run" && !group {
-		number = gate.PRFromExternalID(obj.ExternalID, r)
-	}
-	if number == 0 {
-		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check names no pull request (a direct push, a merge group); nothing to check")
+	if _, group := gate.QueuePR(branch); group {
+		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check of a merge group; the queue checks a group when it is queued again")
 		return nil
 	}
 	pr := gate.PR{
 		Installation: ev.Installation.ID, Repo: r, RepoID: ev.Repository.GetID(),
-		DefaultBranch: ev.Repository.GetDefaultBranch(), Number: number, HeadSHA: obj.HeadSHA,
+		DefaultBranch: ev.Repository.GetDefaultBranch(), HeadSHA: obj.HeadSHA,
+	}
+	if eventType == "check_suite" {
+		return h.Gate.RecheckSuite(ctx, pr) // the suite's run names its pull request
+	}
+	if pr.Number = gate.PRFromExternalID(obj.ExternalID, r); pr.Number == 0 {
+		zerolog.Ctx(ctx).Info().Str("sha", obj.HeadSHA).Msg("re-requested check run names no pull request of this repository; nothing to check")
+		return nil
 	}
 	return h.Gate.Recheck(ctx, pr, "") // no head named: the pull request is read
 }

@@ -210,10 +210,11 @@ func TestPushDeletingPolicyDropsCachedPolicy(t *testing.T) {
 	}
 }
 
-// TestRerunOfAForkPullRequest: GitHub names no pull request in a check run's payload when
-// the pull request's head is in a fork; the run's external id says which it checked, so
-// a re-run checks it again (the pull request read from GitHub). A merge group's run and
-// a run whose external id names another repository are left alone.
+// TestRerunOfAForkPullRequest: GitHub names no pull request in a check run's or check
+// suite's payload when the pull request's head is in a fork; the run's external id says
+// which it checked, so a re-run checks it again (the pull request read from GitHub). A
+// merge group's run, a run whose external id names another repository and a suite on a
+// commit without escapegate's run are left alone.
 func TestRerunOfAForkPullRequest(t *testing.T) {
 	e := newEnv(t)
 	pr := e.openPR(1, "alice", "f1", envFile("deploy/prod.env", criticalFinding()))
@@ -237,7 +238,19 @@ func TestRerunOfAForkPullRequest(t *testing.T) {
 	if !read {
 		t.Fatal("the pull request the payload does not name was not read")
 	}
+	// "Re-run all checks": the suite names no pull request either, nor has an external
+	// id; its newest escapegate run has.
+	runs = len(e.h.GitHub.CheckRuns(e.repo.FullName))
+	e.send("check_suite", events.CheckSuiteRerequestedFromFork(e.inst, e.repo, pr, "alice"))
+	if got := len(e.h.GitHub.CheckRuns(e.repo.FullName)); got != runs+1 {
+		t.Fatalf("%d check runs after the suite's re-run, want %d", got, runs+1)
+	}
+	if run := e.lastRun(pr.HeadSHA); run.Conclusion != "failure" {
+		t.Fatalf("suite re-run: %s %q", run.Conclusion, run.Title)
+	}
 	for name, payload := range map[string][]byte{
+		"a suite on a commit without escapegate's run": rerunWith(t, events.CheckSuiteRerequestedFromFork(e.inst, e.repo, pr, "alice"),
+			"check_suite.head_sha", sha("no-run")),
 		"merge group": rerunWith(t, events.CheckRunRerequestedFromFork(e.inst, e.repo, pr, old.ID, "alice"),
 			"check_run.check_suite.head_branch", "gh-readonly-queue/main/pr-1-"+pr.BaseSHA),
 		"another repository": rerunWith(t, events.CheckRunRerequestedFromFork(e.inst, e.repo, pr, old.ID, "alice"),

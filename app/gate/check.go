@@ -589,6 +589,26 @@ func (s *Service) Recheck(ctx context.Context, pr PR, prHead string) error {
 	return s.recheck(ctx, c, pr)
 }
 
+// RecheckSuite checks again the pull request whose escapegate run is on pr.HeadSHA, when
+// a check suite is re-requested without naming a pull request (a fork's: GitHub names
+// only pull requests whose head is in the repository). The newest run's external id
+// names it; a commit without one of escapegate's runs (a direct push) has nothing to check.
+func (s *Service) RecheckSuite(ctx context.Context, pr PR) error {
+	c, err := s.client(pr.Installation)
+	if err != nil {
+		return err
+	}
+	run, found, err := c.FindCheckRun(ctx, pr.Repo, pr.HeadSHA, CheckName, "")
+	if err != nil {
+		return fmt.Errorf("looking for the check run on %s@%s: %w", pr.Repo, short(pr.HeadSHA), err)
+	}
+	if pr.Number = PRFromExternalID(run.ExternalID, pr.Repo); !found || pr.Number == 0 {
+		s.logger(ctx).Info().Str("sha", pr.HeadSHA).Msg("re-requested check suite names no pull request and holds no pull request's run; nothing to check")
+		return nil
+	}
+	return s.Recheck(ctx, pr, "")
+}
+
 // withRead fills pr from the pull request as GitHub has it now. A re-run of an older
 // head keeps that head and the base it was checked against (rescanned from their
 // compare, not the PR's newer files under the older head's SHA).

@@ -132,6 +132,7 @@ type Comment struct {
 // FoundCheckRun is what FindCheckRun reports of a check run already on a commit.
 type FoundCheckRun struct {
 	ID          int64
+	ExternalID  string
 	Status      string // queued, in_progress, completed
 	Conclusion  string
 	Title       string
@@ -165,9 +166,9 @@ type Client interface {
 
 	CreateCheckRun(ctx context.Context, r Repo, c CheckRun) (id int64, err error)
 	UpdateCheckRun(ctx context.Context, r Repo, id int64, c CheckRun) error
-	// FindCheckRun finds this app's newest check run called name with externalID on
-	// headSHA (every run of that name on the commit, every page), so that a retried write
-	// updates the run an earlier attempt created instead of adding one.
+	// FindCheckRun finds this app's newest check run called name with externalID ("":
+	// any) on headSHA (every run of that name on the commit, every page), so that a
+	// retried write updates the run an earlier attempt created instead of adding one.
 	FindCheckRun(ctx context.Context, r Repo, headSHA, name, externalID string) (run FoundCheckRun, found bool, err error)
 
 	// GetContent fetches a file at ref; a non-empty etag makes it conditional.

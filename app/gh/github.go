@@ -450,12 +450,12 @@ func (c *client) FindCheckRun(ctx context.Context, r Repo, headSHA, name, extern
 			return FoundCheckRun{}, false, wrap(err, op, r)
 		}
 		for _, cr := range res.CheckRuns {
-			if cr.GetName() != name || cr.GetExternalID() != externalID || (c.appID != 0 && cr.GetApp().GetID() != 0 && cr.GetApp().GetID() != c.appID) {
+			if cr.GetName() != name || (externalID != "" && cr.GetExternalID() != externalID) || (c.appID != 0 && cr.GetApp().GetID() != 0 && cr.GetApp().GetID() != c.appID) {
 				continue
 			}
 			if !found || cr.GetID() > best.ID {
 				best = FoundCheckRun{
-					ID: cr.GetID(), Status: cr.GetStatus(), Conclusion: cr.GetConclusion(),
+					ID: cr.GetID(), ExternalID: cr.GetExternalID(), Status: cr.GetStatus(), Conclusion: cr.GetConclusion(),
 					Title: cr.GetOutput().GetTitle(), Annotations: cr.GetOutput().GetAnnotationsCount(),
 				}
 				found = true

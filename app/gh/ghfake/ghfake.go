@@ -392,10 +392,10 @@ func (f *Client) FindCheckRun(_ context.Context, r gh.Repo, headSHA, name, exter
 	}
 	for j := len(f.CheckRuns) - 1; j >= 0; j-- {
 		run := f.CheckRuns[j]
-		if run.Repo != r.String() || run.HeadSHA != headSHA || run.Name != name || run.ExternalID != externalID {
+		if run.Repo != r.String() || run.HeadSHA != headSHA || run.Name != name || (externalID != "" && run.ExternalID != externalID) {
 			continue
 		}
-		return gh.FoundCheckRun{ID: run.ID, Status: run.Status, Conclusion: run.Conclusion, Title: run.Title, Annotations: len(run.Annotations)}, true, f.end(i, nil)
+		return gh.FoundCheckRun{ID: run.ID, ExternalID: run.ExternalID, Status: run.Status, Conclusion: run.Conclusion, Title: run.Title, Annotations: len(run.Annotations)}, true, f.end(i, nil)
 	}
 	return gh.FoundCheckRun{}, false, f.end(i, nil)
 }

@@ -189,6 +189,19 @@ func CheckSuiteRerequested(installation int64, r Repo, p PR, headSHA string, sen
 	return mustJSON(ev)
 }
 
+// CheckSuiteRerequestedFromFork builds a check_suite rerequested event for the suite on
+// p's head, p being a pull request from a fork: no pull request is named (see
+// CheckRunRerequestedFromFork), and a suite carries no external id.
+func CheckSuiteRerequestedFromFork(installation int64, r Repo, p PR, sender string) []byte {
+	ev := github.CheckSuiteEvent{
+		Action: github.String("rerequested"),
+		CheckSuite: &github.CheckSuite{ID: github.Int64(r.ID*100 + int64(p.Number)), HeadBranch: github.String(p.HeadRef), HeadSHA: github.String(p.HeadSHA),
+			Status: github.String("completed"), Conclusion: github.String("failure"), PullRequests: []*github.PullRequest{}},
+		Repo: r.gh(), Sender: user(sender), Installation: inst(installation), Org: org(r),
+	}
+	return mustJSON(ev)
+}
+
 // minimal is p as check_run and check_suite payloads carry it: no title, labels or author.
 func (p PR) minimal(r Repo) *github.PullRequest {
 	full := p.gh(r)
