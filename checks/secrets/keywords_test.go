@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -94,5 +95,41 @@ func TestKWMatcherMergesValues(t *testing.T) {
 	m.scan([]byte("x APIKEY"), func(end int, vs []int32) { got = append(got, slices.Sorted(slices.Values(vs))) }, new([]kwHit))
 	if len(got) != 1 || !slices.Equal(got[0], []int32{1, 2, 3}) {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// BenchmarkKeywordScan: the automaton over Go's sources as one block of 4 MB and as
+// 300-byte blocks, walked as one stream (walk) and as two (scan, as the engine does).
+func BenchmarkKeywordScan(b *testing.B) {
+	e, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var text []byte
+	for _, f := range sourceFiles(b, 4<<20) {
+		for _, l := range f.Added {
+			text = append(append(text, l.Text...), '\n')
+		}
+	}
+	hits := 0
+	count := func(int, []int32) { hits++ }
+	var held []kwHit
+	for _, block := range []int{len(text), 300} {
+		b.Run(fmt.Sprintf("%d-byte blocks, one stream", block), func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				for off := 0; off < len(text); off += block {
+					e.keywords.walk(text[off:min(off+block, len(text))], count)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%d-byte blocks, two streams", block), func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				for off := 0; off < len(text); off += block {
+					e.keywords.scan(text[off:min(off+block, len(text))], count, &held)
+				}
+			}
+		})
 	}
 }
